@@ -1,1 +1,4 @@
-//! (in progress)
+//! Test and simulation kit: deterministic data generators and the virtual chip.
+//!
+//! Compiled into the library (not only under `cfg(test)`) because `inspectd sim` serves the
+//! virtual chip to real PC/SC readers for terminal vendors and labs.
