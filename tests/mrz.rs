@@ -2,7 +2,12 @@
 //! (`testdata/vectors/doc9303-worked-examples.json`; each test names its entry) and property
 //! tests over generated MRZs.
 // Test helpers outside #[test] functions: the test-only lint exemptions apply to them too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use inspectd::mrz::{
     self, check_digit, CheckedField, Date, DateKind, Finding, MrzBuilder, MrzError, MrzFormat, Sex,
@@ -411,6 +416,20 @@ fn negative_structure_cases() {
     let t = s(&cases[3]["mrz"]);
     let err = mrz::parse(&[&t[..30], &t[30..60], &t[60..]]).unwrap_err();
     assert_eq!((err.line(), err.column()), (1, 16));
+}
+
+#[test]
+fn second_double_filler_in_name_is_accepted() {
+    // Entry "MRZ specimens TD1/TD2/TD3 with check digits, long document numbers, and negative
+    // cases", "implementation_specific_negative (gmrtd only)": ICAO does not make a second '<<'
+    // in the name an error, so it parses (the extra separator becomes a space).
+    let e = entry(MRZ_ENTRY);
+    let note = s(&e["fields"]["implementation_specific_negative (gmrtd only)"][0]);
+    let text = note.split(' ').next().unwrap();
+    let m = mrz::parse_dg1(text).unwrap();
+    assert!(m.valid());
+    assert_eq!(m.primary_identifier, "STEVENSON");
+    assert_eq!(m.secondary_identifier, "PETER JOHN");
 }
 
 #[test]

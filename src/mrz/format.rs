@@ -367,3 +367,73 @@ impl Parser<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(
+            split_name("ERIKSSON<<ANNA<MARIA<<<<<"),
+            ("ERIKSSON".into(), "ANNA MARIA".into())
+        );
+        assert_eq!(
+            split_name("VAN<DER<BERG<<JAN"),
+            ("VAN DER BERG".into(), "JAN".into())
+        );
+        assert_eq!(
+            split_name("MADONNA<<<<<<"),
+            ("MADONNA".into(), String::new())
+        );
+        assert_eq!(split_name("<<JOHN<<<"), (String::new(), "JOHN".into()));
+        assert_eq!(split_name("A<<B<<C"), ("A".into(), "B C".into()));
+        assert_eq!(split_name("<<<<"), (String::new(), String::new()));
+    }
+
+    #[test]
+    fn formats() {
+        let l44 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<";
+        let v44 = "V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<";
+        let l36 = &l44[..36];
+        let v36 = &v44[..36];
+        let l30 = &l44[..30];
+        assert_eq!(detect(&[l44, l44]), Ok(MrzFormat::Td3));
+        assert_eq!(detect(&[v44, l44]), Ok(MrzFormat::MrvA));
+        assert_eq!(detect(&[l36, l36]), Ok(MrzFormat::Td2));
+        assert_eq!(detect(&[v36, l36]), Ok(MrzFormat::MrvB));
+        assert_eq!(detect(&[l30, l30, l30]), Ok(MrzFormat::Td1));
+        // Mixed lengths: the first line decides.
+        assert_eq!(
+            detect(&[l44, l36]),
+            Err(MrzError::LineLength {
+                line: 2,
+                column: 37,
+                found: 36,
+                expected: 44
+            })
+        );
+        // An unknown first length with two lines is measured against the nearest of 36/44.
+        assert_eq!(
+            detect(&[&l44[..41], l44]),
+            Err(MrzError::LineLength {
+                line: 1,
+                column: 42,
+                found: 41,
+                expected: 44
+            })
+        );
+    }
+
+    #[test]
+    fn dg1_split() {
+        let t = "I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<D231458907UTO7408122F1204159<<<<<<<6";
+        let m = parse_dg1(t).unwrap();
+        assert_eq!(m.format, MrzFormat::Td2);
+        assert_eq!(m.raw_lines, [&t[..36], &t[36..]]);
+        assert!(matches!(
+            parse_dg1(&t[1..]),
+            Err(MrzError::TextLength { found: 71, .. })
+        ));
+    }
+}
