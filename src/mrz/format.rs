@@ -230,7 +230,7 @@ impl Parser<'_> {
 
         let mut checks = Vec::new();
 
-        // Document number, with the TD1/TD2 long-number rule (Doc 9303-5/-6 §4.2.2, note on long document numbers).
+        // Document number, with the TD1/TD2 long-number rule (Doc 9303-5/-6 §4.2.2).
         let dn_field = self.get(dn_line, dn_col, dn_col + 9);
         let dn_cd = self.char_at(dn_line, dn_col + 9);
         let long = dn_cd == '<' && matches!(f, MrzFormat::Td1 | MrzFormat::Td2);
