@@ -16,8 +16,9 @@
 //! personal-number check digit when the personal-number field is all fillers (Doc 9303-4
 //! §4.2.2, "zero or filler"). In TD1/TD2 a `<` as document-number check digit is the
 //! long-document-number marker (Doc 9303-5/-6 §4.2.2, note on long document numbers): the
-//! number continues at the start of the optional data, followed by its check digit. Everywhere else a `<` check digit fails.
-//! Doc 9303-4 and -7 define no long document numbers for TD3 and visas.
+//! number continues at the start of the optional data, followed by its check digit.
+//! Everywhere else a `<` check digit fails. Doc 9303-4 and -7 define no long document numbers
+//! for TD3 and visas.
 
 mod build;
 mod check_digit;
