@@ -229,11 +229,7 @@ fn parse_tag(data: &[u8], offset: usize) -> Result<(Tag, usize), TlvError> {
 }
 
 /// Parses a length field; `None` means indefinite.
-fn parse_len(
-    data: &[u8],
-    offset: usize,
-    strict: bool,
-) -> Result<(Option<usize>, usize), TlvError> {
+fn parse_len(data: &[u8], offset: usize, strict: bool) -> Result<(Option<usize>, usize), TlvError> {
     let first = *data.first().ok_or(TlvError::Truncated { offset })?;
     if first < 0x80 {
         return Ok((Some(usize::from(first)), 1));
