@@ -15,6 +15,7 @@ mod cipher;
 mod kdf;
 mod session;
 
+pub(crate) use cipher::ct_eq;
 pub use cipher::{pad, unpad, SmCipher, SmKeys};
 pub use kdf::{adjust_des_parity, derive_key, KDF_ENC, KDF_MAC, KDF_PACE};
 pub use session::{max_plain_response_len, protected_response_len, ChipSmSession, SmSession, Ssc};
