@@ -163,7 +163,8 @@ fn parse_dos(data: &[u8], allow_le: bool, allow_status: bool) -> Result<Protecte
             offset: t.offset,
         };
         match t.tag.0 {
-            DO_CRYPTO | DO_CRYPTO_ODD if crypto.is_none() && le.is_none() => {
+            // Doc 9303-11 §9.8.4/§9.8.5 fix the order: cryptogram first, then DO'97'/DO'99'.
+            DO_CRYPTO | DO_CRYPTO_ODD if crypto.is_none() && le.is_none() && status.is_none() => {
                 let tag = if t.tag.0 == DO_CRYPTO { 0x87 } else { 0x85 };
                 crypto = Some((tag, t.value));
             }
@@ -253,6 +254,9 @@ pub struct SmSession {
     keys: SmKeys,
     ssc: Ssc,
     closed: bool,
+    // A command was wrapped and its response not yet unwrapped: wrapping again would put the
+    // SSC out of step with the chip, so that closes the session.
+    pending: bool,
 }
 
 impl std::fmt::Debug for SmSession {
@@ -272,6 +276,7 @@ impl SmSession {
             keys,
             ssc,
             closed: false,
+            pending: false,
         })
     }
 
@@ -299,22 +304,26 @@ impl SmSession {
     /// DO'8E' over SSC ‖ padded header ‖ DOs. The protected command carries Le = `00` (or
     /// `00 00` when it needs extended length).
     pub fn wrap(&mut self, cmd: &CommandApdu) -> Result<CommandApdu, SmError> {
-        if self.closed {
+        if self.closed || self.pending {
+            self.closed = true;
             return Err(SmError::SessionClosed);
         }
         let r = wrap_command(&self.keys, &mut self.ssc, cmd);
-        if r.is_err() {
-            self.closed = true;
+        match r {
+            Ok(_) => self.pending = true,
+            Err(_) => self.closed = true,
         }
         r
     }
 
     /// Verifies and decrypts a protected response (Doc 9303-11 §9.8.5): SSC+1, the MAC is
-    /// checked first, then DO'99' and the cryptogram.
+    /// checked first, then DO'99' and the cryptogram. Wrapping a second command before the
+    /// response to the first was unwrapped closes the session.
     pub fn unwrap(&mut self, rsp: &ResponseApdu) -> Result<ResponseApdu, SmError> {
         if self.closed {
             return Err(SmError::SessionClosed);
         }
+        self.pending = false;
         let r = unwrap_response(&self.keys, &mut self.ssc, rsp);
         if r.is_err() {
             self.closed = true;
