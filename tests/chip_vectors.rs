@@ -1,5 +1,11 @@
 //! Spec vectors through the sans-IO state machines, plus drive/read/SM behaviour tests.
 //! Vector sources are the entry names of testdata/vectors/doc9303-worked-examples.json.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)] // test code
 
 use inspectd::apdu::{CommandApdu, ResponseApdu, StatusWord};
 use inspectd::chip::{
@@ -192,7 +198,8 @@ fn neg_session(e: &Value) -> SmSession {
 fn sm_negative_cases_direct() {
     let e = entry(NEG);
     let cases = e["fields"]["cases"].as_array().unwrap();
-    let expected: Vec<fn(&Result<ResponseApdu, SmError>) -> bool> = vec![
+    type Check = fn(&Result<ResponseApdu, SmError>) -> bool;
+    let expected: Vec<Check> = vec![
         |_| true, // "99": rejected by ResponseApdu::parse, below
         |r| matches!(r, Err(SmError::Tlv(_))),
         |r| matches!(r, Err(SmError::MissingMac)),
