@@ -28,7 +28,7 @@ pub use read::{
 };
 pub use secure::{SecureSession, Secured};
 pub use select::{SelectApplication, SelectFile, EMRTD_AID};
-pub use step::{drive, drive_with_stats, ChipProtocol, ChipStats, Step};
+pub use step::{drive, drive_observed, drive_with_stats, ChipProtocol, ChipStats, Step};
 pub use transport::{CardTransport, TransportError};
 
 use crate::apdu::{ApduError, StatusWord};

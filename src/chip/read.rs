@@ -161,6 +161,19 @@ impl ReadFile {
         }
     }
 
+    /// Bytes of the file read so far (for progress reporting).
+    pub fn bytes_read(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The file length from its first TLV header, once known.
+    pub fn declared_len(&self) -> Option<usize> {
+        match self.len {
+            Length::Definite(n) => Some(n),
+            _ => None,
+        }
+    }
+
     /// Reads by short EF identifier.
     pub fn by_sfi(sfi: u8, opts: ReadOptions) -> Self {
         Self::new(FileRef::Sfi(sfi), opts)

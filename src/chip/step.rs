@@ -75,6 +75,27 @@ pub fn drive_with_stats<P: ChipProtocol>(
     }
 }
 
+/// Like [`drive_with_stats`], and calls `observe` after every exchange with the protocol
+/// (between two `resume` calls) and the counters so far. Progress bars, gRPC progress streams
+/// and per-phase timing hook in here; the clock stays with the observer, not the protocol.
+pub fn drive_observed<P: ChipProtocol>(
+    mut p: P,
+    t: &mut dyn CardTransport,
+    stats: &mut ChipStats,
+    observe: &mut dyn FnMut(&P, &ChipStats),
+) -> Result<P::Output, ChipError> {
+    let mut last = None;
+    loop {
+        match p.resume(last.take())? {
+            Step::Done(out) => return Ok(out),
+            Step::Transmit(cmd) => {
+                last = Some(exchange(t, &cmd, stats)?);
+                observe(&p, stats);
+            }
+        }
+    }
+}
+
 fn transmit(
     t: &mut dyn CardTransport,
     cmd: &CommandApdu,

@@ -2,3 +2,9 @@
 //!
 //! Compiled into the library (not only under `cfg(test)`) because `inspectd sim` serves the
 //! virtual chip to real PC/SC readers for terminal vendors and labs.
+
+pub mod replay;
+pub mod virtual_chip;
+
+pub use replay::{Replay, TranscriptError};
+pub use virtual_chip::{Access, ChipProfile, Fault, VirtualChip};

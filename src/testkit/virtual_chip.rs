@@ -1,0 +1,463 @@
+//! An in-process ICAO eMRTD chip: implements the chip side of selection, BAC, secure messaging
+//! and READ BINARY (Doc 9303-11 §4.3, §9.8; ISO/IEC 7816-4), personalised from a data set,
+//! with fault switches that reproduce what real chips and readers do.
+//!
+//! It implements [`CardTransport`], so every protocol of the terminal side runs end to end
+//! against it without hardware; `inspectd sim` serves it to a real pcscd.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rand_core::{CryptoRngCore, SeedableRng};
+
+use crate::apdu::{CommandApdu, ResponseApdu, StatusWord};
+use crate::chip::{bac_chip_respond, BacKey, CardTransport, TransportError};
+use crate::sm::ChipSmSession;
+
+/// The eMRTD application identifier (Doc 9303-10 §3.1).
+const EMRTD_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01];
+
+/// Status words the chip answers with (ISO/IEC 7816-4 §5.6).
+mod sw {
+    pub(super) const OK: u16 = 0x9000;
+    pub(super) const EOF_BEFORE_LE: u16 = 0x6282;
+    pub(super) const AUTH_FAILED: u16 = 0x6300;
+    pub(super) const WRONG_LENGTH: u16 = 0x6700;
+    pub(super) const SECURITY_NOT_SATISFIED: u16 = 0x6982;
+    pub(super) const CONDITIONS_NOT_SATISFIED: u16 = 0x6985;
+    pub(super) const SM_DATA_OBJECTS_INCORRECT: u16 = 0x6988;
+    pub(super) const FILE_NOT_FOUND: u16 = 0x6A82;
+    pub(super) const WRONG_P1P2: u16 = 0x6A86;
+    pub(super) const OFFSET_OUTSIDE_EF: u16 = 0x6B00;
+    pub(super) const INS_NOT_SUPPORTED: u16 = 0x6D00;
+    pub(super) const CLA_NOT_SUPPORTED: u16 = 0x6E00;
+}
+
+/// How the chip protects its data groups.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// No access control: plain reads (very early passports; e.g. some 2006 issues).
+    Plain,
+    /// Basic Access Control with the MRZ information (Doc 9303-11 §4.3).
+    Bac {
+        /// Document number ‖ check digit ‖ date of birth ‖ check digit ‖ expiry ‖ check digit.
+        mrz_information: String,
+    },
+}
+
+/// A fault to inject. APDU numbers are 1-based and count every APDU the chip receives.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// The card leaves the field when APDU `n` arrives (the reader reports removal).
+    CardRemovedAt(usize),
+    /// The response to APDU `n` carries a corrupted MAC.
+    WrongMacAt(usize),
+    /// The response to APDU `n` is cut to its first byte.
+    TruncatedResponseAt(usize),
+    /// APDU `n` is answered with this plain status word (under SM: unprotected).
+    WrongSwAt(usize, u16),
+    /// The chip takes at most this Le in READ BINARY and answers 6700 above it (older chips
+    /// take no more than 160 bytes; NFCPassportReader issue 24).
+    MaxLe(usize),
+    /// Every response is delayed by this long.
+    Slow(Duration),
+    /// The file with this FID declares a length of about 16 MB in its first TLV header.
+    HugeDeclaredLength(u16),
+}
+
+/// The data a chip is personalised with.
+#[derive(Debug, Clone)]
+pub struct ChipProfile {
+    /// Files of the eMRTD application, by FID (EF.COM 011E, EF.SOD 011D, DG1 0101, ...).
+    pub app_files: BTreeMap<u16, Vec<u8>>,
+    /// Files of the master file (EF.CardAccess 011C, EF.ATR/INFO 2F01, EF.CardSecurity 011D).
+    pub mf_files: BTreeMap<u16, Vec<u8>>,
+    /// Access control.
+    pub access: Access,
+    /// Whether the chip accepts extended-length APDUs.
+    pub extended_length: bool,
+    /// Data groups that need Extended Access Control (DG3, DG4): reading them gives 6982.
+    pub eac_protected: Vec<u16>,
+}
+
+impl ChipProfile {
+    /// A BAC chip holding `app_files`.
+    pub fn bac(mrz_information: &str, app_files: BTreeMap<u16, Vec<u8>>) -> Self {
+        ChipProfile {
+            app_files,
+            mf_files: BTreeMap::new(),
+            access: Access::Bac {
+                mrz_information: mrz_information.to_string(),
+            },
+            extended_length: false,
+            eac_protected: vec![0x0103, 0x0104],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Df {
+    Master,
+    Application,
+}
+
+/// The in-process virtual chip.
+pub struct VirtualChip {
+    profile: ChipProfile,
+    faults: Vec<Fault>,
+    rng: Box<dyn CryptoRngCore + Send>,
+    df: Df,
+    current: Option<u16>,
+    challenge: Option<[u8; 8]>,
+    sm: Option<ChipSmSession>,
+    apdus: usize,
+    removed: bool,
+}
+
+impl std::fmt::Debug for VirtualChip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VirtualChip")
+            .field("apdus", &self.apdus)
+            .field("df", &self.df)
+            .field("sm", &self.sm.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl VirtualChip {
+    /// A chip with a deterministic RNG seeded from `seed`.
+    pub fn new(profile: ChipProfile, seed: u64) -> Self {
+        Self::with_rng(profile, Box::new(rand_chacha::ChaCha20Rng::seed_from_u64(seed)))
+    }
+
+    /// A chip drawing its challenges and keys from `rng`.
+    pub fn with_rng(profile: ChipProfile, rng: Box<dyn CryptoRngCore + Send>) -> Self {
+        VirtualChip {
+            profile,
+            faults: Vec::new(),
+            rng,
+            df: Df::Master,
+            current: None,
+            challenge: None,
+            sm: None,
+            apdus: 0,
+            removed: false,
+        }
+    }
+
+    /// Adds a fault.
+    pub fn with_fault(mut self, fault: Fault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+
+    /// Number of APDUs received.
+    pub fn apdu_count(&self) -> usize {
+        self.apdus
+    }
+
+    /// Whether secure messaging is active.
+    pub fn sm_active(&self) -> bool {
+        self.sm.is_some()
+    }
+
+    /// Power cycle: back to the state after reset (SM and selection lost).
+    pub fn reset(&mut self) {
+        self.df = Df::Master;
+        self.current = None;
+        self.challenge = None;
+        self.sm = None;
+        self.removed = false;
+    }
+
+    fn max_le(&self) -> usize {
+        self.faults
+            .iter()
+            .find_map(|f| match f {
+                Fault::MaxLe(n) => Some(*n),
+                _ => None,
+            })
+            .unwrap_or(if self.profile.extended_length { 65536 } else { 256 })
+    }
+
+    fn files(&self) -> &BTreeMap<u16, Vec<u8>> {
+        match self.df {
+            Df::Master => &self.profile.mf_files,
+            Df::Application => &self.profile.app_files,
+        }
+    }
+
+    fn file_bytes(&self, fid: u16) -> Option<std::borrow::Cow<'_, [u8]>> {
+        let bytes = self.files().get(&fid)?;
+        let huge = self
+            .faults
+            .iter()
+            .any(|f| *f == Fault::HugeDeclaredLength(fid));
+        if huge {
+            // Keep the tag, declare 0xFFFFFF bytes.
+            let mut b = Vec::with_capacity(bytes.len() + 4);
+            b.extend_from_slice(bytes.get(..1).unwrap_or(&[0x75]));
+            b.extend_from_slice(&[0x83, 0xFF, 0xFF, 0xFF]);
+            b.extend_from_slice(bytes.get(1..).unwrap_or(&[]));
+            return Some(std::borrow::Cow::Owned(b));
+        }
+        Some(std::borrow::Cow::Borrowed(bytes))
+    }
+
+    fn readable(&self, fid: u16) -> bool {
+        if self.df == Df::Master {
+            return true;
+        }
+        if self.profile.eac_protected.contains(&fid) {
+            return false;
+        }
+        match self.profile.access {
+            Access::Plain => true,
+            Access::Bac { .. } => self.sm.is_some(),
+        }
+    }
+
+    /// Handles one plain (already unwrapped) command.
+    fn process(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        if cmd.cla & 0xF0 != 0 && cmd.cla & 0x0C == 0 {
+            return r(sw::CLA_NOT_SUPPORTED);
+        }
+        match cmd.ins {
+            0xA4 => self.select(cmd),
+            0x84 => self.get_challenge(cmd),
+            0x82 => self.external_authenticate(cmd),
+            0xB0 | 0xB1 => self.read_binary(cmd),
+            _ => r(sw::INS_NOT_SUPPORTED),
+        }
+    }
+
+    fn select(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        match cmd.p1 {
+            0x04 => {
+                if cmd.data == EMRTD_AID {
+                    self.df = Df::Application;
+                    self.current = None;
+                    r(sw::OK)
+                } else {
+                    r(sw::FILE_NOT_FOUND)
+                }
+            }
+            0x00 if cmd.data.is_empty() || cmd.data == [0x3F, 0x00] => {
+                self.df = Df::Master;
+                self.current = None;
+                r(sw::OK)
+            }
+            0x00 | 0x02 => {
+                let fid = match <[u8; 2]>::try_from(cmd.data.as_slice()) {
+                    Ok(b) => u16::from_be_bytes(b),
+                    Err(_) => return r(sw::WRONG_LENGTH),
+                };
+                if self.files().contains_key(&fid) {
+                    self.current = Some(fid);
+                    r(sw::OK)
+                } else {
+                    r(sw::FILE_NOT_FOUND)
+                }
+            }
+            _ => r(sw::WRONG_P1P2),
+        }
+    }
+
+    fn get_challenge(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        if !matches!(self.profile.access, Access::Bac { .. }) {
+            return ResponseApdu::new(Vec::new(), StatusWord(sw::INS_NOT_SUPPORTED));
+        }
+        if cmd.le != Some(8) {
+            return ResponseApdu::new(Vec::new(), StatusWord(sw::WRONG_LENGTH));
+        }
+        let mut c = [0u8; 8];
+        self.rng.fill_bytes(&mut c);
+        self.challenge = Some(c);
+        ResponseApdu::new(c.to_vec(), StatusWord(sw::OK))
+    }
+
+    fn external_authenticate(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        let Access::Bac { mrz_information } = &self.profile.access else {
+            return r(sw::INS_NOT_SUPPORTED);
+        };
+        // One challenge, one attempt (Doc 9303-11 §4.3.3).
+        let Some(rnd_ic) = self.challenge.take() else {
+            return r(sw::CONDITIONS_NOT_SATISFIED);
+        };
+        let key = BacKey::from_mrz_information(mrz_information);
+        let mut k_ic = [0u8; 16];
+        self.rng.fill_bytes(&mut k_ic);
+        match bac_chip_respond(&key, &rnd_ic, &k_ic, &cmd.data) {
+            Ok((data, keys, ssc)) => match ChipSmSession::new(keys, &ssc) {
+                Ok(sm) => {
+                    self.sm = Some(sm);
+                    ResponseApdu::new(data, StatusWord(sw::OK))
+                }
+                Err(_) => r(sw::AUTH_FAILED),
+            },
+            Err(_) => r(sw::AUTH_FAILED),
+        }
+    }
+
+    fn read_binary(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        let offset = if cmd.ins == 0xB0 {
+            if cmd.p1 & 0x80 != 0 {
+                // Short EF identifier in P1 b5..b1 (ISO/IEC 7816-4 §7.2.2); the eMRTD SFIs are
+                // the low byte of the FID.
+                let sfi = u16::from(cmd.p1 & 0x1F);
+                let fid = self
+                    .files()
+                    .keys()
+                    .copied()
+                    .find(|f| f & 0xFF == sfi && (*f >> 8 == 0x01 || *f >> 8 == 0x2F));
+                match fid {
+                    Some(f) => self.current = Some(f),
+                    None => return r(sw::FILE_NOT_FOUND),
+                }
+                usize::from(cmd.p2)
+            } else {
+                usize::from(u16::from_be_bytes([cmd.p1 & 0x7F, cmd.p2]))
+            }
+        } else {
+            // Odd INS: offset in DO'54' (ISO/IEC 7816-4 §7.2.3).
+            match parse_do54(&cmd.data) {
+                Some(o) => o,
+                None => return r(sw::WRONG_P1P2),
+            }
+        };
+        let Some(fid) = self.current else {
+            return r(sw::CONDITIONS_NOT_SATISFIED);
+        };
+        if !self.readable(fid) {
+            return r(sw::SECURITY_NOT_SATISFIED);
+        }
+        let le = cmd.le.unwrap_or(0);
+        if le == 0 || le > self.max_le() {
+            return r(sw::WRONG_LENGTH);
+        }
+        let Some(bytes) = self.file_bytes(fid) else {
+            return r(sw::FILE_NOT_FOUND);
+        };
+        if offset > bytes.len() {
+            return r(sw::OFFSET_OUTSIDE_EF);
+        }
+        let end = offset.saturating_add(le).min(bytes.len());
+        let chunk = bytes.get(offset..end).unwrap_or(&[]).to_vec();
+        let short = chunk.len() < le;
+        let data = if cmd.ins == 0xB1 {
+            // Odd INS answers are wrapped in DO'53'.
+            crate::tlv::encode(0x53, &chunk)
+        } else {
+            chunk
+        };
+        let status = if short { sw::EOF_BEFORE_LE } else { sw::OK };
+        ResponseApdu::new(data, StatusWord(status))
+    }
+
+    fn fault_at(&self, n: usize) -> Option<&Fault> {
+        self.faults.iter().find(|f| match f {
+            Fault::CardRemovedAt(k)
+            | Fault::WrongMacAt(k)
+            | Fault::TruncatedResponseAt(k)
+            | Fault::WrongSwAt(k, _) => *k == n,
+            _ => false,
+        })
+    }
+}
+
+fn parse_do54(data: &[u8]) -> Option<usize> {
+    let mut r = crate::tlv::Reader::new(data);
+    let t = r.expect(0x54).ok()?;
+    if t.value.len() > 4 {
+        return None;
+    }
+    Some(t.value.iter().fold(0usize, |a, b| (a << 8) | usize::from(*b)))
+}
+
+impl CardTransport for VirtualChip {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        if self.removed {
+            return Err(TransportError::CardRemoved);
+        }
+        self.apdus += 1;
+        let n = self.apdus;
+        if let Some(Fault::Slow(d)) = self.faults.iter().find(|f| matches!(f, Fault::Slow(_))) {
+            std::thread::sleep(*d);
+        }
+        match self.fault_at(n).cloned() {
+            Some(Fault::CardRemovedAt(_)) => {
+                self.removed = true;
+                self.sm = None;
+                return Err(TransportError::CardRemoved);
+            }
+            Some(Fault::WrongSwAt(_, sw)) => {
+                return Ok(sw.to_be_bytes().to_vec());
+            }
+            _ => {}
+        }
+        let response = match CommandApdu::parse(command) {
+            Err(_) => ResponseApdu::new(Vec::new(), StatusWord(sw::WRONG_LENGTH)),
+            Ok(cmd) => {
+                if cmd.is_extended() && !self.profile.extended_length {
+                    ResponseApdu::new(Vec::new(), StatusWord(sw::WRONG_LENGTH))
+                } else if let Some(mut sm) = self.sm.take() {
+                    // Under SM every command must be protected; anything else ends the session
+                    // (Doc 9303-11 §9.8.5), as real chips do.
+                    if cmd.cla & 0x0C != 0x0C {
+                        ResponseApdu::new(Vec::new(), StatusWord(sw::SM_DATA_OBJECTS_INCORRECT))
+                    } else {
+                        match sm.unwrap_command(&cmd) {
+                            Err(_) => ResponseApdu::new(
+                                Vec::new(),
+                                StatusWord(sw::SM_DATA_OBJECTS_INCORRECT),
+                            ),
+                            Ok(plain) => {
+                                self.sm = Some(sm);
+                                let rsp = self.process(&plain);
+                                match self.sm.as_mut().map(|s| s.wrap_response(&rsp)) {
+                                    Some(Ok(w)) => w,
+                                    _ => {
+                                        self.sm = None;
+                                        ResponseApdu::new(
+                                            Vec::new(),
+                                            StatusWord(sw::SM_DATA_OBJECTS_INCORRECT),
+                                        )
+                                    }
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    self.process(&cmd)
+                }
+            }
+        };
+        let mut out = response.encode();
+        match self.fault_at(n) {
+            Some(Fault::WrongMacAt(_)) => {
+                // The MAC is the last 8 bytes of DO'8E', just before SW1 SW2.
+                let l = out.len();
+                if let Some(b) = l.checked_sub(3).and_then(|i| out.get_mut(i)) {
+                    *b ^= 0x01;
+                }
+            }
+            Some(Fault::TruncatedResponseAt(_)) => out.truncate(1),
+            _ => {}
+        }
+        Ok(out)
+    }
+
+    fn max_response_len(&self) -> usize {
+        if self.profile.extended_length {
+            65536
+        } else {
+            256
+        }
+    }
+}
