@@ -2,3 +2,5 @@
 //!
 //! Compiled into the library (not only under `cfg(test)`) because `inspectd sim` serves the
 //! virtual chip to real PC/SC readers for terminal vendors and labs.
+
+pub mod lds_gen;
