@@ -20,6 +20,7 @@ pub struct AlgorithmIdentifier<'a> {
 }
 
 /// Domain parameters of a public-key algorithm.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainParameters<'a> {
     /// No parameters, or NULL.
@@ -167,6 +168,7 @@ fn dh_parameters<'a>(c: &mut Cursor<'a>, raw: &'a [u8]) -> Result<DhParameters<'
 }
 
 /// A public key as carried in a SubjectPublicKeyInfo.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublicKey<'a> {
     /// RSA (`RSAPublicKey ::= SEQUENCE { modulus, publicExponent }`), unsigned big-endian.
