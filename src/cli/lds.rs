@@ -99,9 +99,10 @@ fn date(d: &Option<DateField<'_>>) -> Value {
 }
 
 fn image_len(b: &Option<&[u8]>) -> Value {
-    b.map_or(Value::Null, |b| {
-        json!({"format": lds::image::ImageFormat::from_magic(b).name(), "size": b.len()})
-    })
+    b.map_or(
+        Value::Null,
+        |b| json!({"format": lds::image::ImageFormat::from_magic(b).name(), "size": b.len()}),
+    )
 }
 
 fn insert_nonnull(m: &mut Map<String, Value>, k: &str, v: Value) {
@@ -177,7 +178,11 @@ fn describe(f: &LdsFile<'_>, m: &mut Map<String, Value>) {
             insert_nonnull(m, "profession", text(&d.profession));
             insert_nonnull(m, "title", text(&d.title));
             insert_nonnull(m, "personal_summary", text(&d.personal_summary));
-            insert_nonnull(m, "proof_of_citizenship", image_len(&d.proof_of_citizenship));
+            insert_nonnull(
+                m,
+                "proof_of_citizenship",
+                image_len(&d.proof_of_citizenship),
+            );
             insert_nonnull(m, "other_td_numbers", text(&d.other_td_numbers));
             insert_nonnull(m, "custody_information", text(&d.custody_information));
         }
@@ -341,7 +346,10 @@ fn security_infos(s: &SecurityInfos<'_>) -> Value {
                 }
                 SecurityInfo::ActiveAuthentication(a) => {
                     m.insert("version".into(), json!(a.version));
-                    m.insert("signature_algorithm".into(), oid_json(a.signature_algorithm));
+                    m.insert(
+                        "signature_algorithm".into(),
+                        oid_json(a.signature_algorithm),
+                    );
                 }
                 SecurityInfo::TerminalAuthentication(t) => {
                     m.insert("version".into(), json!(t.version));
@@ -371,7 +379,11 @@ fn signed_data(s: &SignedData<'_>) -> Value {
             })
         })
         .collect();
-    let digests: Vec<Value> = s.digest_algorithms.iter().map(|a| oid_json(a.algorithm)).collect();
+    let digests: Vec<Value> = s
+        .digest_algorithms
+        .iter()
+        .map(|a| oid_json(a.algorithm))
+        .collect();
     json!({
         "version": s.version,
         "digest_algorithms": digests,
@@ -384,7 +396,10 @@ fn signed_data(s: &SignedData<'_>) -> Value {
 
 fn print_text(v: &Value) {
     let file = v.get("file").and_then(Value::as_str).unwrap_or("?");
-    let ty = v.get("type").and_then(Value::as_str).unwrap_or("unidentified");
+    let ty = v
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("unidentified");
     println!("{file}: {ty}");
     if let Value::Object(m) = v {
         for (k, val) in m {

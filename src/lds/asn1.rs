@@ -3,7 +3,7 @@
 //! carry the absolute byte offset (X.690 BER/DER as profiled by Doc 9303-10 §4.5 and Part 11 §9.2).
 
 use super::{FileId, Invalid, LdsError};
-use crate::tlv::{Limits, Reader, TlvError, Tlv};
+use crate::tlv::{Limits, Reader, Tlv, TlvError};
 
 /// Universal tags used by the LDS structures (X.680).
 pub mod tag {

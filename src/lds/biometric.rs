@@ -83,10 +83,7 @@ pub struct BiometricGroup<'a> {
 impl<'a> BiometricGroup<'a> {
     /// Parses a DG2/DG3/DG4 file down to the opaque data blocks.
     pub fn parse_file(file: FileId, bytes: &'a [u8]) -> Result<Self, LdsError> {
-        let tag = file
-            .tag()
-            .map(u32::from)
-            .ok_or(LdsError::Empty { file })?;
+        let tag = file.tag().map(u32::from).ok_or(LdsError::Empty { file })?;
         let t = outer(file, bytes, asn1::BER_TLV, tag)?;
         let mut c = asn1::Cursor::new(bytes, file, asn1::BER_TLV).children(&t)?;
         let (group_tlv, mut g) = c.constructed(BIGT_TAG)?;

@@ -100,9 +100,9 @@ fn digits<'a>(
     t: &crate::tlv::Tlv<'a>,
     len: usize,
 ) -> Result<Version<'a>, LdsError> {
-    let s = std::str::from_utf8(t.value).ok().filter(|s| {
-        s.len() == len && s.bytes().all(|b| b.is_ascii_digit())
-    });
+    let s = std::str::from_utf8(t.value)
+        .ok()
+        .filter(|s| s.len() == len && s.bytes().all(|b| b.is_ascii_digit()));
     s.map(|raw| Version { raw })
         .ok_or_else(|| c.invalid(c.abs(t), Invalid::Text))
 }
@@ -129,7 +129,11 @@ mod tests {
         let b = hex::decode("600A5F0104303130415F3600").unwrap();
         assert!(matches!(
             Com::parse(&b),
-            Err(LdsError::Invalid { what: Invalid::Text, offset: 2, .. })
+            Err(LdsError::Invalid {
+                what: Invalid::Text,
+                offset: 2,
+                ..
+            })
         ));
     }
 }

@@ -66,7 +66,11 @@ mod tests {
         let b = [0x61, 0x05, 0x5F, 0x1F, 0x02, 0xC3, 0xA9];
         assert!(matches!(
             Dg1::parse(&b),
-            Err(LdsError::Invalid { what: Invalid::Text, offset: 2, .. })
+            Err(LdsError::Invalid {
+                what: Invalid::Text,
+                offset: 2,
+                ..
+            })
         ));
     }
 }

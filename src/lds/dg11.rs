@@ -135,7 +135,9 @@ mod tests {
             .cons(0x6B, |b| {
                 b.prim(0x5C, &[0x5F, 0x0E, 0x5F, 0x2B, 0x5F, 0x11])
                     .prim(0x5F0E, b"SPECIMEN<<ANNA")
-                    .cons(0xA0, |b| b.prim(0x02, &[2]).prim(0x5F0F, b"A").prim(0x5F0F, b"B"))
+                    .cons(0xA0, |b| {
+                        b.prim(0x02, &[2]).prim(0x5F0F, b"A").prim(0x5F0F, b"B")
+                    })
                     .prim(0x5F2B, &[0x19, 0x80, 0x01, 0x02])
                     .prim(0x5F11, b"")
                     .prim(0x5F50, b"x")

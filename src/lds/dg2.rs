@@ -154,7 +154,11 @@ fn parse_19794_5<'a>(
     base: usize,
     out: &mut Vec<FaceImage<'a>>,
 ) -> Result<(), LdsError> {
-    let mut r = Bin { b: bdb, pos: 0, base };
+    let mut r = Bin {
+        b: bdb,
+        pos: 0,
+        base,
+    };
     r.take(4)?; // "FAC\0"
     let version = r.take(4)?;
     if version != b"010\0" {
@@ -199,12 +203,14 @@ fn parse_19794_5<'a>(
         r.take(2)?; // device type
         let quality = r.u16()?;
         let header_len = r.pos.saturating_sub(start);
-        let image_len = face_len.checked_sub(header_len).ok_or(LdsError::RecordLengthMismatch {
-            file: FileId::Dg2,
-            offset: start_abs,
-            declared: u64::try_from(face_len).unwrap_or(u64::MAX),
-            actual: u64::try_from(header_len).unwrap_or(u64::MAX),
-        })?;
+        let image_len = face_len
+            .checked_sub(header_len)
+            .ok_or(LdsError::RecordLengthMismatch {
+                file: FileId::Dg2,
+                offset: start_abs,
+                declared: u64::try_from(face_len).unwrap_or(u64::MAX),
+                actual: u64::try_from(header_len).unwrap_or(u64::MAX),
+            })?;
         let image_offset = r.abs();
         let image = r.take(image_len)?;
         out.push(FaceImage {
@@ -317,12 +323,11 @@ fn parse_39794_5<'a>(
                     0xA0 => {
                         let mut f = ic.children(&e)?;
                         if let Some(code) = f.optional(0x80)? {
-                            format_code = f.uint_value(&code).ok().and_then(|v| u8::try_from(v).ok());
+                            format_code =
+                                f.uint_value(&code).ok().and_then(|v| u8::try_from(v).ok());
                         }
                     }
-                    0x80 => {
-                        format_code = ic.uint_value(&e).ok().and_then(|v| u8::try_from(v).ok())
-                    }
+                    0x80 => format_code = ic.uint_value(&e).ok().and_then(|v| u8::try_from(v).ok()),
                     0xA7 => {
                         let mut s = ic.children(&e)?;
                         while let Some(x) = s.next()? {

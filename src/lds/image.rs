@@ -80,7 +80,11 @@ impl<'a> DisplayedImages<'a> {
             FileId::Dg5 => (0x65, 0x5F40),
             _ => (0x67, 0x5F43),
         };
-        let file = if tag == 0x65 { FileId::Dg5 } else { FileId::Dg7 };
+        let file = if tag == 0x65 {
+            FileId::Dg5
+        } else {
+            FileId::Dg7
+        };
         let t = outer(file, bytes, asn1::BER_TLV, tag)?;
         let mut c = asn1::Cursor::new(bytes, file, asn1::BER_TLV).children(&t)?;
         let count_tlv = c.expect(asn1::tag::INTEGER)?;
@@ -112,7 +116,10 @@ mod tests {
 
     #[test]
     fn magic() {
-        assert_eq!(ImageFormat::from_magic(&[0xFF, 0xD8, 0xFF, 0xE0]), ImageFormat::Jpeg);
+        assert_eq!(
+            ImageFormat::from_magic(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            ImageFormat::Jpeg
+        );
         assert_eq!(
             ImageFormat::from_magic(&[0xFF, 0x4F, 0xFF, 0x51, 0]),
             ImageFormat::Jpeg2000Codestream
@@ -126,15 +133,22 @@ mod tests {
 
     #[test]
     fn dg5() {
-        let b = [0x65, 0x09, 0x02, 0x01, 0x01, 0x5F, 0x40, 0x03, 0xFF, 0xD8, 0xFF];
+        let b = [
+            0x65, 0x09, 0x02, 0x01, 0x01, 0x5F, 0x40, 0x03, 0xFF, 0xD8, 0xFF,
+        ];
         let d = DisplayedImages::parse(FileId::Dg5, &b).unwrap();
         assert_eq!(d.images.len(), 1);
         assert_eq!(d.images[0].format, ImageFormat::Jpeg);
         assert_eq!(d.images[0].offset, 8);
-        let bad = [0x65, 0x09, 0x02, 0x01, 0x02, 0x5F, 0x40, 0x03, 0xFF, 0xD8, 0xFF];
+        let bad = [
+            0x65, 0x09, 0x02, 0x01, 0x02, 0x5F, 0x40, 0x03, 0xFF, 0xD8, 0xFF,
+        ];
         assert!(matches!(
             DisplayedImages::parse(FileId::Dg5, &bad),
-            Err(LdsError::Invalid { what: Invalid::Count, .. })
+            Err(LdsError::Invalid {
+                what: Invalid::Count,
+                ..
+            })
         ));
     }
 }

@@ -298,9 +298,7 @@ pub fn parse_as(id: FileId, bytes: &[u8]) -> Result<LdsFile<'_>, LdsError> {
         FileId::CardAccess => {
             LdsFile::CardAccess(security_infos::SecurityInfos::parse_card_access(bytes)?)
         }
-        FileId::CardSecurity => {
-            LdsFile::CardSecurity(card_security::CardSecurity::parse(bytes)?)
-        }
+        FileId::CardSecurity => LdsFile::CardSecurity(card_security::CardSecurity::parse(bytes)?),
         other => LdsFile::Raw(parse_raw(other, bytes)?),
     })
 }

@@ -174,30 +174,81 @@ pub fn name(oid: Oid<'_>) -> Option<&'static str> {
         (ID_CI, "id-CI"),
         (ID_PT, "id-PT"),
         (ID_ICAO_AA, "id-icao-mrtd-security-aaProtocolObject"),
-        (ID_ICAO_LDS_SECURITY_OBJECT, "id-icao-mrtd-security-ldsSecurityObject"),
-        (ID_LDS_SECURITY_OBJECT_LEGACY, "ldsSecurityObject (legacy 1.3.27.1.1.1)"),
+        (
+            ID_ICAO_LDS_SECURITY_OBJECT,
+            "id-icao-mrtd-security-ldsSecurityObject",
+        ),
+        (
+            ID_LDS_SECURITY_OBJECT_LEGACY,
+            "ldsSecurityObject (legacy 1.3.27.1.1.1)",
+        ),
         (ID_SECURITY_OBJECT, "id-SecurityObject"),
         (ID_SIGNED_DATA, "id-signedData"),
         (RSA_ENCRYPTION, "rsaEncryption"),
         (EC_PUBLIC_KEY, "id-ecPublicKey"),
-        (STANDARDIZED_DOMAIN_PARAMETERS, "standardizedDomainParameters"),
+        (
+            STANDARDIZED_DOMAIN_PARAMETERS,
+            "standardizedDomainParameters",
+        ),
         (DH_PUBLIC_NUMBER, "dhpublicnumber"),
         (DH_KEY_AGREEMENT, "dhKeyAgreement"),
         (&[0x2B, 0x0E, 0x03, 0x02, 0x1A], "sha1"),
-        (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04], "sha224"),
-        (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01], "sha256"),
-        (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02], "sha384"),
-        (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03], "sha512"),
-        (&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A], "RSASSA-PSS"),
-        (&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x05], "sha1WithRSAEncryption"),
-        (&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B], "sha256WithRSAEncryption"),
-        (&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0C], "sha384WithRSAEncryption"),
-        (&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0D], "sha512WithRSAEncryption"),
-        (&[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02], "ecdsa-with-SHA256"),
-        (&[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x03], "ecdsa-with-SHA384"),
-        (&[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x04], "ecdsa-with-SHA512"),
-        (&[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07], "prime256v1"),
-        (&[0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07], "brainpoolP256r1"),
+        (
+            &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04],
+            "sha224",
+        ),
+        (
+            &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01],
+            "sha256",
+        ),
+        (
+            &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02],
+            "sha384",
+        ),
+        (
+            &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03],
+            "sha512",
+        ),
+        (
+            &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A],
+            "RSASSA-PSS",
+        ),
+        (
+            &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x05],
+            "sha1WithRSAEncryption",
+        ),
+        (
+            &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B],
+            "sha256WithRSAEncryption",
+        ),
+        (
+            &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0C],
+            "sha384WithRSAEncryption",
+        ),
+        (
+            &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0D],
+            "sha512WithRSAEncryption",
+        ),
+        (
+            &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02],
+            "ecdsa-with-SHA256",
+        ),
+        (
+            &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x03],
+            "ecdsa-with-SHA384",
+        ),
+        (
+            &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x04],
+            "ecdsa-with-SHA512",
+        ),
+        (
+            &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07],
+            "prime256v1",
+        ),
+        (
+            &[0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07],
+            "brainpoolP256r1",
+        ),
     ];
     if let Some((_, n)) = named.iter().find(|(o, _)| *o == b) {
         return Some(n);
@@ -251,11 +302,17 @@ mod tests {
             })
         );
         let o = oid_from_dotted("0.4.0.127.0.7.2.2.4.6.4").unwrap();
-        assert_eq!(pace_protocol(Oid(&o)).unwrap().mapping, Mapping::ChipAuthentication);
+        assert_eq!(
+            pace_protocol(Oid(&o)).unwrap().mapping,
+            Mapping::ChipAuthentication
+        );
         let o = oid_from_dotted("0.4.0.127.0.7.2.2.4.6.1").unwrap();
         assert_eq!(pace_protocol(Oid(&o)), None);
         let o = oid_from_dotted("0.4.0.127.0.7.2.2.4.3.1").unwrap();
-        assert_eq!(pace_protocol(Oid(&o)).unwrap().cipher, Cipher::TripleDesCbcCbc);
+        assert_eq!(
+            pace_protocol(Oid(&o)).unwrap().cipher,
+            Cipher::TripleDesCbcCbc
+        );
         let o = oid_from_dotted("0.4.0.127.0.7.2.2.3.1.4").unwrap();
         assert_eq!(
             ca_protocol(Oid(&o)),

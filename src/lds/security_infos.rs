@@ -426,7 +426,10 @@ mod tests {
         let b = hex::decode("31123010060B04007F000702020402020102010D").unwrap();
         assert!(matches!(
             SecurityInfos::parse_card_access(&b),
-            Err(LdsError::Invalid { what: Invalid::UnexpectedOid, .. })
+            Err(LdsError::Invalid {
+                what: Invalid::UnexpectedOid,
+                ..
+            })
         ));
     }
 }

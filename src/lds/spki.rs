@@ -86,9 +86,7 @@ pub fn algorithm_identifier<'a>(c: &mut Cursor<'a>) -> Result<AlgorithmIdentifie
     let domain = match params {
         None => DomainParameters::None,
         Some(p) if p.tag.0 == tag::NULL => DomainParameters::None,
-        Some(p) if p.tag.0 == tag::INTEGER => {
-            DomainParameters::Standardized(a.uint_value(&p)?)
-        }
+        Some(p) if p.tag.0 == tag::INTEGER => DomainParameters::Standardized(a.uint_value(&p)?),
         Some(p) if p.tag.0 == tag::OID => {
             if asn1::oid_to_dotted(p.value).is_none() {
                 return Err(a.invalid(a.abs(&p), Invalid::Oid));
@@ -237,8 +235,7 @@ pub fn subject_public_key_info<'a>(
     } else if alg == oid::EC_PUBLIC_KEY || alg == oid::ID_PK_ECDH || is_standardized_ec(&algorithm)
     {
         PublicKey::Ec { point: bits.bytes }
-    } else if alg == oid::DH_PUBLIC_NUMBER || alg == oid::DH_KEY_AGREEMENT || alg == oid::ID_PK_DH
-    {
+    } else if alg == oid::DH_PUBLIC_NUMBER || alg == oid::DH_KEY_AGREEMENT || alg == oid::ID_PK_DH {
         let mut k = Cursor::at(bits.bytes, c.file(), asn1::DER, inner_base);
         let y = k.integer()?;
         k.finish()?;

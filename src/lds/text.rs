@@ -66,9 +66,15 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(DateField(b"19640812").digits().unwrap(), "19640812");
-        assert_eq!(DateField(&[0x19, 0x64, 0x08, 0x12]).digits().unwrap(), "19640812");
+        assert_eq!(
+            DateField(&[0x19, 0x64, 0x08, 0x12]).digits().unwrap(),
+            "19640812"
+        );
         assert_eq!(DateField(&[0x1A, 0x64]).digits(), None);
         assert_eq!(DateField(b"").digits(), None);
-        assert_eq!(DateField(b"20260101120000").digits().unwrap(), "20260101120000");
+        assert_eq!(
+            DateField(b"20260101120000").digits().unwrap(),
+            "20260101120000"
+        );
     }
 }

@@ -130,7 +130,7 @@ pub fn face_record_19794_5(image: &[u8], spec: FaceSpec) -> Vec<u8> {
     let face_len = 20 + 12 + image.len();
     let record_len = 14 + face_len;
     let mut r = Vec::with_capacity(record_len);
-    r.extend_from_slice(b"FAC\0010\0");
+    r.extend_from_slice(b"FAC\x00010\x00");
     r.extend_from_slice(&u32::try_from(record_len).unwrap_or(u32::MAX).to_be_bytes());
     r.extend_from_slice(&1u16.to_be_bytes());
     // Facial information block.
@@ -143,7 +143,7 @@ pub fn face_record_19794_5(image: &[u8], spec: FaceSpec) -> Vec<u8> {
     r.extend_from_slice(&[0, 0]); // expression
     r.extend_from_slice(&[0, 0, 0]); // pose angles
     r.extend_from_slice(&[0, 0, 0]); // pose uncertainty
-    // Image information block.
+                                     // Image information block.
     r.push(1); // full frontal
     r.push(spec.image_data_type);
     r.extend_from_slice(&spec.width.to_be_bytes());
@@ -217,7 +217,12 @@ pub struct Dg11Fields {
     pub custody_information: Option<String>,
 }
 
-fn tagged_fields(outer: u32, tag_list: &[u8], fields: &[(u32, Option<&[u8]>)], a0: Option<Vec<u8>>) -> Vec<u8> {
+fn tagged_fields(
+    outer: u32,
+    tag_list: &[u8],
+    fields: &[(u32, Option<&[u8]>)],
+    a0: Option<Vec<u8>>,
+) -> Vec<u8> {
     let mut b = Builder::new().prim(0x5C, tag_list);
     let mut a0 = a0;
     for (i, (tag, v)) in fields.iter().enumerate() {
@@ -277,8 +282,7 @@ pub fn encode_dg11(f: &Dg11Fields) -> Vec<u8> {
         (0x5F17, s(&f.other_td_numbers)),
         (0x5F18, s(&f.custody_information)),
     ];
-    let fields: Vec<(u32, Option<&[u8]>)> =
-        vals.iter().map(|(t, v)| (*t, v.as_deref())).collect();
+    let fields: Vec<(u32, Option<&[u8]>)> = vals.iter().map(|(t, v)| (*t, v.as_deref())).collect();
     let a0 = repeated_template(0x5F0F, &f.other_names);
     let extra = a0.as_ref().map(|_| 0x5F0F);
     // The A0 template follows the full name (index 0): pass it after field 0.
@@ -323,8 +327,7 @@ pub fn encode_dg12(f: &Dg12Fields) -> Vec<u8> {
         (0x5F55, s(&f.personalization_time)),
         (0x5F56, s(&f.personalization_device_serial)),
     ];
-    let fields: Vec<(u32, Option<&[u8]>)> =
-        vals.iter().map(|(t, v)| (*t, v.as_deref())).collect();
+    let fields: Vec<(u32, Option<&[u8]>)> = vals.iter().map(|(t, v)| (*t, v.as_deref())).collect();
     let a0 = repeated_template(0x5F1A, &f.other_persons);
     let extra = a0.as_ref().map(|_| 0x5F1A);
     let tl = tag_list(&fields, extra);
@@ -354,7 +357,10 @@ pub fn chip_authentication_public_key_info_ecdh(
     point: &[u8],
     key_id: Option<u64>,
 ) -> Vec<u8> {
-    let alg = seq(&[&der_oid_bytes(oid::STANDARDIZED_DOMAIN_PARAMETERS), &der_small(parameter_id)]);
+    let alg = seq(&[
+        &der_oid_bytes(oid::STANDARDIZED_DOMAIN_PARAMETERS),
+        &der_small(parameter_id),
+    ]);
     let mut bits = vec![0u8];
     bits.extend_from_slice(point);
     let spki = seq(&[&alg, &encode(0x03, &bits)]);
@@ -364,7 +370,11 @@ pub fn chip_authentication_public_key_info_ecdh(
 
 /// ActiveAuthenticationInfo (Doc 9303-11 §9.2.8).
 pub fn active_authentication_info(signature_algorithm: &str) -> Vec<u8> {
-    seq(&[&der_oid_bytes(oid::ID_ICAO_AA), &der_small(1), &der_oid(signature_algorithm)])
+    seq(&[
+        &der_oid_bytes(oid::ID_ICAO_AA),
+        &der_small(1),
+        &der_oid(signature_algorithm),
+    ])
 }
 
 /// TerminalAuthenticationInfo.
@@ -385,7 +395,10 @@ pub fn encode_dg14(infos: &[Vec<u8>]) -> Vec<u8> {
 /// An RSA SubjectPublicKeyInfo from unsigned modulus and exponent.
 pub fn spki_rsa(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
     let alg = seq(&[&der_oid_bytes(oid::RSA_ENCRYPTION), &[0x05, 0x00]]);
-    let key = seq(&[&encode(0x02, &der_uint(modulus)), &encode(0x02, &der_uint(exponent))]);
+    let key = seq(&[
+        &encode(0x02, &der_uint(modulus)),
+        &encode(0x02, &der_uint(exponent)),
+    ]);
     let mut bits = vec![0u8];
     bits.extend_from_slice(&key);
     seq(&[&alg, &encode(0x03, &bits)])
@@ -406,7 +419,10 @@ pub struct EcDomain {
 
 /// An EC SubjectPublicKeyInfo with explicit parameters (the form Doc 9303-12 requires).
 pub fn spki_ec_explicit(domain: &EcDomain, point: &[u8]) -> Vec<u8> {
-    let field = seq(&[&der_oid_bytes(oid::PRIME_FIELD), &encode(0x02, &der_uint(&domain.p))]);
+    let field = seq(&[
+        &der_oid_bytes(oid::PRIME_FIELD),
+        &encode(0x02, &der_uint(&domain.p)),
+    ]);
     let curve = seq(&[&encode(0x04, &domain.a), &encode(0x04, &domain.b)]);
     let params = seq(&[
         &der_small(1),
@@ -452,24 +468,38 @@ pub fn encode_lds_security_object(
         .flat_map(|(n, h)| seq(&[&der_small(u64::from(*n)), &encode(0x04, h)]))
         .collect();
     let (version, vi) = match version_info {
-        Some((l, u)) => (1, seq(&[&encode(0x13, l.as_bytes()), &encode(0x13, u.as_bytes())])),
+        Some((l, u)) => (
+            1,
+            seq(&[&encode(0x13, l.as_bytes()), &encode(0x13, u.as_bytes())]),
+        ),
         None => (0, Vec::new()),
     };
-    seq(&[&der_small(version), hash_algorithm, &encode(0x30, &list), &vi])
+    seq(&[
+        &der_small(version),
+        hash_algorithm,
+        &encode(0x30, &list),
+        &vi,
+    ])
 }
 
 /// A ContentInfo with an UNSIGNED SignedData (no certificates, empty signerInfos) around
 /// `econtent` of type `econtent_type` (content octets of the OID). For structure tests only;
 /// signing comes with the test PKI.
 pub fn unsigned_content_info(econtent_type: &[u8], econtent: &[u8]) -> Vec<u8> {
-    let encap = seq(&[&der_oid_bytes(econtent_type), &encode(0xA0, &encode(0x04, econtent))]);
+    let encap = seq(&[
+        &der_oid_bytes(econtent_type),
+        &encode(0xA0, &encode(0x04, econtent)),
+    ]);
     let signed_data = seq(&[
         &der_small(3),
         &encode(0x31, &sha256_algorithm()),
         &encap,
         &encode(0x31, &[]),
     ]);
-    seq(&[&der_oid_bytes(oid::ID_SIGNED_DATA), &encode(0xA0, &signed_data)])
+    seq(&[
+        &der_oid_bytes(oid::ID_SIGNED_DATA),
+        &encode(0xA0, &signed_data),
+    ])
 }
 
 /// EF.SOD (`77 L ContentInfo`) with an unsigned SignedData around `lds_security_object`.
@@ -608,10 +638,17 @@ pub fn generate_with(p: GenParams) -> Vec<(String, Vec<u8>)> {
     }
     let dg15 = encode_dg15(&spki_rsa(&modulus, &[0x01, 0x00, 0x01]));
     let card_access = encode_security_infos(&[pace_info("0.4.0.127.0.7.2.2.4.2.2", 2, Some(13))]);
-    let hashes: Vec<(u8, Vec<u8>)> = [(1u8, &dg1), (2, &dg2), (11, &dg11), (12, &dg12), (14, &dg14), (15, &dg15)]
-        .iter()
-        .map(|(n, b)| (*n, Sha256::digest(b.as_slice()).to_vec()))
-        .collect();
+    let hashes: Vec<(u8, Vec<u8>)> = [
+        (1u8, &dg1),
+        (2, &dg2),
+        (11, &dg11),
+        (12, &dg12),
+        (14, &dg14),
+        (15, &dg15),
+    ]
+    .iter()
+    .map(|(n, b)| (*n, Sha256::digest(b.as_slice()).to_vec()))
+    .collect();
     let lso = encode_lds_security_object(&sha256_algorithm(), &hashes, Some(("0108", "040000")));
     let sod = encode_unsigned_sod(&lso);
     vec![
@@ -657,7 +694,10 @@ mod tests {
         let [l1, l2] = specimen_mrz();
         assert_eq!(l1.len(), 44);
         assert_eq!(l2.len(), 44);
-        assert_eq!(&l2[9..10], &crate::mrz::check_digit("U12345678").unwrap().to_string());
+        assert_eq!(
+            &l2[9..10],
+            &crate::mrz::check_digit("U12345678").unwrap().to_string()
+        );
     }
 
     #[test]
