@@ -98,7 +98,13 @@ impl<'a> Dg2<'a> {
             if t.bdb.starts_with(b"FAC\0") {
                 parse_19794_5(i, t.bdb, t.bdb_offset, &mut faces)?;
             } else if t.bdb.first() == Some(&0x65) {
-                parse_39794_5(i, t.bdb, t.bdb_offset, &mut faces)?;
+                parse_39794_5(i, t.bdb, t.bdb_offset, true, &mut faces)?;
+            } else if t.bdb_tag == super::biometric::BDB_CONSTRUCTED_TAG
+                && t.bdb.first() == Some(&0xA0)
+            {
+                // A constructed 7F2E data block may carry the FaceImageDataBlock members
+                // directly, its own tag standing in for [APPLICATION 5].
+                parse_39794_5(i, t.bdb, t.bdb_offset, false, &mut faces)?;
             } else {
                 return Err(LdsError::Invalid {
                     file: FileId::Dg2,
@@ -259,11 +265,17 @@ fn parse_39794_5<'a>(
     template: usize,
     bdb: &'a [u8],
     base: usize,
+    wrapped: bool,
     out: &mut Vec<FaceImage<'a>>,
 ) -> Result<(), LdsError> {
     let mut c = asn1::Cursor::at(bdb, FileId::Dg2, asn1::BER_TLV, base);
-    let (_, mut block) = c.constructed(0x65)?;
-    c.finish()?;
+    let mut block = if wrapped {
+        let (_, block) = c.constructed(0x65)?;
+        c.finish()?;
+        block
+    } else {
+        c
+    };
     let mut version = None;
     let mut reps = None;
     while let Some(t) = block.next()? {

@@ -304,10 +304,23 @@ pub fn parse_as(id: FileId, bytes: &[u8]) -> Result<LdsFile<'_>, LdsError> {
 }
 
 /// Parses a file as one outer TLV kept raw (DG13, DG16 and the other uninterpreted files).
+///
+/// Two master-file/application files have a different shape: EF.CVCA holds one or two CAR
+/// data objects (42) in a fixed-size file padded with 00 (TR-03110 Part 3 §A.6.2.1), and
+/// EF.DIR holds one application template (61) per application; for both, `value` is every
+/// byte after the first TLV header and the padding or further templates are checked.
 pub fn parse_raw(id: FileId, bytes: &[u8]) -> Result<RawDataGroup<'_>, LdsError> {
+    match id {
+        FileId::Cvca => return parse_cvca(bytes),
+        FileId::Dir => return parse_dir(bytes),
+        _ => {}
+    }
     let t = match id.tag() {
         Some(tag) => outer(id, bytes, asn1::BER_TLV, u32::from(tag))?,
         None => {
+            if bytes.is_empty() {
+                return Err(LdsError::Empty { file: id });
+            }
             let mut c = asn1::Cursor::new(bytes, id, asn1::BER_TLV);
             let t = c.read()?;
             c.finish()?;
@@ -318,6 +331,62 @@ pub fn parse_raw(id: FileId, bytes: &[u8]) -> Result<RawDataGroup<'_>, LdsError>
         id,
         tag: t.tag.0,
         value: t.value,
+        raw: bytes,
+    })
+}
+
+fn parse_cvca(bytes: &[u8]) -> Result<RawDataGroup<'_>, LdsError> {
+    let file = FileId::Cvca;
+    if bytes.is_empty() {
+        return Err(LdsError::Empty { file });
+    }
+    let mut c = asn1::Cursor::new(bytes, file, asn1::BER_TLV);
+    let first = c.expect(0x42)?;
+    // Optional second CAR, then zero padding only.
+    if c.peek_tag()? == Some(0x42) {
+        c.read()?;
+    }
+    let rest_at = c.offset();
+    if let Some(pos) = bytes
+        .get(rest_at..)
+        .unwrap_or(&[])
+        .iter()
+        .position(|b| *b != 0)
+    {
+        return Err(LdsError::Invalid {
+            file,
+            offset: rest_at.saturating_add(pos),
+            what: Invalid::Structure,
+        });
+    }
+    Ok(RawDataGroup {
+        id: file,
+        tag: 0x42,
+        value: first.value,
+        raw: bytes,
+    })
+}
+
+/// Cap on EF.DIR application templates.
+const MAX_DIR_RECORDS: usize = 16;
+
+fn parse_dir(bytes: &[u8]) -> Result<RawDataGroup<'_>, LdsError> {
+    let file = FileId::Dir;
+    if bytes.is_empty() {
+        return Err(LdsError::Empty { file });
+    }
+    let mut c = asn1::Cursor::new(bytes, file, asn1::BER_TLV);
+    let first = c.expect(0x61)?;
+    let mut n = 1usize;
+    while !c.is_empty() {
+        asn1::check_count(&c, n, MAX_DIR_RECORDS, c.offset())?;
+        c.expect(0x61)?;
+        n = n.saturating_add(1);
+    }
+    Ok(RawDataGroup {
+        id: file,
+        tag: 0x61,
+        value: first.value,
         raw: bytes,
     })
 }
