@@ -86,7 +86,7 @@ impl<'a> BiometricGroup<'a> {
         let tag = file.tag().map(u32::from).ok_or(LdsError::Empty { file })?;
         let t = outer(file, bytes, asn1::BER_TLV, tag)?;
         let mut c = asn1::Cursor::new(bytes, file, asn1::BER_TLV).children(&t)?;
-        let (group_tlv, mut g) = c.constructed(BIGT_TAG)?;
+        let (_, mut g) = c.constructed(BIGT_TAG)?;
         c.finish()?;
         let count_tlv = g.expect(asn1::tag::INTEGER)?;
         let count = g.uint_value(&count_tlv)?;
@@ -118,7 +118,6 @@ impl<'a> BiometricGroup<'a> {
         if u64::try_from(templates.len()).ok() != Some(count) {
             return Err(g.invalid(g.abs(&count_tlv), Invalid::Count));
         }
-        let _ = group_tlv;
         Ok(BiometricGroup {
             file,
             raw: bytes,

@@ -38,7 +38,7 @@ pub const BER: Limits = Limits {
 pub enum SidKind {
     /// IssuerAndSerialNumber (SignerInfo version 1).
     IssuerAndSerialNumber,
-    /// [0] SubjectKeyIdentifier (SignerInfo version 3).
+    /// `[0]` SubjectKeyIdentifier (SignerInfo version 3).
     SubjectKeyIdentifier,
 }
 
@@ -51,7 +51,7 @@ pub struct SignerInfo<'a> {
     pub version: u64,
     /// The kind of sid.
     pub sid_kind: SidKind,
-    /// The sid encoding (IssuerAndSerialNumber SEQUENCE or the [0] TLV).
+    /// The sid encoding (IssuerAndSerialNumber SEQUENCE or the `[0]` TLV).
     pub sid_raw: &'a [u8],
     /// digestAlgorithm.
     pub digest_algorithm: AlgorithmIdentifier<'a>,

@@ -74,7 +74,7 @@ pub struct DisplayedImages<'a> {
 pub const MAX_IMAGES: usize = 16;
 
 impl<'a> DisplayedImages<'a> {
-    /// Parses DG5 (`file = Dg5`) or DG7 (`file = Dg7`).
+    /// Parses DG5 when `file` is [`FileId::Dg5`], otherwise DG7.
     pub fn parse(file: FileId, bytes: &'a [u8]) -> Result<Self, LdsError> {
         let (tag, image_tag) = match file {
             FileId::Dg5 => (0x65, 0x5F40),
