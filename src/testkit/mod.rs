@@ -8,3 +8,4 @@ pub mod virtual_chip;
 
 pub use replay::{Replay, TranscriptError};
 pub use virtual_chip::{Access, ChipProfile, Fault, VirtualChip};
+pub mod lds_gen;
