@@ -19,6 +19,7 @@ mod bac;
 mod read;
 mod secure;
 mod select;
+mod session;
 mod step;
 mod transport;
 
@@ -28,6 +29,10 @@ pub use read::{
 };
 pub use secure::{SecureSession, Secured};
 pub use select::{SelectApplication, SelectFile, EMRTD_AID};
+pub use session::{
+    AccessKey, AccessProtocol, ChipRead, FileOutcome, Phase, Progress, ReadSession, SessionFile,
+    SessionOptions,
+};
 pub use step::{drive, drive_observed, drive_with_stats, ChipProtocol, ChipStats, Step};
 pub use transport::{CardTransport, TransportError};
 

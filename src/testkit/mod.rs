@@ -3,6 +3,7 @@
 //! Compiled into the library (not only under `cfg(test)`) because `inspectd sim` serves the
 //! virtual chip to real PC/SC readers for terminal vendors and labs.
 
+pub mod dataset;
 pub mod replay;
 pub mod virtual_chip;
 

@@ -129,7 +129,10 @@ impl std::fmt::Debug for VirtualChip {
 impl VirtualChip {
     /// A chip with a deterministic RNG seeded from `seed`.
     pub fn new(profile: ChipProfile, seed: u64) -> Self {
-        Self::with_rng(profile, Box::new(rand_chacha::ChaCha20Rng::seed_from_u64(seed)))
+        Self::with_rng(
+            profile,
+            Box::new(rand_chacha::ChaCha20Rng::seed_from_u64(seed)),
+        )
     }
 
     /// A chip drawing its challenges and keys from `rng`.
@@ -179,7 +182,11 @@ impl VirtualChip {
                 Fault::MaxLe(n) => Some(*n),
                 _ => None,
             })
-            .unwrap_or(if self.profile.extended_length { 65536 } else { 256 })
+            .unwrap_or(if self.profile.extended_length {
+                65536
+            } else {
+                256
+            })
     }
 
     fn files(&self) -> &BTreeMap<u16, Vec<u8>> {
@@ -191,10 +198,7 @@ impl VirtualChip {
 
     fn file_bytes(&self, fid: u16) -> Option<std::borrow::Cow<'_, [u8]>> {
         let bytes = self.files().get(&fid)?;
-        let huge = self
-            .faults
-            .iter()
-            .any(|f| *f == Fault::HugeDeclaredLength(fid));
+        let huge = self.faults.contains(&Fault::HugeDeclaredLength(fid));
         if huge {
             // Keep the tag, declare 0xFFFFFF bytes.
             let mut b = Vec::with_capacity(bytes.len() + 4);
@@ -377,7 +381,11 @@ fn parse_do54(data: &[u8]) -> Option<usize> {
     if t.value.len() > 4 {
         return None;
     }
-    Some(t.value.iter().fold(0usize, |a, b| (a << 8) | usize::from(*b)))
+    Some(
+        t.value
+            .iter()
+            .fold(0usize, |a, b| (a << 8) | usize::from(*b)),
+    )
 }
 
 impl CardTransport for VirtualChip {

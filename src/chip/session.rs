@@ -1,0 +1,510 @@
+//! The read session (Doc 9303-11 §4 and Doc 9303-10 §3; inspection order after Doc 9303-11
+//! Appendix J): EF.CardAccess → SELECT eMRTD application → access control → EF.COM → EF.SOD →
+//! the data groups that **EF.SOD** lists. EF.COM is read and kept, but never decides which data
+//! groups exist: it is not protected by Passive Authentication (TR-03105 discussion,
+//! pitfalls #2).
+//!
+//! Still sans-IO: [`ReadSession`] is a [`ChipProtocol`] that runs the smaller protocols in turn.
+//! Observers (progress bars, gRPC progress streams, timing) use [`ReadSession::progress`]
+//! between exchanges via [`drive_observed`](super::drive_observed).
+
+use rand_core::CryptoRngCore;
+
+use super::{
+    Bac, BacKey, ChipError, ChipProtocol, FileRead, ReadFile, ReadOptions, SecureSession, Secured,
+    SelectApplication, Step, MAX_SIZE_BIOMETRIC, MAX_SIZE_DEFAULT,
+};
+use crate::apdu::ResponseApdu;
+use crate::lds::sod::Sod;
+use crate::lds::FileId;
+
+/// The key that opens the chip.
+#[non_exhaustive]
+#[derive(Clone, PartialEq, Eq)]
+pub enum AccessKey {
+    /// The MRZ information (document number, birth and expiry dates with check digits).
+    Mrz {
+        /// Doc 9303-11 §9.7.2 key seed input.
+        mrz_information: String,
+    },
+    /// A card access number (PACE only).
+    Can(String),
+}
+
+impl std::fmt::Debug for AccessKey {
+    // Never print the key material: it is personal data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AccessKey::Mrz { .. } => f.write_str("AccessKey::Mrz(..)"),
+            AccessKey::Can(_) => f.write_str("AccessKey::Can(..)"),
+        }
+    }
+}
+
+/// The access-control protocol a session used.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessProtocol {
+    /// No access control (plain reads).
+    Plain,
+    /// Basic Access Control (Doc 9303-11 §4.3).
+    Bac,
+}
+
+/// Options of a [`ReadSession`].
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// Largest response data field of the reader path (256 short; more with extended length).
+    pub max_response_len: usize,
+    /// Data groups to read among those EF.SOD lists; `None` reads all readable ones.
+    pub data_groups: Option<Vec<u8>>,
+    /// Read DG3/DG4 (they need Extended Access Control, which this session does not run, so by
+    /// default they are skipped and reported as such).
+    pub read_eac_protected: bool,
+    /// Allow a chip without access control (plain reads after a failed GET CHALLENGE).
+    pub allow_plain: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            max_response_len: 256,
+            data_groups: None,
+            read_eac_protected: false,
+            allow_plain: false,
+        }
+    }
+}
+
+/// What happened to one file.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileOutcome {
+    /// Read completely.
+    Read(FileRead),
+    /// The chip does not have it (`6A82`).
+    NotFound,
+    /// The chip refused it (`6982`: needs EAC).
+    AccessDenied,
+    /// Not attempted.
+    Skipped {
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+/// One file of the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionFile {
+    /// Which file.
+    pub id: FileId,
+    /// The outcome.
+    pub outcome: FileOutcome,
+}
+
+impl SessionFile {
+    /// The bytes, when read.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match &self.outcome {
+            FileOutcome::Read(r) => Some(&r.bytes),
+            _ => None,
+        }
+    }
+}
+
+/// The result of a read session: the raw bytes of every file read (Passive Authentication
+/// hashes these), what was not read and why, and the protocol used.
+#[derive(Debug)]
+pub struct ChipRead {
+    /// Access control used.
+    pub access: AccessProtocol,
+    /// Every file attempted, in reading order.
+    pub files: Vec<SessionFile>,
+    /// The secure session, still open, for Active/Chip Authentication that follow.
+    pub session: Option<SecureSession>,
+    /// Data-group numbers EF.SOD lists (empty if EF.SOD could not be read or parsed).
+    pub sod_data_groups: Vec<u8>,
+    /// Why EF.SOD could not be parsed, if it could not.
+    pub sod_error: Option<String>,
+}
+
+impl ChipRead {
+    /// The bytes of `id`, when read.
+    pub fn file(&self, id: FileId) -> Option<&[u8]> {
+        self.files
+            .iter()
+            .find(|f| f.id == id)
+            .and_then(|f| f.bytes())
+    }
+}
+
+/// The step a session is in (for progress reporting and per-step timing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Reading EF.CardAccess.
+    CardAccess,
+    /// Selecting the eMRTD application.
+    SelectApplication,
+    /// Basic Access Control.
+    Bac,
+    /// Reading a file.
+    ReadFile(FileId),
+    /// Finished.
+    Done,
+}
+
+/// Progress between two exchanges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// The current phase.
+    pub phase: Phase,
+    /// Bytes of the current file read so far.
+    pub file_bytes: usize,
+    /// Declared length of the current file, once known.
+    pub file_total: Option<usize>,
+}
+
+enum State {
+    Start,
+    CardAccess(ReadFile),
+    SelectApp(SelectApplication),
+    Bac(Bac),
+    Plain {
+        id: FileId,
+        read: ReadFile,
+        queue: Vec<FileId>,
+    },
+    Secure {
+        id: FileId,
+        read: Secured<ReadFile>,
+        queue: Vec<FileId>,
+    },
+    Done,
+    Failed,
+}
+
+/// The read session (see the module documentation).
+pub struct ReadSession {
+    opts: SessionOptions,
+    state: State,
+    bac: Option<Bac>,
+    access: AccessProtocol,
+    files: Vec<SessionFile>,
+    sod_data_groups: Vec<u8>,
+    sod_error: Option<String>,
+    session_out: Option<SecureSession>,
+}
+
+impl std::fmt::Debug for ReadSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadSession")
+            .field("phase", &self.phase())
+            .finish_non_exhaustive()
+    }
+}
+
+const FIXED_HEAD: [FileId; 2] = [FileId::Com, FileId::Sod];
+
+impl ReadSession {
+    /// A session that opens the chip with `key`. Randomness for access control is drawn now.
+    pub fn new(
+        key: &AccessKey,
+        opts: SessionOptions,
+        rng: &mut dyn CryptoRngCore,
+    ) -> Result<Self, ChipError> {
+        let bac = match key {
+            AccessKey::Mrz { mrz_information } => Some(Bac::new(
+                &BacKey::from_mrz_information(mrz_information),
+                rng,
+            )),
+            // A CAN opens PACE only.
+            AccessKey::Can(_) => {
+                return Err(ChipError::Protocol {
+                    step: "access control",
+                    detail: "a CAN needs PACE, which this chip session does not offer yet",
+                })
+            }
+        };
+        Ok(ReadSession {
+            opts,
+            state: State::Start,
+            bac,
+            access: AccessProtocol::Plain,
+            files: Vec::new(),
+            sod_data_groups: Vec::new(),
+            sod_error: None,
+            session_out: None,
+        })
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        match &self.state {
+            State::Start | State::CardAccess(_) => Phase::CardAccess,
+            State::SelectApp(_) => Phase::SelectApplication,
+            State::Bac(_) => Phase::Bac,
+            State::Plain { id, .. } | State::Secure { id, .. } => Phase::ReadFile(*id),
+            State::Done | State::Failed => Phase::Done,
+        }
+    }
+
+    /// Progress for observers.
+    pub fn progress(&self) -> Progress {
+        let (file_bytes, file_total) = match &self.state {
+            State::Plain { read, .. } => (read.bytes_read(), read.declared_len()),
+            State::Secure { read, .. } => (read.inner().bytes_read(), read.inner().declared_len()),
+            State::CardAccess(read) => (read.bytes_read(), read.declared_len()),
+            _ => (0, None),
+        };
+        Progress {
+            phase: self.phase(),
+            file_bytes,
+            file_total,
+        }
+    }
+
+    fn read_options(&self, id: FileId, session: Option<&SecureSession>) -> ReadOptions {
+        let base = match session {
+            Some(s) => ReadOptions::secured(s, self.opts.max_response_len),
+            None => ReadOptions::plain(self.opts.max_response_len),
+        };
+        let cap = match id {
+            FileId::Dg2 | FileId::Dg3 | FileId::Dg4 => MAX_SIZE_BIOMETRIC,
+            _ => MAX_SIZE_DEFAULT,
+        };
+        base.with_max_file_size(cap)
+    }
+
+    /// Starts the next file in `queue`, or finishes.
+    fn next_file(
+        &mut self,
+        mut queue: Vec<FileId>,
+        session: Option<SecureSession>,
+    ) -> Result<Step<ChipRead>, ChipError> {
+        loop {
+            if queue.is_empty() {
+                return self.finish(session);
+            }
+            let id = queue.remove(0);
+            if matches!(id, FileId::Dg3 | FileId::Dg4) && !self.opts.read_eac_protected {
+                self.files.push(SessionFile {
+                    id,
+                    outcome: FileOutcome::Skipped {
+                        reason: "needs Extended Access Control",
+                    },
+                });
+                continue;
+            }
+            let sfi = id.sfi();
+            let opts = self.read_options(id, session.as_ref());
+            let mut read = ReadFile::by_sfi(sfi, opts);
+            return match session {
+                Some(s) => {
+                    let mut secured = Secured::new(s, read);
+                    let step = secured.resume(None)?;
+                    self.state = State::Secure {
+                        id,
+                        read: secured,
+                        queue,
+                    };
+                    first(step)
+                }
+                None => {
+                    let step = read.resume(None)?;
+                    self.state = State::Plain { id, read, queue };
+                    first(step)
+                }
+            };
+        }
+    }
+
+    fn finish(&mut self, session: Option<SecureSession>) -> Result<Step<ChipRead>, ChipError> {
+        self.state = State::Done;
+        self.session_out = session;
+        Ok(Step::Done(ChipRead {
+            access: self.access,
+            files: std::mem::take(&mut self.files),
+            session: self.session_out.take(),
+            sod_data_groups: std::mem::take(&mut self.sod_data_groups),
+            sod_error: self.sod_error.take(),
+        }))
+    }
+
+    /// Records a finished (or failed-but-survivable) file and decides what follows it.
+    fn file_done(&mut self, id: FileId, outcome: FileOutcome, queue: &mut Vec<FileId>) {
+        if id == FileId::Sod {
+            match &outcome {
+                FileOutcome::Read(r) => match Sod::parse(&r.bytes) {
+                    Ok(sod) => {
+                        let dgs = sod.lds_security_object.data_groups();
+                        self.sod_data_groups = dgs.iter().filter_map(|d| d.dg_number()).collect();
+                        let wanted = self.opts.data_groups.as_ref();
+                        queue.extend(dgs.into_iter().filter(|d| {
+                            wanted.is_none_or(|w| d.dg_number().is_some_and(|n| w.contains(&n)))
+                        }));
+                    }
+                    Err(e) => {
+                        self.sod_error = Some(e.to_string());
+                        // Without a usable EF.SOD nothing says which DGs exist; DG1 is still
+                        // read so the officer can compare it with the printed MRZ.
+                        queue.push(FileId::Dg1);
+                    }
+                },
+                _ => {
+                    self.sod_error = Some("EF.SOD not readable".to_string());
+                    queue.push(FileId::Dg1);
+                }
+            }
+        }
+        self.files.push(SessionFile { id, outcome });
+    }
+}
+
+/// The first step of a sub-protocol is always a command; passes it on.
+fn first<T>(step: Step<T>) -> Result<Step<ChipRead>, ChipError> {
+    match step {
+        Step::Transmit(c) => Ok(Step::Transmit(c)),
+        Step::Done(_) => Err(ChipError::Protocol {
+            step: "read session",
+            detail: "sub-protocol finished before sending a command",
+        }),
+    }
+}
+
+/// Errors after which a session can go on with the next file (the chip answered cleanly, in
+/// secure messaging where it is active). Everything else ends the session.
+fn survivable(e: &ChipError) -> Option<FileOutcome> {
+    match e {
+        ChipError::NotFound { .. } => Some(FileOutcome::NotFound),
+        ChipError::AccessDenied { .. } => Some(FileOutcome::AccessDenied),
+        _ => None,
+    }
+}
+
+impl ChipProtocol for ReadSession {
+    type Output = ChipRead;
+
+    fn resume(&mut self, response: Option<ResponseApdu>) -> Result<Step<ChipRead>, ChipError> {
+        let state = std::mem::replace(&mut self.state, State::Failed);
+        match (state, response) {
+            (State::Start, None) => {
+                // EF.CardAccess (SFI 1C) announces PACE; absent on BAC-only chips.
+                let mut read =
+                    ReadFile::by_sfi(0x1C, ReadOptions::plain(self.opts.max_response_len));
+                let step = read.resume(None)?;
+                self.state = State::CardAccess(read);
+                first(step)
+            }
+            (State::CardAccess(mut read), Some(r)) => {
+                let outcome = match read.resume(Some(r)) {
+                    Ok(Step::Transmit(c)) => {
+                        self.state = State::CardAccess(read);
+                        return Ok(Step::Transmit(c));
+                    }
+                    Ok(Step::Done(f)) => FileOutcome::Read(f),
+                    Err(ChipError::NotFound { .. }) => FileOutcome::NotFound,
+                    Err(ChipError::AccessDenied { .. }) => FileOutcome::AccessDenied,
+                    // Some BAC chips answer other errors to an unknown SFI; PACE is then absent.
+                    Err(ChipError::Status { .. }) => FileOutcome::NotFound,
+                    Err(e) => return Err(e),
+                };
+                self.files.push(SessionFile {
+                    id: FileId::CardAccess,
+                    outcome,
+                });
+                let mut sel = SelectApplication::emrtd();
+                let step = sel.resume(None)?;
+                self.state = State::SelectApp(sel);
+                first(step)
+            }
+            (State::SelectApp(mut sel), Some(r)) => match sel.resume(Some(r))? {
+                Step::Transmit(c) => {
+                    self.state = State::SelectApp(sel);
+                    Ok(Step::Transmit(c))
+                }
+                Step::Done(()) => {
+                    let mut bac = self.bac.take().ok_or(ChipError::Finished)?;
+                    let step = bac.resume(None)?;
+                    self.state = State::Bac(bac);
+                    first(step)
+                }
+            },
+            (State::Bac(mut bac), Some(r)) => match bac.resume(Some(r)) {
+                Ok(Step::Transmit(c)) => {
+                    self.state = State::Bac(bac);
+                    Ok(Step::Transmit(c))
+                }
+                Ok(Step::Done(session)) => {
+                    self.access = AccessProtocol::Bac;
+                    self.next_file(FIXED_HEAD.to_vec(), Some(session))
+                }
+                // A chip without BAC answers GET CHALLENGE with "instruction not supported".
+                Err(ChipError::Status { sw, .. })
+                    if self.opts.allow_plain && matches!(sw.0, 0x6D00 | 0x6E00) =>
+                {
+                    self.access = AccessProtocol::Plain;
+                    self.next_file(FIXED_HEAD.to_vec(), None)
+                }
+                Err(e) => Err(e),
+            },
+            (
+                State::Plain {
+                    id,
+                    mut read,
+                    mut queue,
+                },
+                Some(r),
+            ) => match read.resume(Some(r)) {
+                Ok(Step::Transmit(c)) => {
+                    self.state = State::Plain { id, read, queue };
+                    Ok(Step::Transmit(c))
+                }
+                Ok(Step::Done(f)) => {
+                    self.file_done(id, FileOutcome::Read(f), &mut queue);
+                    self.next_file(queue, None)
+                }
+                Err(e) => match survivable(&e) {
+                    Some(outcome) => {
+                        self.file_done(id, outcome, &mut queue);
+                        self.next_file(queue, None)
+                    }
+                    None => Err(e),
+                },
+            },
+            (
+                State::Secure {
+                    id,
+                    mut read,
+                    mut queue,
+                },
+                Some(r),
+            ) => match read.resume(Some(r)) {
+                Ok(Step::Transmit(c)) => {
+                    self.state = State::Secure { id, read, queue };
+                    Ok(Step::Transmit(c))
+                }
+                Ok(Step::Done(f)) => {
+                    let (session, _) = read.into_parts();
+                    self.file_done(id, FileOutcome::Read(f), &mut queue);
+                    self.next_file(queue, Some(session))
+                }
+                Err(e) => match survivable(&e) {
+                    // The error came through a verified SM response, so the session is intact.
+                    Some(outcome) if read.session().is_open() => {
+                        let (session, _) = read.into_parts();
+                        self.file_done(id, outcome, &mut queue);
+                        self.next_file(queue, Some(session))
+                    }
+                    _ => Err(e),
+                },
+            },
+            (State::Done, _) => Err(ChipError::Finished),
+            _ => Err(ChipError::Protocol {
+                step: "read session",
+                detail: "response does not fit the session state",
+            }),
+        }
+    }
+}

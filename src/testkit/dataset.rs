@@ -1,0 +1,131 @@
+//! Chip data sets: a directory of files in the dump layout (`EF_COM.bin`, `EF_SOD.bin`,
+//! `DG1.bin`..`DG16.bin`, `EF_CardAccess.bin`, `EF_CardSecurity.bin`, `EF_ATR_INFO.bin`) or the
+//! BSI TR-03105 Part 5 reference data set names (`Datagroup1.bin`, ...), turned into a
+//! [`ChipProfile`].
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::virtual_chip::ChipProfile;
+use crate::lds::dg1::Dg1;
+use crate::lds::FileId;
+
+/// Errors loading a data set.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    /// The directory or a file could not be read.
+    #[error("reading {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// No DG1 to derive the BAC key from, and no key given.
+    #[error("the data set has no usable DG1 (needed for the BAC key)")]
+    NoDg1,
+    /// A file is larger than any LDS file can be.
+    #[error("{name} is {len} bytes, above the 16 MiB limit")]
+    TooLarge {
+        /// File name.
+        name: String,
+        /// Its length.
+        len: u64,
+    },
+}
+
+/// Maps a dump file name to its LDS file (both our names and the BSI reference names).
+pub fn file_for_name(name: &str) -> Option<FileId> {
+    let stem = name.strip_suffix(".bin").unwrap_or(name);
+    let by_name = match stem {
+        "EF_COM" | "EF.COM" | "COM" => Some(FileId::Com),
+        "EF_SOD" | "EF.SOD" | "SOD" => Some(FileId::Sod),
+        "EF_CardAccess" | "EF.CardAccess" | "CardAccess" => Some(FileId::CardAccess),
+        "EF_CardSecurity" | "EF.CardSecurity" | "CardSecurity" => Some(FileId::CardSecurity),
+        "EF_ATR_INFO" | "EF.ATR" | "EF_ATR" => Some(FileId::AtrInfo),
+        "EF_CVCA" | "EF.CVCA" => Some(FileId::Cvca),
+        _ => None,
+    };
+    by_name.or_else(|| {
+        let n = stem
+            .strip_prefix("Datagroup")
+            .or_else(|| stem.strip_prefix("DG"))
+            .or_else(|| stem.strip_prefix("EF_DG"))?;
+        FileId::data_group(n.parse().ok()?)
+    })
+}
+
+/// A profile from named files; the BAC key comes from DG1 unless `mrz_information` is given.
+pub fn profile_from_files(
+    files: &[(String, Vec<u8>)],
+    mrz_information: Option<&str>,
+) -> Result<ChipProfile, DatasetError> {
+    let mut app = BTreeMap::new();
+    let mut mf = BTreeMap::new();
+    for (name, bytes) in files {
+        let Some(id) = file_for_name(name) else {
+            continue;
+        };
+        if id.in_master_file() {
+            mf.insert(id.fid(), bytes.clone());
+        } else {
+            app.insert(id.fid(), bytes.clone());
+        }
+    }
+    let info = match mrz_information {
+        Some(i) => i.to_string(),
+        None => {
+            let dg1 = app.get(&FileId::Dg1.fid()).ok_or(DatasetError::NoDg1)?;
+            let mrz = Dg1::parse(dg1)
+                .ok()
+                .and_then(|d| d.mrz().ok())
+                .ok_or(DatasetError::NoDg1)?;
+            mrz.mrz_information()
+        }
+    };
+    let mut p = ChipProfile::bac(&info, app);
+    p.mf_files = mf;
+    Ok(p)
+}
+
+/// Loads a directory in the dump layout.
+pub fn load_dir(dir: &Path, mrz_information: Option<&str>) -> Result<ChipProfile, DatasetError> {
+    let io = |path: &Path, source| DatasetError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
+        let entry = entry.map_err(|e| io(dir, e))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if file_for_name(&name).is_none() {
+            continue;
+        }
+        let len = entry.metadata().map_err(|e| io(&path, e))?.len();
+        if len > 16 * 1024 * 1024 {
+            return Err(DatasetError::TooLarge { name, len });
+        }
+        files.push((name, std::fs::read(&path).map_err(|e| io(&path, e))?));
+    }
+    profile_from_files(&files, mrz_information)
+}
+
+/// The MRZ information of the synthetic passport's specimen MRZ.
+pub fn synthetic_mrz_information() -> String {
+    let lines = super::lds_gen::specimen_mrz();
+    crate::mrz::parse(&[lines[0].as_str(), lines[1].as_str()])
+        .map(|m| m.mrz_information())
+        .unwrap_or_default()
+}
+
+/// The project's synthetic passport (see `lds_gen::generate_with`) as a BAC chip.
+pub fn synthetic_bac_passport(params: super::lds_gen::GenParams) -> ChipProfile {
+    let files = super::lds_gen::generate_with(params);
+    let info = synthetic_mrz_information();
+    match profile_from_files(&files, Some(&info)) {
+        Ok(p) => p,
+        Err(_) => ChipProfile::bac(&info, BTreeMap::new()),
+    }
+}
