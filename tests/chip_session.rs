@@ -354,3 +354,25 @@ fn bsi_reference_data_set_layout_loads_as_is() {
     assert!(r.sod_data_groups.contains(&1) && r.sod_data_groups.len() > 1);
     assert_eq!(outcome(&r, FileId::Dg2), &FileOutcome::NotFound);
 }
+
+#[test]
+fn a_block_size_forced_by_the_chip_is_kept_for_later_files() {
+    // The chip answers 6700 above Le 160: only the first file pays for the step-downs.
+    let mut chip = VirtualChip::new(synthetic_bac_passport(GenParams::default()), 13)
+        .with_fault(Fault::MaxLe(160));
+    let mut stats = ChipStats::default();
+    let r =
+        inspectd::chip::drive_with_stats(session(SessionOptions::default()), &mut chip, &mut stats)
+            .unwrap();
+    let step_downs: u32 = r
+        .files
+        .iter()
+        .filter_map(|f| match &f.outcome {
+            FileOutcome::Read(x) => Some(x.stats.step_downs),
+            _ => None,
+        })
+        .sum();
+    assert!(step_downs <= 3, "{step_downs} step-downs");
+    let dg2 = r.file(FileId::Dg2).unwrap().len();
+    assert!(dg2 > 25_000);
+}

@@ -195,6 +195,9 @@ pub struct ReadSession {
     sod_data_groups: Vec<u8>,
     sod_error: Option<String>,
     session_out: Option<SecureSession>,
+    /// Block size a chip forced on an earlier file; later files start there instead of
+    /// stepping down again (each step-down costs an APDU per file).
+    learned_le: Option<usize>,
 }
 
 impl std::fmt::Debug for ReadSession {
@@ -236,6 +239,7 @@ impl ReadSession {
             sod_data_groups: Vec::new(),
             sod_error: None,
             session_out: None,
+            learned_le: None,
         })
     }
 
@@ -274,7 +278,11 @@ impl ReadSession {
             FileId::Dg2 | FileId::Dg3 | FileId::Dg4 => MAX_SIZE_BIOMETRIC,
             _ => MAX_SIZE_DEFAULT,
         };
-        base.with_max_file_size(cap)
+        let mut opts = base.with_max_file_size(cap);
+        if let Some(l) = self.learned_le {
+            opts.max_le = opts.max_le.min(l);
+        }
+        opts
     }
 
     /// Starts the next file in `queue`, or finishes.
@@ -334,6 +342,12 @@ impl ReadSession {
 
     /// Records a finished (or failed-but-survivable) file and decides what follows it.
     fn file_done(&mut self, id: FileId, outcome: FileOutcome, queue: &mut Vec<FileId>) {
+        if let FileOutcome::Read(r) = &outcome {
+            if r.stats.step_downs > 0 {
+                let b = r.stats.block_size;
+                self.learned_le = Some(self.learned_le.map_or(b, |l| l.min(b)));
+            }
+        }
         if id == FileId::Sod {
             match &outcome {
                 FileOutcome::Read(r) => match Sod::parse(&r.bytes) {
