@@ -372,7 +372,15 @@ fn a_block_size_forced_by_the_chip_is_kept_for_later_files() {
             _ => None,
         })
         .sum();
-    assert!(step_downs <= 3, "{step_downs} step-downs");
+    let per_file: Vec<_> = r
+        .files
+        .iter()
+        .map(|f| match &f.outcome {
+            FileOutcome::Read(x) => (f.id, x.stats.step_downs, x.stats.block_size),
+            _ => (f.id, 0, 0),
+        })
+        .collect();
+    assert!(step_downs <= 3, "{step_downs} step-downs: {per_file:?}");
     let dg2 = r.file(FileId::Dg2).unwrap().len();
     assert!(dg2 > 25_000);
 }

@@ -340,14 +340,18 @@ impl ReadSession {
         }))
     }
 
-    /// Records a finished (or failed-but-survivable) file and decides what follows it.
-    fn file_done(&mut self, id: FileId, outcome: FileOutcome, queue: &mut Vec<FileId>) {
-        if let FileOutcome::Read(r) = &outcome {
+    fn learn_block(&mut self, outcome: &FileOutcome) {
+        if let FileOutcome::Read(r) = outcome {
             if r.stats.step_downs > 0 {
                 let b = r.stats.block_size;
                 self.learned_le = Some(self.learned_le.map_or(b, |l| l.min(b)));
             }
         }
+    }
+
+    /// Records a finished (or failed-but-survivable) file and decides what follows it.
+    fn file_done(&mut self, id: FileId, outcome: FileOutcome, queue: &mut Vec<FileId>) {
+        self.learn_block(&outcome);
         if id == FileId::Sod {
             match &outcome {
                 FileOutcome::Read(r) => match Sod::parse(&r.bytes) {
@@ -424,6 +428,7 @@ impl ChipProtocol for ReadSession {
                     Err(ChipError::Status { .. }) => FileOutcome::NotFound,
                     Err(e) => return Err(e),
                 };
+                self.learn_block(&outcome);
                 self.files.push(SessionFile {
                     id: FileId::CardAccess,
                     outcome,
