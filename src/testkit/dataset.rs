@@ -45,6 +45,7 @@ pub fn file_for_name(name: &str) -> Option<FileId> {
         "EF_CardSecurity" | "EF.CardSecurity" | "CardSecurity" => Some(FileId::CardSecurity),
         "EF_ATR_INFO" | "EF.ATR" | "EF_ATR" => Some(FileId::AtrInfo),
         "EF_CVCA" | "EF.CVCA" => Some(FileId::Cvca),
+        "EF_DIR" | "EF.DIR" => Some(FileId::Dir),
         _ => None,
     };
     by_name.or_else(|| {
@@ -54,6 +55,20 @@ pub fn file_for_name(name: &str) -> Option<FileId> {
             .or_else(|| stem.strip_prefix("EF_DG"))?;
         FileId::data_group(n.parse().ok()?)
     })
+}
+
+/// The dump-layout file name of `id` (the inverse of [`file_for_name`]).
+pub fn dump_name(id: FileId) -> String {
+    match id {
+        FileId::Com => "EF_COM.bin".into(),
+        FileId::Sod => "EF_SOD.bin".into(),
+        FileId::CardAccess => "EF_CardAccess.bin".into(),
+        FileId::CardSecurity => "EF_CardSecurity.bin".into(),
+        FileId::AtrInfo => "EF_ATR_INFO.bin".into(),
+        FileId::Cvca => "EF_CVCA.bin".into(),
+        FileId::Dir => "EF_DIR.bin".into(),
+        other => format!("DG{}.bin", other.dg_number().unwrap_or(0)),
+    }
 }
 
 /// A profile from named files; the BAC key comes from DG1 unless `mrz_information` is given.

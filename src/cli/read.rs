@@ -1,0 +1,255 @@
+//! `inspectd read`: runs the read session against a chip and prints what was read.
+//!
+//! This build reads from the in-process virtual chip (`--virtual [DATASET_DIR]`); PC/SC
+//! readers plug into the same session through `CardTransport`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use inspectd::chip::CardTransport;
+use inspectd::chip::{
+    drive_observed, AccessKey, ChipError, ChipRead, ChipStats, FileOutcome, Phase, ReadSession,
+    SessionOptions,
+};
+use inspectd::lds::FileId;
+use inspectd::testkit::dataset::{dump_name, load_dir, synthetic_bac_passport};
+use inspectd::testkit::lds_gen::GenParams;
+use inspectd::testkit::VirtualChip;
+use serde_json::{json, Value};
+
+/// Arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Read from the in-process virtual chip, personalised from DATASET_DIR (dump layout or the
+    /// BSI TR-03105 reference layout); without a directory, the built-in synthetic passport.
+    #[arg(long = "virtual", value_name = "DATASET_DIR", num_args = 0..=1, required = true)]
+    virtual_chip: Option<Option<PathBuf>>,
+    /// The printed MRZ (all lines, as separate arguments or one with newlines); the BAC key
+    /// comes from it.
+    #[arg(long, num_args = 1..=3, conflicts_with_all = ["document_number"])]
+    mrz: Vec<String>,
+    /// Document number (with --date-of-birth and --date-of-expiry instead of --mrz).
+    #[arg(long, requires_all = ["date_of_birth", "date_of_expiry"])]
+    document_number: Option<String>,
+    /// Date of birth, YYMMDD.
+    #[arg(long)]
+    date_of_birth: Option<String>,
+    /// Date of expiry, YYMMDD.
+    #[arg(long)]
+    date_of_expiry: Option<String>,
+    /// Write the files read into DIR (the layout `inspectd verify` and `inspectd lds` take).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Data groups to read (e.g. 1,2,11); default: all that EF.SOD lists.
+    #[arg(long, value_delimiter = ',')]
+    dg: Vec<u8>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn key_from_args(a: &Args) -> Result<AccessKey, String> {
+    if !a.mrz.is_empty() {
+        let joined = a.mrz.join("\n");
+        let lines: Vec<&str> = joined
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let mrz = inspectd::mrz::parse(&lines).map_err(|e| format!("--mrz: {e}"))?;
+        return Ok(AccessKey::Mrz {
+            mrz_information: mrz.mrz_information(),
+        });
+    }
+    match (&a.document_number, &a.date_of_birth, &a.date_of_expiry) {
+        (Some(n), Some(b), Some(e)) => {
+            let up = n.to_ascii_uppercase();
+            let mut num = up.clone();
+            while num.len() < 9 {
+                num.push('<');
+            }
+            let cd = |s: &str| {
+                inspectd::mrz::check_digit(s)
+                    .map(|d| char::from(b'0'.saturating_add(d)))
+                    .ok_or_else(|| format!("invalid characters in {s:?}"))
+            };
+            let info = format!("{num}{}{b}{}{e}{}", cd(&num)?, cd(b)?, cd(e)?);
+            if b.len() != 6 || e.len() != 6 {
+                return Err("dates are YYMMDD".into());
+            }
+            Ok(AccessKey::Mrz {
+                mrz_information: info,
+            })
+        }
+        _ => {
+            Err("give --mrz, or --document-number with --date-of-birth and --date-of-expiry".into())
+        }
+    }
+}
+
+fn phase_name(p: Phase) -> String {
+    match p {
+        Phase::CardAccess => "read EF.CardAccess".into(),
+        Phase::SelectApplication => "select eMRTD application".into(),
+        Phase::Bac => "BAC".into(),
+        Phase::ReadFile(id) => format!("read {}", id.name()),
+        Phase::Done => "done".into(),
+    }
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> ExitCode {
+    let key = match key_from_args(&args) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("inspectd read: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let profile = match args.virtual_chip.as_ref().and_then(|d| d.as_ref()) {
+        Some(dir) => match load_dir(dir, None) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("inspectd read: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => synthetic_bac_passport(GenParams::default()),
+    };
+    // The virtual chip's own randomness is deterministic; the terminal's is not.
+    let mut chip = VirtualChip::new(profile, 0x9303);
+    let opts = SessionOptions {
+        max_response_len: chip.max_response_len(),
+        data_groups: (!args.dg.is_empty()).then(|| args.dg.clone()),
+        ..SessionOptions::default()
+    };
+    let mut rng = rand_core::OsRng;
+    let session = match ReadSession::new(&key, opts, &mut rng) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("inspectd read: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    let mut phases: Vec<(Phase, Duration, u64)> = Vec::new();
+    let mut last = (Phase::CardAccess, started, 0u64);
+    let mut stats = ChipStats::default();
+    let result = drive_observed(session, &mut chip, &mut stats, &mut |s, st| {
+        let p = s.phase();
+        if p != last.0 {
+            phases.push((last.0, last.1.elapsed(), st.apdus.saturating_sub(last.2)));
+            last = (p, Instant::now(), st.apdus);
+        }
+    });
+    phases.push((last.0, last.1.elapsed(), stats.apdus.saturating_sub(last.2)));
+    let total = started.elapsed();
+    match result {
+        Ok(read) => report(&args, &read, &stats, &phases, total),
+        Err(e) => {
+            print_error(&args, &e);
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn print_error(args: &Args, e: &ChipError) {
+    if args.json {
+        println!("{}", json!({"error": e.to_string()}));
+    } else {
+        eprintln!("inspectd read: chip session failed: {e}");
+    }
+}
+
+fn report(
+    args: &Args,
+    read: &ChipRead,
+    stats: &ChipStats,
+    phases: &[(Phase, Duration, u64)],
+    total: Duration,
+) -> ExitCode {
+    if let Some(dir) = &args.out {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("inspectd read: {}: {e}", dir.display());
+            return ExitCode::from(2);
+        }
+        for f in &read.files {
+            if let Some(b) = f.bytes() {
+                if let Err(e) = std::fs::write(dir.join(dump_name(f.id)), b) {
+                    eprintln!("inspectd read: {}: {e}", dir.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    }
+    let mrz = read
+        .file(FileId::Dg1)
+        .and_then(|b| inspectd::lds::dg1::Dg1::parse(b).ok())
+        .and_then(|d| d.mrz().ok());
+    let files: Vec<Value> = read
+        .files
+        .iter()
+        .map(|f| {
+            let (status, bytes, apdus) = match &f.outcome {
+                FileOutcome::Read(r) => ("read", r.bytes.len(), r.stats.apdus),
+                FileOutcome::NotFound => ("not_found", 0, 0),
+                FileOutcome::AccessDenied => ("access_denied", 0, 0),
+                FileOutcome::Skipped { .. } => ("skipped", 0, 0),
+                _ => ("other", 0, 0),
+            };
+            json!({"file": f.id.name(), "status": status, "bytes": bytes, "apdus": apdus})
+        })
+        .collect();
+    if args.json {
+        let v = json!({
+            "access_protocol": read.access,
+            "files": files,
+            "sod_data_groups": read.sod_data_groups,
+            "sod_error": read.sod_error,
+            "apdus": stats.apdus,
+            "bytes_sent": stats.bytes_sent,
+            "bytes_received": stats.bytes_received,
+            "total_ms": total.as_secs_f64() * 1e3,
+            "phases": phases.iter().map(|(p, d, a)| json!({"phase": phase_name(*p), "ms": d.as_secs_f64() * 1e3, "apdus": a})).collect::<Vec<_>>(),
+            "mrz": mrz,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    println!("access control   {:?}", read.access);
+    if let Some(m) = &mrz {
+        println!(
+            "document         {} {} {}",
+            m.document_code, m.issuing_state, m.document_number
+        );
+        println!(
+            "holder           {}, {}",
+            m.primary_identifier, m.secondary_identifier
+        );
+    }
+    println!("EF.SOD lists     DG{:?}", read.sod_data_groups);
+    if let Some(e) = &read.sod_error {
+        println!("EF.SOD problem   {e}");
+    }
+    for f in &files {
+        println!(
+            "  {:<16} {:<14} {:>7} bytes {:>4} APDUs",
+            f["file"].as_str().unwrap_or(""),
+            f["status"].as_str().unwrap_or(""),
+            f["bytes"],
+            f["apdus"]
+        );
+    }
+    println!(
+        "{} APDUs, {} bytes sent, {} bytes received, {:.1} ms",
+        stats.apdus,
+        stats.bytes_sent,
+        stats.bytes_received,
+        total.as_secs_f64() * 1e3
+    );
+    if let Some(dir) = &args.out {
+        println!("files written to {}", dir.display());
+    }
+    ExitCode::SUCCESS
+}
