@@ -15,7 +15,9 @@
 use inspectd::chip::CardTransport;
 use inspectd::chip::{drive_with_stats, AccessKey, ChipStats, ReadSession, SessionOptions};
 use inspectd::sm::{max_plain_response_len, SmCipher};
-use inspectd::testkit::dataset::{synthetic_bac_passport, synthetic_mrz_information};
+use inspectd::testkit::dataset::{
+    synthetic_bac_passport, synthetic_mrz_information, with_extended_length,
+};
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::{Fault, VirtualChip};
 use rand_chacha::ChaCha20Rng;
@@ -37,7 +39,9 @@ fn main() {
         ("extended length", true, None),
     ] {
         let mut profile = synthetic_bac_passport(params);
-        profile.extended_length = extended;
+        if extended {
+            profile = with_extended_length(profile);
+        }
         let mut chip = VirtualChip::new(profile.clone(), 1);
         if let Some(l) = max_le {
             chip = chip.with_fault(Fault::MaxLe(l));
@@ -57,10 +61,11 @@ fn main() {
         let block = max_le.map_or(sm_block, |l| l.min(sm_block));
         // EF.CardAccess is read before SM, with the plain block.
         let plain_block = max_le.map_or(max_resp, |l| l.min(max_resp));
-        let mut minimum = 3u64; // SELECT, GET CHALLENGE, EXTERNAL AUTHENTICATE
+        // SELECT, GET CHALLENGE, EXTERNAL AUTHENTICATE (+ EF.ATR/INFO when it is read).
+        let mut minimum = 3u64;
         for f in &read.files {
             if let Some(b) = f.bytes() {
-                let blk = if f.id == inspectd::lds::FileId::CardAccess {
+                let blk = if f.id.in_master_file() {
                     plain_block
                 } else {
                     block

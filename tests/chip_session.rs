@@ -384,3 +384,70 @@ fn a_block_size_forced_by_the_chip_is_kept_for_later_files() {
     let dg2 = r.file(FileId::Dg2).unwrap().len();
     assert!(dg2 > 25_000);
 }
+
+fn run_ext(p: ChipProfile) -> (ChipRead, usize) {
+    let mut chip = VirtualChip::new(p, 14);
+    chip_extended_transport(&mut chip)
+}
+
+/// Runs a session telling it that the reader path takes extended length.
+fn chip_extended_transport(chip: &mut VirtualChip) -> (ChipRead, usize) {
+    let opts = SessionOptions {
+        max_response_len: 65_536,
+        ..SessionOptions::default()
+    };
+    let r = run(chip, opts).unwrap();
+    (r, chip.apdu_count())
+}
+
+#[test]
+fn ef_atr_info_declaring_extended_length_is_used() {
+    let p = inspectd::testkit::dataset::with_extended_length(synthetic_bac_passport(
+        GenParams::default(),
+    ));
+    let (r, apdus) = run_ext(p);
+    assert!(matches!(outcome(&r, FileId::AtrInfo), FileOutcome::Read(_)));
+    assert_eq!(r.max_response_len, 65_536);
+    // ATR/INFO, CardAccess, SELECT, 2 BAC, then one READ per file.
+    assert_eq!(apdus, 5 + 8);
+}
+
+#[test]
+fn ef_atr_info_declaring_short_only_caps_the_reader_path() {
+    let mut p = synthetic_bac_passport(GenParams::default());
+    p.extended_length = true;
+    p.mf_files
+        .insert(0x2F01, inspectd::lds::atr_info::encode(261, 258));
+    let (r, _) = run_ext(p);
+    assert_eq!(r.max_response_len, 256);
+    assert!(r.file(FileId::Dg2).unwrap().len() > 25_000);
+}
+
+#[test]
+fn without_ef_atr_info_the_transport_view_stands_and_step_down_recovers() {
+    // A short-only chip behind an extended-length reader: 6700 on big Le, then learnt.
+    let p = synthetic_bac_passport(GenParams::default());
+    let (r, _) = run_ext(p);
+    assert_eq!(outcome(&r, FileId::AtrInfo), &FileOutcome::NotFound);
+    assert_eq!(
+        r.file(FileId::Dg2).unwrap().len(),
+        generated()
+            .iter()
+            .find(|f| f.0 == "DG2.bin")
+            .unwrap()
+            .1
+            .len()
+    );
+}
+
+#[test]
+fn pace_in_ef_card_access_is_noticed() {
+    let mut chip = VirtualChip::new(synthetic_bac_passport(GenParams::default()), 15);
+    let r = run(&mut chip, SessionOptions::default()).unwrap();
+    assert!(r.pace_offered);
+    let mut p = synthetic_bac_passport(GenParams::default());
+    p.mf_files.clear();
+    let r = run(&mut VirtualChip::new(p, 15), SessionOptions::default()).unwrap();
+    assert!(!r.pace_offered);
+    assert_eq!(outcome(&r, FileId::CardAccess), &FileOutcome::NotFound);
+}

@@ -15,6 +15,8 @@ use super::{
     SelectApplication, Step, MAX_SIZE_BIOMETRIC, MAX_SIZE_DEFAULT,
 };
 use crate::apdu::ResponseApdu;
+use crate::lds::atr_info::AtrInfo;
+use crate::lds::security_infos::{SecurityInfo, SecurityInfos};
 use crate::lds::sod::Sod;
 use crate::lds::FileId;
 
@@ -127,6 +129,11 @@ pub struct ChipRead {
     pub sod_data_groups: Vec<u8>,
     /// Why EF.SOD could not be parsed, if it could not.
     pub sod_error: Option<String>,
+    /// EF.CardAccess offers PACE (this build still opens the chip with BAC; PACE is chosen
+    /// here once it exists).
+    pub pace_offered: bool,
+    /// The largest response data field used for reading (after EF.ATR/INFO).
+    pub max_response_len: usize,
 }
 
 impl ChipRead {
@@ -143,6 +150,8 @@ impl ChipRead {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// Reading EF.ATR/INFO (extended-length support).
+    AtrInfo,
     /// Reading EF.CardAccess.
     CardAccess,
     /// Selecting the eMRTD application.
@@ -168,6 +177,7 @@ pub struct Progress {
 
 enum State {
     Start,
+    AtrInfo(ReadFile),
     CardAccess(ReadFile),
     SelectApp(SelectApplication),
     Bac(Bac),
@@ -198,6 +208,7 @@ pub struct ReadSession {
     /// Block size a chip forced on an earlier file; later files start there instead of
     /// stepping down again (each step-down costs an APDU per file).
     learned_le: Option<usize>,
+    pace_offered: bool,
 }
 
 impl std::fmt::Debug for ReadSession {
@@ -240,13 +251,15 @@ impl ReadSession {
             sod_error: None,
             session_out: None,
             learned_le: None,
+            pace_offered: false,
         })
     }
 
     /// The current phase.
     pub fn phase(&self) -> Phase {
         match &self.state {
-            State::Start | State::CardAccess(_) => Phase::CardAccess,
+            State::Start | State::AtrInfo(_) => Phase::AtrInfo,
+            State::CardAccess(_) => Phase::CardAccess,
             State::SelectApp(_) => Phase::SelectApplication,
             State::Bac(_) => Phase::Bac,
             State::Plain { id, .. } | State::Secure { id, .. } => Phase::ReadFile(*id),
@@ -259,7 +272,9 @@ impl ReadSession {
         let (file_bytes, file_total) = match &self.state {
             State::Plain { read, .. } => (read.bytes_read(), read.declared_len()),
             State::Secure { read, .. } => (read.inner().bytes_read(), read.inner().declared_len()),
-            State::CardAccess(read) => (read.bytes_read(), read.declared_len()),
+            State::CardAccess(read) | State::AtrInfo(read) => {
+                (read.bytes_read(), read.declared_len())
+            }
             _ => (0, None),
         };
         Progress {
@@ -337,7 +352,17 @@ impl ReadSession {
             session: self.session_out.take(),
             sod_data_groups: std::mem::take(&mut self.sod_data_groups),
             sod_error: self.sod_error.take(),
+            pace_offered: self.pace_offered,
+            max_response_len: self.opts.max_response_len,
         }))
+    }
+
+    fn start_card_access(&mut self) -> Result<Step<ChipRead>, ChipError> {
+        // EF.CardAccess (SFI 1C) announces PACE; absent on BAC-only chips.
+        let mut read = ReadFile::by_sfi(0x1C, ReadOptions::plain(self.opts.max_response_len));
+        let step = read.resume(None)?;
+        self.state = State::CardAccess(read);
+        first(step)
     }
 
     fn learn_block(&mut self, outcome: &FileOutcome) {
@@ -408,12 +433,45 @@ impl ChipProtocol for ReadSession {
         let state = std::mem::replace(&mut self.state, State::Failed);
         match (state, response) {
             (State::Start, None) => {
-                // EF.CardAccess (SFI 1C) announces PACE; absent on BAC-only chips.
-                let mut read =
-                    ReadFile::by_sfi(0x1C, ReadOptions::plain(self.opts.max_response_len));
-                let step = read.resume(None)?;
-                self.state = State::CardAccess(read);
-                first(step)
+                if self.opts.max_response_len > 256 {
+                    // EF.ATR/INFO (SFI 01 of the master file) says whether the chip takes
+                    // extended length (Doc 9303-10 §3.11.1).
+                    let mut read = ReadFile::by_sfi(0x01, ReadOptions::plain(256));
+                    let step = read.resume(None)?;
+                    self.state = State::AtrInfo(read);
+                    return first(step);
+                }
+                self.start_card_access()
+            }
+            (State::AtrInfo(mut read), Some(r)) => {
+                let outcome = match read.resume(Some(r)) {
+                    Ok(Step::Transmit(c)) => {
+                        self.state = State::AtrInfo(read);
+                        return Ok(Step::Transmit(c));
+                    }
+                    Ok(Step::Done(f)) => FileOutcome::Read(f),
+                    Err(ChipError::NotFound { .. }) | Err(ChipError::Status { .. }) => {
+                        FileOutcome::NotFound
+                    }
+                    Err(ChipError::AccessDenied { .. }) => FileOutcome::AccessDenied,
+                    Err(e) => return Err(e),
+                };
+                if let FileOutcome::Read(f) = &outcome {
+                    // A declaration caps what the reader path allows; without one the
+                    // transport's own view (e.g. from the ATR historical bytes) stands.
+                    if let Ok(info) = AtrInfo::parse(&f.bytes) {
+                        if let Some(max) = info.max_response_len {
+                            let data = usize::try_from(max.saturating_sub(2)).unwrap_or(usize::MAX);
+                            self.opts.max_response_len =
+                                self.opts.max_response_len.min(data.max(256));
+                        }
+                    }
+                }
+                self.files.push(SessionFile {
+                    id: FileId::AtrInfo,
+                    outcome,
+                });
+                self.start_card_access()
             }
             (State::CardAccess(mut read), Some(r)) => {
                 let outcome = match read.resume(Some(r)) {
@@ -429,6 +487,11 @@ impl ChipProtocol for ReadSession {
                     Err(e) => return Err(e),
                 };
                 self.learn_block(&outcome);
+                if let FileOutcome::Read(f) = &outcome {
+                    self.pace_offered = SecurityInfos::parse_card_access(&f.bytes)
+                        .map(|s| s.infos.iter().any(|i| matches!(i, SecurityInfo::Pace(_))))
+                        .unwrap_or(false);
+                }
                 self.files.push(SessionFile {
                     id: FileId::CardAccess,
                     outcome,

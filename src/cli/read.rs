@@ -90,6 +90,7 @@ fn key_from_args(a: &Args) -> Result<AccessKey, String> {
 
 fn phase_name(p: Phase) -> String {
     match p {
+        Phase::AtrInfo => "read EF.ATR/INFO".into(),
         Phase::CardAccess => "read EF.CardAccess".into(),
         Phase::SelectApplication => "select eMRTD application".into(),
         Phase::Bac => "BAC".into(),
@@ -134,7 +135,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let started = Instant::now();
     let mut phases: Vec<(Phase, Duration, u64)> = Vec::new();
-    let mut last = (Phase::CardAccess, started, 0u64);
+    let mut last = (Phase::AtrInfo, started, 0u64);
     let mut stats = ChipStats::default();
     let result = drive_observed(session, &mut chip, &mut stats, &mut |s, st| {
         let p = s.phase();

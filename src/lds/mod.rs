@@ -8,6 +8,7 @@
 //! typed [`LdsError`] carrying the file and the absolute byte offset.
 
 pub mod asn1;
+pub mod atr_info;
 pub mod biometric;
 pub mod card_security;
 pub mod cms;

@@ -144,3 +144,13 @@ pub fn synthetic_bac_passport(params: super::lds_gen::GenParams) -> ChipProfile 
         Err(_) => ChipProfile::bac(&info, BTreeMap::new()),
     }
 }
+
+/// Makes `p` a chip that takes extended-length APDUs and declares so in EF.ATR/INFO.
+pub fn with_extended_length(mut p: ChipProfile) -> ChipProfile {
+    p.extended_length = true;
+    p.mf_files.insert(
+        FileId::AtrInfo.fid(),
+        crate::lds::atr_info::encode(65_535, 65_538),
+    );
+    p
+}
