@@ -105,9 +105,21 @@ fn transmit(
     let bytes = cmd.encode();
     stats.apdus = stats.apdus.saturating_add(1);
     stats.bytes_sent = stats.bytes_sent.saturating_add(bytes.len() as u64);
-    let rsp = t.transmit(&bytes)?;
+    // Headers and lengths only: payloads never reach the logs (privacy rule).
+    tracing::debug!(
+        cla = cmd.cla,
+        ins = cmd.ins,
+        p1 = cmd.p1,
+        p2 = cmd.p2,
+        lc = cmd.data.len(),
+        le = ?cmd.le,
+        "command APDU"
+    );
+    let rsp = t.transmit(&bytes).inspect_err(|e| tracing::debug!(error = %e, "transport"))?;
     stats.bytes_received = stats.bytes_received.saturating_add(rsp.len() as u64);
-    Ok(ResponseApdu::parse(&rsp)?)
+    let parsed = ResponseApdu::parse(&rsp)?;
+    tracing::debug!(sw = %parsed.sw, len = parsed.data.len(), "response APDU");
+    Ok(parsed)
 }
 
 fn ne_from_sw2(sw2: u8) -> usize {
