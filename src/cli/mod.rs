@@ -28,6 +28,12 @@ enum Command {
 
 /// Parses the command line and runs the subcommand.
 pub fn run() -> ExitCode {
+    // Logs go to stderr, off unless INSPECTD_LOG is set (e.g. INSPECTD_LOG=debug shows APDU
+    // headers and lengths; payloads and personal data are never logged at any level).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("INSPECTD_LOG"))
+        .with_writer(std::io::stderr)
+        .try_init();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
