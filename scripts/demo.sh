@@ -4,6 +4,7 @@
 # the dump, and shows what the files hold. Needs only the Rust toolchain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./scripts/deps.sh
 echo "== building (release) =="
 cargo build --release --quiet --bin inspectd
 bin=target/release/inspectd

@@ -22,3 +22,4 @@ pub mod mrz;
 pub mod sm;
 pub mod testkit;
 pub mod tlv;
+pub mod transport;

@@ -115,7 +115,9 @@ fn transmit(
         le = ?cmd.le,
         "command APDU"
     );
-    let rsp = t.transmit(&bytes).inspect_err(|e| tracing::debug!(error = %e, "transport"))?;
+    let rsp = t
+        .transmit(&bytes)
+        .inspect_err(|e| tracing::debug!(error = %e, "transport"))?;
     stats.bytes_received = stats.bytes_received.saturating_add(rsp.len() as u64);
     let parsed = ResponseApdu::parse(&rsp)?;
     tracing::debug!(sw = %parsed.sw, len = parsed.data.len(), "response APDU");

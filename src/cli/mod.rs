@@ -7,6 +7,8 @@ use std::process::ExitCode;
 mod lds;
 mod mrz;
 mod read;
+mod readers;
+mod sim;
 
 /// inspectd: ICAO Doc 9303 eMRTD inspection system.
 #[derive(Debug, Parser)]
@@ -24,6 +26,10 @@ enum Command {
     Lds(lds::Args),
     /// Read a document's chip (BAC, secure messaging, every file EF.SOD lists).
     Read(read::Args),
+    /// List PC/SC readers and card presence.
+    Readers(readers::Args),
+    /// Serve the virtual chip to the vsmartcard virtual reader (vpcd) behind pcscd.
+    Sim(sim::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -49,5 +55,7 @@ pub fn run() -> ExitCode {
         Command::Mrz(a) => mrz::run(a),
         Command::Lds(a) => lds::run(a),
         Command::Read(a) => read::run(a),
+        Command::Readers(a) => readers::run(a),
+        Command::Sim(a) => sim::run(a),
     }
 }

@@ -1,7 +1,7 @@
 //! `inspectd read`: runs the read session against a chip and prints what was read.
 //!
-//! This build reads from the in-process virtual chip (`--virtual [DATASET_DIR]`); PC/SC
-//! readers plug into the same session through `CardTransport`.
+//! From a PC/SC reader (`--reader NAME`) or the in-process virtual chip
+//! (`--virtual [DATASET_DIR]`); both are a `CardTransport` under the same session.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +16,7 @@ use inspectd::lds::FileId;
 use inspectd::testkit::dataset::{dump_name, load_dir, synthetic_bac_passport};
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::VirtualChip;
+use inspectd::transport::pcsc::Pcsc;
 use serde_json::{json, Value};
 
 /// Arguments.
@@ -23,8 +24,18 @@ use serde_json::{json, Value};
 pub struct Args {
     /// Read from the in-process virtual chip, personalised from DATASET_DIR (dump layout or the
     /// BSI TR-03105 reference layout); without a directory, the built-in synthetic passport.
-    #[arg(long = "virtual", value_name = "DATASET_DIR", num_args = 0..=1, required = true)]
+    #[arg(long = "virtual", value_name = "DATASET_DIR", num_args = 0..=1)]
     virtual_chip: Option<Option<PathBuf>>,
+    /// Read from this PC/SC reader (see `inspectd readers`); waits for a card.
+    #[arg(
+        long,
+        conflicts_with = "virtual_chip",
+        required_unless_present = "virtual_chip"
+    )]
+    reader: Option<String>,
+    /// How long to wait for a card, in seconds.
+    #[arg(long, default_value_t = 30)]
+    wait: u64,
     /// The printed MRZ (all lines, as separate arguments or one with newlines); the BAC key
     /// comes from it.
     #[arg(long, num_args = 1..=3, conflicts_with_all = ["document_number"])]
@@ -108,20 +119,37 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let profile = match args.virtual_chip.as_ref().and_then(|d| d.as_ref()) {
-        Some(dir) => match load_dir(dir, None) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("inspectd read: {e}");
-                return ExitCode::from(2);
+    let mut transport: Box<dyn CardTransport> = match &args.reader {
+        Some(name) => {
+            let card = Pcsc::establish().and_then(|p| {
+                p.wait_for_card(name, Duration::from_secs(args.wait))?;
+                p.connect(name)
+            });
+            match card {
+                Ok(c) => Box::new(c),
+                Err(e) => {
+                    eprintln!("inspectd read: reader {name:?}: {e}");
+                    return ExitCode::from(2);
+                }
             }
-        },
-        None => synthetic_bac_passport(GenParams::default()),
+        }
+        None => {
+            let profile = match args.virtual_chip.as_ref().and_then(|d| d.as_ref()) {
+                Some(dir) => match load_dir(dir, None) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        eprintln!("inspectd read: {e}");
+                        return ExitCode::from(2);
+                    }
+                },
+                None => synthetic_bac_passport(GenParams::default()),
+            };
+            // The virtual chip's own randomness is deterministic; the terminal's is not.
+            Box::new(VirtualChip::new(profile, 0x9303))
+        }
     };
-    // The virtual chip's own randomness is deterministic; the terminal's is not.
-    let mut chip = VirtualChip::new(profile, 0x9303);
     let opts = SessionOptions {
-        max_response_len: chip.max_response_len(),
+        max_response_len: transport.max_response_len(),
         data_groups: (!args.dg.is_empty()).then(|| args.dg.clone()),
         ..SessionOptions::default()
     };
@@ -137,7 +165,7 @@ pub fn run(args: Args) -> ExitCode {
     let mut phases: Vec<(Phase, Duration, u64)> = Vec::new();
     let mut last = (Phase::AtrInfo, started, 0u64);
     let mut stats = ChipStats::default();
-    let result = drive_observed(session, &mut chip, &mut stats, &mut |s, st| {
+    let result = drive_observed(session, transport.as_mut(), &mut stats, &mut |s, st| {
         let p = s.phase();
         if p != last.0 {
             phases.push((last.0, last.1.elapsed(), st.apdus.saturating_sub(last.2)));

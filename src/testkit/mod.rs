@@ -6,6 +6,7 @@
 pub mod dataset;
 pub mod replay;
 pub mod virtual_chip;
+pub mod vpcd;
 
 pub use replay::{Replay, TranscriptError};
 pub use virtual_chip::{Access, ChipProfile, Fault, VirtualChip};

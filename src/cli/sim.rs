@@ -1,0 +1,88 @@
+//! `inspectd sim`: serves the virtual chip to the vsmartcard virtual reader (vpcd), so any PC/SC
+//! application (inspectd itself, a terminal vendor's software, a lab's tools) sees a passport.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use inspectd::testkit::dataset::{load_dir, synthetic_bac_passport, with_extended_length};
+use inspectd::testkit::lds_gen::GenParams;
+use inspectd::testkit::vpcd::{serve, VpcdOptions};
+use inspectd::testkit::{ChipProfile, Fault, VirtualChip};
+
+/// Arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// vpcd address (pcscd's vsmartcard driver listens on 127.0.0.1:35963 and :35964).
+    #[arg(long, default_value = "127.0.0.1:35963")]
+    vpcd: String,
+    /// Personalise the chip from a data set (dump layout or BSI TR-03105 layout).
+    #[arg(long, conflicts_with = "profile")]
+    dataset: Option<PathBuf>,
+    /// A built-in profile: `bac` (synthetic BAC passport), `bac-extended` (extended length
+    /// declared in EF.ATR/INFO and the ATR), `short-le` (a chip that takes Le <= 160).
+    #[arg(long, default_value = "bac")]
+    profile: String,
+    /// Leave the field after this many APDUs (card removed mid-read).
+    #[arg(long)]
+    remove_after: Option<usize>,
+    /// Insert the card again after it leaves the field or the reader resets, until killed.
+    #[arg(long)]
+    repeat: bool,
+}
+
+fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
+    if let Some(d) = &args.dataset {
+        return load_dir(d, None)
+            .map(|p| (p, Vec::new()))
+            .map_err(|e| e.to_string());
+    }
+    let base = synthetic_bac_passport(GenParams::default());
+    match args.profile.as_str() {
+        "bac" => Ok((base, Vec::new())),
+        "bac-extended" => Ok((with_extended_length(base), Vec::new())),
+        "short-le" => Ok((base, vec![Fault::MaxLe(160)])),
+        other => Err(format!(
+            "unknown profile {other:?} (bac, bac-extended, short-le)"
+        )),
+    }
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> ExitCode {
+    let (p, faults) = match profile(&args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("inspectd sim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let opts = VpcdOptions {
+        remove_after: args.remove_after,
+        extended_length: p.extended_length,
+    };
+    let stop = AtomicBool::new(false);
+    loop {
+        let mut chip = VirtualChip::new(p.clone(), 0x9303);
+        for f in &faults {
+            chip = chip.with_fault(f.clone());
+        }
+        match serve(&args.vpcd, &mut chip, &opts, &stop) {
+            Ok(stats) => eprintln!(
+                "inspectd sim: card left the field after {} APDUs",
+                stats.apdus
+            ),
+            Err(e) => {
+                eprintln!("inspectd sim: vpcd at {}: {e}", args.vpcd);
+                if !args.repeat {
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        if !args.repeat {
+            return ExitCode::SUCCESS;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
