@@ -4,8 +4,8 @@
 //!
 //! RSA key generation is slow in debug builds, so the RSA keys are committed as PKCS #8 DER
 //! under `testdata/aa/` and embedded; [`generate_rsa`] recreates them from their seeds
-//! (`tests/chip_aa.rs` checks that the files match; rewrite them with
-//! `cargo run --release --example gen_aa_keys`).
+//! (`tests/chip_aa.rs::committed_aa_keys_match_the_generator` checks that the files match and
+//! rewrites them when `INSPECTD_WRITE_AA_KEYS=1`).
 //! The P-256 key is fast to make and is derived at run time.
 
 use rand_chacha::ChaCha20Rng;
