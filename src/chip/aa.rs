@@ -832,8 +832,8 @@ fn verify_ecdsa(
         AaCurve::P256 => ecdsa_generic::<p256::NistP256>(point, digest, &plain)?,
         AaCurve::P384 => ecdsa_generic::<p384::NistP384>(point, digest, &plain)?,
         AaCurve::P521 => ecdsa_generic::<p521::NistP521>(point, digest, &plain)?,
-        AaCurve::BrainpoolP256r1 => ecdsa_generic::<bp256::BrainpoolP256r1>(point, digest, &plain)?,
-        AaCurve::BrainpoolP384r1 => ecdsa_generic::<bp384::BrainpoolP384r1>(point, digest, &plain)?,
+        AaCurve::BrainpoolP256r1 => brainpool::verify_p256r1(point, digest, &plain)?,
+        AaCurve::BrainpoolP384r1 => brainpool::verify_p384r1(point, digest, &plain)?,
     }
     Ok(der)
 }
@@ -867,6 +867,36 @@ where
     let z = ecdsa::hazmat::bits2field::<C>(z_in).map_err(|_| AaError::EcdsaInvalid)?;
     ecdsa::hazmat::verify_prehashed::<C>(&q.to_projective(), &z, &sig)
         .map_err(|_| AaError::EcdsaInvalid)
+}
+
+/// brainpool curves through the `bp256`/`bp384` 0.14 line (ecdsa 0.17): the 0.13-compatible
+/// releases only have unfinished arithmetic.
+mod brainpool {
+    use super::{left_pad, AaError};
+    use ecdsa17::signature::hazmat::PrehashVerifier;
+
+    macro_rules! verify_fn {
+        ($name:ident, $curve:ty, $fl:expr) => {
+            pub(super) fn $name(point: &[u8], digest: &[u8], plain: &[u8]) -> Result<(), AaError> {
+                let vk = ecdsa17::VerifyingKey::<$curve>::from_sec1_bytes(point).map_err(|_| {
+                    AaError::InvalidKey {
+                        reason: "EC point not on the curve",
+                    }
+                })?;
+                let sig = ecdsa17::Signature::<$curve>::from_slice(plain)
+                    .map_err(|_| AaError::MalformedEcdsaSignature { len: plain.len() })?;
+                let z = if digest.len() < $fl {
+                    left_pad(digest, $fl)
+                } else {
+                    digest.to_vec()
+                };
+                vk.verify_prehash(&z, &sig)
+                    .map_err(|_| AaError::EcdsaInvalid)
+            }
+        };
+    }
+    verify_fn!(verify_p256r1, bp256::BrainpoolP256r1, 32);
+    verify_fn!(verify_p384r1, bp384::BrainpoolP384r1, 48);
 }
 
 /// `SEQUENCE { INTEGER r, INTEGER s }` to plain `r ‖ s`, each left-padded to `fl` bytes.

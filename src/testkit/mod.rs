@@ -8,6 +8,6 @@ pub mod replay;
 pub mod virtual_chip;
 
 pub use replay::{Replay, TranscriptError};
-pub use virtual_chip::{Access, ChipProfile, Fault, VirtualChip};
-pub mod lds_gen;
+pub use virtual_chip::{AaChipKey, Access, ChipProfile, Fault, VirtualChip};
 pub mod aa_keys;
+pub mod lds_gen;
