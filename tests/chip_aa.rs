@@ -550,7 +550,6 @@ fn iso7816_f_08_wrong_trailer() {
     );
     // An explicit trailer with an unknown hash identifier.
     let trailer = Trailer::Explicit(AaHash::Sha256);
-    let p = profile(rsa_dg15(&key), None, rsa_chip_key(&key, trailer));
     let rep = encode_message_representative(&[1; 93], &[2; 8], trailer);
     let mut bad = rep.clone();
     let n = bad.len();
@@ -561,7 +560,6 @@ fn iso7816_f_08_wrong_trailer() {
         e.unwrap_err(),
         AaError::Representative(RepresentativeError::UnknownHashId { id: 0x31 })
     );
-    drop(p);
 }
 
 #[test]
