@@ -13,8 +13,11 @@
 //! * [`Secured`] wraps any protocol in secure messaging (Doc 9303-11 §9.8), like a TLS record
 //!   layer: every command is protected, every response is verified (MAC first) before the inner
 //!   protocol sees it, and an SM error ends the session.
+//! * [`ActiveAuthentication`] (Doc 9303-11 §6.1): INTERNAL AUTHENTICATE; [`aa::verify`] checks
+//!   the signature against EF.DG15.
 //! * [`SelectApplication`], [`SelectFile`] and [`ReadFile`] (Doc 9303-11 / ISO/IEC 7816-4 §11).
 
+pub mod aa;
 mod bac;
 mod read;
 mod secure;
@@ -23,6 +26,7 @@ mod session;
 mod step;
 mod transport;
 
+pub use aa::{AaError, AaPolicy, AaResponse, AaVerified, ActiveAuthentication};
 pub use bac::{bac_chip_respond, Bac, BacKey};
 pub use read::{
     FileRead, FileRef, ReadFile, ReadOptions, ReadStats, MAX_SIZE_BIOMETRIC, MAX_SIZE_DEFAULT,

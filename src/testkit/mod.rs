@@ -9,5 +9,6 @@ pub mod virtual_chip;
 pub mod vpcd;
 
 pub use replay::{Replay, TranscriptError};
-pub use virtual_chip::{Access, ChipProfile, Fault, VirtualChip};
+pub use virtual_chip::{AaChipKey, Access, ChipProfile, Fault, VirtualChip};
+pub mod aa_keys;
 pub mod lds_gen;

@@ -1,5 +1,5 @@
-//! An in-process ICAO eMRTD chip: implements the chip side of selection, BAC, secure messaging
-//! and READ BINARY (Doc 9303-11 §4.3, §9.8; ISO/IEC 7816-4), personalised from a data set,
+//! An in-process ICAO eMRTD chip: implements the chip side of selection, BAC, secure messaging,
+//! READ BINARY and Active Authentication (Doc 9303-11 §4.3, §9.8, §6.1; ISO/IEC 7816-4), personalised from a data set,
 //! with fault switches that reproduce what real chips and readers do.
 //!
 //! It implements [`CardTransport`], so every protocol of the terminal side runs end to end
@@ -11,6 +11,7 @@ use std::time::Duration;
 use rand_core::{CryptoRngCore, SeedableRng};
 
 use crate::apdu::{CommandApdu, ResponseApdu, StatusWord};
+use crate::chip::aa::{encode_message_representative, m1_len, AaHash, Trailer};
 use crate::chip::{bac_chip_respond, BacKey, CardTransport, TransportError};
 use crate::sm::ChipSmSession;
 
@@ -65,7 +66,107 @@ pub enum Fault {
     Slow(Duration),
     /// The file with this FID declares a length of about 16 MB in its first TLV header.
     HugeDeclaredLength(u16),
+    /// INTERNAL AUTHENTICATE answers a signature with one bit flipped.
+    AaWrongSignature,
+    /// INTERNAL AUTHENTICATE signs with this key instead of the one matching EF.DG15 (a clone
+    /// that copied the data groups but not the chip's private key).
+    AaSignWith(Box<AaChipKey>),
+    /// RSA Active Authentication: the last byte of the message representative is replaced by
+    /// this byte before signing (BSI TR-03105 Part 5.1 ISO7816_F_08, wrong trailer).
+    AaTrailerByte(u8),
 }
+
+/// The chip's Active Authentication private key (Doc 9303-11 §6.1.2). Synthetic test keys only
+/// (see `testkit::aa_keys`).
+#[non_exhaustive]
+#[derive(Clone)]
+pub enum AaChipKey {
+    /// RSA, ISO/IEC 9796-2 scheme 1 with partial recovery and this trailer.
+    Rsa {
+        /// The private key.
+        key: Box<rsa::RsaPrivateKey>,
+        /// `BC` (SHA-1) or `hash-id ‖ CC`.
+        trailer: Trailer,
+    },
+    /// ECDSA on P-256 with a plain `r ‖ s` signature over hash(challenge).
+    EcdsaP256 {
+        /// The private key.
+        key: p256::ecdsa::SigningKey,
+        /// The hash ActiveAuthenticationInfo names.
+        hash: AaHash,
+    },
+}
+
+impl AaChipKey {
+    /// Public key bytes (RSA modulus, or SEC 1 point), for comparisons.
+    fn public_bytes(&self) -> Vec<u8> {
+        use rsa::traits::PublicKeyParts;
+        match self {
+            AaChipKey::Rsa { key, .. } => key.n().to_bytes_be(),
+            AaChipKey::EcdsaP256 { key, .. } => key
+                .verifying_key()
+                .to_encoded_point(false)
+                .as_bytes()
+                .to_vec(),
+        }
+    }
+
+    /// Signs `challenge` as a chip does; `trailer_byte` overrides the last byte of an RSA
+    /// representative. `None` when signing fails.
+    fn sign(
+        &self,
+        challenge: &[u8],
+        trailer_byte: Option<u8>,
+        rng: &mut (dyn CryptoRngCore + Send),
+    ) -> Option<Vec<u8>> {
+        match self {
+            AaChipKey::Rsa { key, trailer } => {
+                use rsa::traits::PublicKeyParts;
+                let k = key.size();
+                let mut m1 = vec![0u8; m1_len(k, *trailer)?];
+                rng.fill_bytes(&mut m1);
+                let mut f = encode_message_representative(&m1, challenge, *trailer);
+                if let (Some(b), Some(last)) = (trailer_byte, f.last_mut()) {
+                    *last = b;
+                }
+                let s = rsa::hazmat::rsa_decrypt_and_check(
+                    key.as_ref(),
+                    Some(rng),
+                    &rsa::BigUint::from_bytes_be(&f),
+                )
+                .ok()?;
+                let b = s.to_bytes_be();
+                let mut out = vec![0u8; k.saturating_sub(b.len())];
+                out.extend_from_slice(&b);
+                Some(out)
+            }
+            AaChipKey::EcdsaP256 { key, hash } => {
+                use p256::ecdsa::signature::hazmat::PrehashSigner;
+                let digest = hash.digest(&[challenge]);
+                let sig: p256::ecdsa::Signature = key.sign_prehash(&digest).ok()?;
+                Some(sig.to_bytes().to_vec())
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for AaChipKey {
+    // Never print private key material.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AaChipKey::Rsa { trailer, .. } => write!(f, "AaChipKey::Rsa({trailer:?}, ..)"),
+            AaChipKey::EcdsaP256 { hash, .. } => write!(f, "AaChipKey::EcdsaP256({hash:?}, ..)"),
+        }
+    }
+}
+
+impl PartialEq for AaChipKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.public_bytes() == other.public_bytes()
+    }
+}
+
+impl Eq for AaChipKey {}
 
 /// The data a chip is personalised with.
 #[derive(Debug, Clone)]
@@ -80,6 +181,8 @@ pub struct ChipProfile {
     pub extended_length: bool,
     /// Data groups that need Extended Access Control (DG3, DG4): reading them gives 6982.
     pub eac_protected: Vec<u16>,
+    /// The Active Authentication key; `None`: INTERNAL AUTHENTICATE is not supported (6D00).
+    pub aa_key: Option<AaChipKey>,
 }
 
 impl ChipProfile {
@@ -93,6 +196,7 @@ impl ChipProfile {
             },
             extended_length: false,
             eac_protected: vec![0x0103, 0x0104],
+            aa_key: None,
         }
     }
 }
@@ -234,6 +338,7 @@ impl VirtualChip {
             0x84 => self.get_challenge(cmd),
             0x82 => self.external_authenticate(cmd),
             0xB0 | 0xB1 => self.read_binary(cmd),
+            0x88 => self.internal_authenticate(cmd),
             _ => r(sw::INS_NOT_SUPPORTED),
         }
     }
@@ -306,6 +411,45 @@ impl VirtualChip {
             },
             Err(_) => r(sw::AUTH_FAILED),
         }
+    }
+
+    /// INTERNAL AUTHENTICATE for Active Authentication (Doc 9303-11 §6.1.2).
+    fn internal_authenticate(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        let other = self.faults.iter().find_map(|f| match f {
+            Fault::AaSignWith(k) => Some(k.as_ref().clone()),
+            _ => None,
+        });
+        let Some(key) = other.or_else(|| self.profile.aa_key.clone()) else {
+            return r(sw::INS_NOT_SUPPORTED);
+        };
+        if cmd.p1 != 0 || cmd.p2 != 0 {
+            return r(sw::WRONG_P1P2);
+        }
+        // After access control only (Doc 9303-11 §6.1: AA follows BAC/PACE).
+        if matches!(self.profile.access, Access::Bac { .. }) && self.sm.is_none() {
+            return r(sw::SECURITY_NOT_SATISFIED);
+        }
+        if cmd.data.len() != 8 || cmd.le.unwrap_or(0) == 0 {
+            return r(sw::WRONG_LENGTH);
+        }
+        let trailer_byte = self.faults.iter().find_map(|f| match f {
+            Fault::AaTrailerByte(b) => Some(*b),
+            _ => None,
+        });
+        let Some(mut sig) = key.sign(&cmd.data, trailer_byte, self.rng.as_mut()) else {
+            return r(sw::CONDITIONS_NOT_SATISFIED);
+        };
+        if sig.len() > cmd.le.unwrap_or(0) {
+            return r(sw::WRONG_LENGTH);
+        }
+        if self.faults.contains(&Fault::AaWrongSignature) {
+            let mid = sig.len() / 2;
+            if let Some(b) = sig.get_mut(mid) {
+                *b ^= 0x01;
+            }
+        }
+        ResponseApdu::new(sig, StatusWord(sw::OK))
     }
 
     fn read_binary(&mut self, cmd: &CommandApdu) -> ResponseApdu {
