@@ -623,6 +623,7 @@ fn internal_authenticate_before_access_control_is_refused() {
 fn chip_without_aa_answers_ins_not_supported() {
     let mut p = synthetic_bac_passport(GenParams::default());
     p.access = inspectd::testkit::Access::Plain;
+    p.aa_key = None;
     let mut chip = VirtualChip::new(p, 10);
     let e = drive(ActiveAuthentication::with_challenge([1; 8]), &mut chip).unwrap_err();
     match e {

@@ -44,10 +44,20 @@ fn reads_the_synthetic_passport_and_writes_a_verifiable_dump() {
         serde_json::json!([1, 2, 11, 12, 14, 15])
     );
     assert_eq!(v["mrz"]["document_number"], "U12345678");
+    assert_eq!(v["active_authentication"]["status"], "passed");
     // Every generated file is in the dump, byte for byte.
     for (name, bytes) in lds_gen::generate() {
         assert_eq!(std::fs::read(dir.join(&name)).unwrap(), bytes, "{name}");
     }
+    // A clone: the same files on another chip, which lacks the private AA key.
+    let out = bin()
+        .args(["read", "--json", "--mrz", &mrz[0], &mrz[1], "--virtual"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["active_authentication"]["status"], "failed");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -396,19 +396,24 @@ fn generated_round_trip_fields() {
     let LdsFile::Dg14(s) = lds::parse(&dg14_bytes).unwrap() else {
         panic!()
     };
-    assert_eq!(s.infos.len(), 4);
+    assert_eq!(s.infos.len(), 5);
     assert_eq!(s.chip_authentication_infos().next().unwrap().version, 1);
+    assert!(s
+        .infos
+        .iter()
+        .any(|i| matches!(i, SecurityInfo::ActiveAuthentication(_))));
     assert_eq!(s.chip_authentication_public_keys().count(), 1);
 
     let dg15_bytes = generated("DG15.bin");
     let LdsFile::Dg15(d) = lds::parse(&dg15_bytes).unwrap() else {
         panic!()
     };
-    let PublicKey::Rsa { modulus, exponent } = d.public_key.key else {
+    // The synthetic passport's Active Authentication key: P-256, uncompressed point.
+    let PublicKey::Ec { point } = d.public_key.key else {
         panic!()
     };
-    assert_eq!(modulus.len(), 128);
-    assert_eq!(exponent, &[1, 0, 1]);
+    assert_eq!(point.len(), 65);
+    assert_eq!(point[0], 0x04);
 
     let sod_bytes = generated("EF_SOD.bin");
     let LdsFile::Sod(s) = lds::parse(&sod_bytes).unwrap() else {

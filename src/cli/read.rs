@@ -7,11 +7,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use inspectd::chip::aa::{self, AaPolicy, ActiveAuthentication};
 use inspectd::chip::CardTransport;
+use inspectd::chip::{drive, Secured};
 use inspectd::chip::{
     drive_observed, AccessKey, ChipError, ChipRead, ChipStats, FileOutcome, Phase, ReadSession,
     SessionOptions,
 };
+use inspectd::lds::dg15::Dg15;
+use inspectd::lds::security_infos::SecurityInfos;
 use inspectd::lds::FileId;
 use inspectd::testkit::dataset::{dump_name, load_dir, synthetic_bac_passport};
 use inspectd::testkit::lds_gen::GenParams;
@@ -175,12 +179,74 @@ pub fn run(args: Args) -> ExitCode {
     phases.push((last.0, last.1.elapsed(), stats.apdus.saturating_sub(last.2)));
     let total = started.elapsed();
     match result {
-        Ok(read) => report(&args, &read, &stats, &phases, total),
+        Ok(mut read) => {
+            let aa = active_authentication(&mut read, transport.as_mut(), &mut rng);
+            let failed = aa.0 == "failed";
+            let code = report(&args, &read, &stats, &phases, total, &aa);
+            if failed {
+                ExitCode::from(1)
+            } else {
+                code
+            }
+        }
         Err(e) => {
             print_error(&args, &e);
             ExitCode::from(1)
         }
     }
+}
+
+/// Outcome of Active Authentication (Doc 9303-11 §6.1): `("passed" | "failed" |
+/// "not_performed", reason)`. Run whenever DG15 was read; whether a DG15 is required is decided
+/// by EF.SOD (it was read because EF.SOD lists it).
+fn active_authentication(
+    read: &mut ChipRead,
+    t: &mut dyn CardTransport,
+    rng: &mut dyn rand_core::CryptoRngCore,
+) -> (&'static str, String) {
+    let Some(dg15_bytes) = read.file(FileId::Dg15).map(<[u8]>::to_vec) else {
+        return (
+            "not_performed",
+            "the document has no DG15 (EF.SOD does not list it)".into(),
+        );
+    };
+    let dg15 = match Dg15::parse(&dg15_bytes) {
+        Ok(d) => d,
+        Err(e) => return ("failed", format!("DG15 unusable: {e}")),
+    };
+    let Some(session) = read.session.take() else {
+        return ("not_performed", "no secure session".into());
+    };
+    let dg14 = read.file(FileId::Dg14).map(<[u8]>::to_vec);
+    let infos = dg14
+        .as_deref()
+        .and_then(|b| SecurityInfos::parse_dg14(b).ok());
+    let info = infos.as_ref().and_then(aa::find_aa_info);
+    let Some(len) = aa::expected_signature_len(&dg15.public_key) else {
+        return ("failed", "DG15 key type not supported".into());
+    };
+    let protocol =
+        ActiveAuthentication::new(rng).for_signature_len(len, t.max_response_len() > 256);
+    let challenge = protocol.challenge();
+    let mut secured = Secured::new(session, protocol);
+    let outcome = match drive(&mut secured, t) {
+        Ok(rsp) => match aa::verify_dg15(
+            &dg15,
+            info,
+            &challenge,
+            &rsp.signature,
+            &AaPolicy::default(),
+        ) {
+            Ok(v) => (
+                "passed",
+                format!("{:?} signature over the challenge verified", v.algorithm()),
+            ),
+            Err(e) => ("failed", e.to_string()),
+        },
+        Err(e) => ("failed", format!("INTERNAL AUTHENTICATE: {e}")),
+    };
+    read.session = Some(secured.into_parts().0);
+    outcome
 }
 
 fn print_error(args: &Args, e: &ChipError) {
@@ -197,6 +263,7 @@ fn report(
     stats: &ChipStats,
     phases: &[(Phase, Duration, u64)],
     total: Duration,
+    aa: &(&'static str, String),
 ) -> ExitCode {
     if let Some(dir) = &args.out {
         if let Err(e) = std::fs::create_dir_all(dir) {
@@ -242,6 +309,7 @@ fn report(
             "total_ms": total.as_secs_f64() * 1e3,
             "phases": phases.iter().map(|(p, d, a)| json!({"phase": phase_name(*p), "ms": d.as_secs_f64() * 1e3, "apdus": a})).collect::<Vec<_>>(),
             "mrz": mrz,
+            "active_authentication": {"status": aa.0, "reason": aa.1},
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return ExitCode::SUCCESS;
@@ -270,6 +338,7 @@ fn report(
             f["apdus"]
         );
     }
+    println!("active auth      {} ({})", aa.0, aa.1);
     println!(
         "{} APDUs, {} bytes sent, {} bytes received, {:.1} ms",
         stats.apdus,

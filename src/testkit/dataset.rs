@@ -139,10 +139,16 @@ pub fn synthetic_mrz_information() -> String {
 pub fn synthetic_bac_passport(params: super::lds_gen::GenParams) -> ChipProfile {
     let files = super::lds_gen::generate_with(params);
     let info = synthetic_mrz_information();
-    match profile_from_files(&files, Some(&info)) {
+    let mut p = match profile_from_files(&files, Some(&info)) {
         Ok(p) => p,
         Err(_) => ChipProfile::bac(&info, BTreeMap::new()),
-    }
+    };
+    // The chip holds the private half of the DG15 key (Active Authentication).
+    p.aa_key = Some(super::AaChipKey::EcdsaP256 {
+        key: super::aa_keys::p256_key(),
+        hash: crate::chip::aa::AaHash::Sha256,
+    });
+    p
 }
 
 /// Makes `p` a chip that takes extended-length APDUs and declares so in EF.ATR/INFO.

@@ -626,17 +626,12 @@ pub fn generate_with(p: GenParams) -> Vec<(String, Vec<u8>)> {
         chip_authentication_info("0.4.0.127.0.7.2.2.3.2.2", 1, None),
         chip_authentication_public_key_info_ecdh(13, &point, None),
         terminal_authentication_info(1),
+        // ecdsa-plain-SHA256 (BSI TR-03111): the hash of Active Authentication.
+        active_authentication_info("0.4.0.127.0.7.1.1.4.1.3"),
     ]);
-    // A fake 1024-bit RSA modulus (not a usable key): AA keys come with the test PKI.
-    let mut modulus = vec![0u8; 128];
-    SplitMix64::new(p.seed ^ 0x0015).fill(&mut modulus);
-    if let Some(b) = modulus.first_mut() {
-        *b |= 0x80;
-    }
-    if let Some(b) = modulus.last_mut() {
-        *b |= 0x01;
-    }
-    let dg15 = encode_dg15(&spki_rsa(&modulus, &[0x01, 0x00, 0x01]));
+    // The Active Authentication key: synthetic P-256 test key (testkit::aa_keys).
+    let aa_point = super::aa_keys::p256_point(&super::aa_keys::p256_key());
+    let dg15 = encode_dg15(&spki_ec_named("1.2.840.10045.3.1.7", &aa_point));
     let card_access = encode_security_infos(&[pace_info("0.4.0.127.0.7.2.2.4.2.2", 2, Some(13))]);
     let hashes: Vec<(u8, Vec<u8>)> = [
         (1u8, &dg1),
