@@ -23,5 +23,8 @@ echo; echo "== 2. the chip, through the virtual reader: inspectd read --virtual 
 echo; echo "== 3. what the chip files hold: inspectd lds =="
 "$bin" lds "$dump"/*.bin
 
-echo; echo "== 4. a wrong MRZ: the chip refuses BAC =="
+echo; echo "== 4. a clone: the same files, bit for bit, on another chip (no private AA key) =="
+"$bin" read --virtual "$dump" --mrz "$mrz1" "$mrz2" | tail -2 || echo "(exit $?: Active Authentication failed: a clone)"
+
+echo; echo "== 5. a wrong MRZ: the chip refuses BAC =="
 "$bin" read --virtual --document-number U12345678 --date-of-birth 850101 --date-of-expiry 351230 || echo "(exit $?: refused, as it should be)"

@@ -243,7 +243,7 @@ fn active_authentication(
             ),
             Err(e) => ("failed", e.to_string()),
         },
-        Err(e) => ("failed", format!("INTERNAL AUTHENTICATE: {e}")),
+        Err(e) => ("failed", e.to_string()),
     };
     read.session = Some(secured.into_parts().0);
     outcome
