@@ -7,7 +7,7 @@ if ! pgrep -x pcscd >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO mkdir -p /run/pcscd
   mkdir -p target
-  $SUDO pcscd --foreground --auto-exit >target/pcscd.log 2>&1 &
+  $SUDO pcscd --foreground >target/pcscd.log 2>&1 &
   PCSCD_PID=$!
   trap '[ -n "$PCSCD_PID" ] && { kill "$PCSCD_PID" 2>/dev/null || sudo kill "$PCSCD_PID" 2>/dev/null || true; }' EXIT
   for _ in $(seq 100); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done

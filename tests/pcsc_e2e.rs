@@ -270,3 +270,47 @@ fn card_removed_mid_read_is_reported_at_once_and_the_next_card_works() {
     assert!(r.file(FileId::Dg2).is_some());
     drop(sim);
 }
+
+#[test]
+fn reader_and_card_events_are_watched() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(_) = pcsc() else { return };
+    use inspectd::transport::pcsc::{watch, ReaderEvent};
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let watcher = thread::spawn(move || {
+        watch(
+            Duration::from_millis(200),
+            &|| !s.load(Ordering::Relaxed),
+            &mut |ev| tx.send(ev).is_ok(),
+        )
+    });
+    let next = |want: &dyn Fn(&ReaderEvent) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let ev = rx.recv_timeout(left).expect("event");
+            if want(&ev) {
+                return ev;
+            }
+        }
+    };
+    next(&|e| matches!(e, ReaderEvent::ReaderAdded { reader } if reader == SLOTS[0].1));
+    let sim = Sim::start(
+        SLOTS[0],
+        synthetic_bac_passport(GenParams::default()),
+        vec![],
+        VpcdOptions::default(),
+    );
+    let ev =
+        next(&|e| matches!(e, ReaderEvent::CardInserted { reader, .. } if reader == SLOTS[0].1));
+    let ReaderEvent::CardInserted { atr, .. } = ev else {
+        unreachable!()
+    };
+    assert_eq!(atr, hex::encode_upper(inspectd::testkit::vpcd::atr(false)));
+    drop(sim);
+    next(&|e| matches!(e, ReaderEvent::CardRemoved { reader } if reader == SLOTS[0].1));
+    stop.store(true, Ordering::Relaxed);
+    watcher.join().unwrap();
+}

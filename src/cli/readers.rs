@@ -10,10 +10,24 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Keep running and print reader and card events (one line, or one JSON object, each).
+    #[arg(long)]
+    watch: bool,
 }
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
+    if args.watch {
+        inspectd::transport::pcsc::watch(std::time::Duration::from_secs(1), &|| true, &mut |ev| {
+            if args.json {
+                println!("{}", serde_json::to_string(&ev).unwrap_or_default());
+            } else {
+                println!("{ev:?}");
+            }
+            true
+        });
+        return ExitCode::SUCCESS;
+    }
     let readers = Pcsc::establish().and_then(|p| p.readers());
     match readers {
         Ok(r) => {

@@ -35,6 +35,161 @@ pub struct ReaderInfo {
     pub atr: Option<String>,
 }
 
+/// A reader or card event (from SCardGetStatusChange with the PnP notification reader).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ReaderEvent {
+    /// A reader appeared (also reported for every reader at start).
+    ReaderAdded {
+        /// Reader name.
+        reader: String,
+    },
+    /// A reader went away.
+    ReaderRemoved {
+        /// Reader name.
+        reader: String,
+    },
+    /// A card entered the field.
+    CardInserted {
+        /// Reader name.
+        reader: String,
+        /// The ATR, hex.
+        atr: String,
+    },
+    /// The card left the field.
+    CardRemoved {
+        /// Reader name.
+        reader: String,
+    },
+    /// The resource manager (pcscd) is unreachable; the watcher retries.
+    ServiceUnavailable {
+        /// Why.
+        detail: String,
+    },
+    /// The resource manager is reachable again.
+    ServiceAvailable,
+}
+
+/// Watches readers and cards until `on_event` returns false or `running` does (checked at
+/// least every `poll`). Survives pcscd restarts: on a service error it reports
+/// [`ReaderEvent::ServiceUnavailable`], re-establishes the context with a back-off, and
+/// reports the readers again.
+pub fn watch(
+    poll: Duration,
+    running: &dyn Fn() -> bool,
+    on_event: &mut dyn FnMut(ReaderEvent) -> bool,
+) {
+    let mut down = false;
+    while running() {
+        let ctx = match pcsc::Context::establish(pcsc::Scope::User) {
+            Ok(c) => c,
+            Err(e) => {
+                if !down {
+                    down = true;
+                    if !on_event(ReaderEvent::ServiceUnavailable {
+                        detail: e.to_string(),
+                    }) {
+                        return;
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(500));
+                continue;
+            }
+        };
+        if std::mem::take(&mut down) && !on_event(ReaderEvent::ServiceAvailable) {
+            return;
+        }
+        match watch_context(&ctx, poll, running, on_event) {
+            Ok(()) => return,
+            Err(e) => {
+                down = true;
+                if !on_event(ReaderEvent::ServiceUnavailable {
+                    detail: e.to_string(),
+                }) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+    }
+}
+
+/// Returns Ok when the consumer stops, Err when the service fails.
+fn watch_context(
+    ctx: &pcsc::Context,
+    poll: Duration,
+    running: &dyn Fn() -> bool,
+    on_event: &mut dyn FnMut(ReaderEvent) -> bool,
+) -> Result<(), pcsc::Error> {
+    let mut states: Vec<pcsc::ReaderState> = vec![pcsc::ReaderState::new(
+        pcsc::PNP_NOTIFICATION(),
+        pcsc::State::UNAWARE,
+    )];
+    let mut known: Vec<(String, bool)> = Vec::new();
+    while running() {
+        // Reader list: add new readers, drop the ones that went away.
+        let names = match ctx.list_readers_owned() {
+            Ok(n) => n,
+            Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        for n in &names {
+            let name = n.to_string_lossy().into_owned();
+            if !known.iter().any(|(k, _)| *k == name) {
+                known.push((name.clone(), false));
+                states.push(pcsc::ReaderState::new(n.clone(), pcsc::State::UNAWARE));
+                if !on_event(ReaderEvent::ReaderAdded { reader: name }) {
+                    return Ok(());
+                }
+            }
+        }
+        let mut i = 0;
+        while let Some((name, _)) = known.get(i) {
+            if names.iter().any(|n| n.to_string_lossy() == name.as_str()) {
+                i += 1;
+                continue;
+            }
+            let reader = name.clone();
+            known.remove(i);
+            states.retain(|s| s.name().to_string_lossy() != reader.as_str());
+            if !on_event(ReaderEvent::ReaderRemoved { reader }) {
+                return Ok(());
+            }
+        }
+        match ctx.get_status_change(poll, &mut states) {
+            Ok(()) | Err(pcsc::Error::Timeout) => {}
+            Err(pcsc::Error::UnknownReader) => continue,
+            Err(e) => return Err(e),
+        }
+        for st in states.iter_mut().skip(1) {
+            let name = st.name().to_string_lossy().into_owned();
+            let present = st.event_state().contains(pcsc::State::PRESENT);
+            if let Some(k) = known.iter_mut().find(|(n, _)| *n == name) {
+                if k.1 != present {
+                    k.1 = present;
+                    let ev = if present {
+                        ReaderEvent::CardInserted {
+                            reader: name,
+                            atr: hex::encode_upper(st.atr()),
+                        }
+                    } else {
+                        ReaderEvent::CardRemoved { reader: name }
+                    };
+                    if !on_event(ev) {
+                        return Ok(());
+                    }
+                }
+            }
+            st.sync_current_state();
+        }
+        if let Some(pnp) = states.first_mut() {
+            pnp.sync_current_state();
+        }
+    }
+    Ok(())
+}
+
 /// A PC/SC context (connection to the resource manager, e.g. pcscd).
 pub struct Pcsc {
     ctx: pcsc::Context,
