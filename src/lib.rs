@@ -19,6 +19,8 @@ pub mod chip;
 pub mod grpc;
 pub mod lds;
 pub mod mrz;
+pub mod pa;
 pub mod sm;
 pub mod testkit;
 pub mod tlv;
+pub mod trust;
