@@ -361,14 +361,13 @@ impl NamedCurve {
         CURVES.iter().find(|c| c.curve == self)
     }
 
-    /// True when this build can verify signatures on the curve.
+    /// True when this build can verify signatures on the curve. No Brainpool curve is
+    /// supported yet: bp256/bp384 0.6 "wip-arithmetic" compute wrong scalar multiples (see the
+    /// known-answer test `bp256_public_key_known_answer`), so they must not decide validity.
     pub fn is_supported(self) -> bool {
-        !matches!(
+        matches!(
             self,
-            NamedCurve::BrainpoolP192r1
-                | NamedCurve::BrainpoolP224r1
-                | NamedCurve::BrainpoolP320r1
-                | NamedCurve::BrainpoolP512r1
+            NamedCurve::P224 | NamedCurve::P256 | NamedCurve::P384 | NamedCurve::P521
         )
     }
 
@@ -693,17 +692,15 @@ fn verify_ecdsa(
         NamedCurve::P256 => ecdsa_generic::<p256::NistP256>(point, hashed, sig, format),
         NamedCurve::P384 => ecdsa_generic::<p384::NistP384>(point, hashed, sig, format),
         NamedCurve::P521 => ecdsa_generic::<p521::NistP521>(point, hashed, sig, format),
-        NamedCurve::BrainpoolP256r1 => {
-            ecdsa_generic::<bp256::BrainpoolP256r1>(point, hashed, sig, format)
-        }
-        NamedCurve::BrainpoolP384r1 => {
-            ecdsa_generic::<bp384::BrainpoolP384r1>(point, hashed, sig, format)
-        }
-        NamedCurve::BrainpoolP192r1
+        // bp256/bp384 0.6 "wip-arithmetic" fails a known-answer test (testkit::pki), so every
+        // Brainpool curve is unsupported until a correct implementation lands.
+        NamedCurve::BrainpoolP256r1
+        | NamedCurve::BrainpoolP384r1
+        | NamedCurve::BrainpoolP192r1
         | NamedCurve::BrainpoolP224r1
         | NamedCurve::BrainpoolP320r1
         | NamedCurve::BrainpoolP512r1 => Err(AlgError::Unsupported {
-            what: format!("{curve:?}: no maintained implementation yet"),
+            what: format!("{curve:?}: no correct implementation available yet"),
         }),
     }
 }

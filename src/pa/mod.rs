@@ -7,6 +7,7 @@
 
 pub mod algorithms;
 pub mod cert;
+pub mod time;
 
 use crate::lds::asn1::{self, tag, Cursor};
 use crate::lds::cms::{SidKind, SignerInfo};
@@ -206,6 +207,7 @@ const OID_LDS_SO_LEGACY: &str = "1.3.27.1.1.1";
 struct AlgNotes {
     weak: Vec<String>,
     refused: Vec<String>,
+    unsupported: Vec<String>,
     used: BTreeMap<String, String>,
 }
 
@@ -233,13 +235,12 @@ impl AlgNotes {
         }
     }
     fn err(&mut self, what: &str, e: &AlgError) {
-        if matches!(
-            e,
-            AlgError::Disallowed { .. }
-                | AlgError::Unsupported { .. }
-                | AlgError::UnknownExplicitCurve { .. }
-        ) {
-            self.refused.push(format!("{what}: {e}"));
+        match e {
+            AlgError::Disallowed { .. } | AlgError::UnknownExplicitCurve { .. } => {
+                self.refused.push(format!("{what}: {e}"))
+            }
+            AlgError::Unsupported { .. } => self.unsupported.push(format!("{what}: {e}")),
+            _ => {}
         }
     }
 }
@@ -301,6 +302,12 @@ pub fn verify(
     );
     let alg = if !notes.refused.is_empty() {
         Check::new(ids::ALGORITHMS, Failed, notes.refused.join("; "))
+    } else if !notes.unsupported.is_empty() {
+        Check::new(
+            ids::ALGORITHMS,
+            NotPerformed,
+            format!("not supported yet: {}", notes.unsupported.join("; ")),
+        )
     } else if !notes.weak.is_empty() {
         Check::new(
             ids::ALGORITHMS,
@@ -413,7 +420,10 @@ fn structure_check(sod: &Sod<'_>) -> Check {
 }
 
 /// Attribute values in signedAttrs: (type dotted, values' complete encodings).
-fn signed_attributes(raw: &[u8]) -> Option<Vec<(String, Vec<&[u8]>)>> {
+/// One signed attribute: type (dotted) and the encodings of its values.
+type Attribute<'a> = (String, Vec<&'a [u8]>);
+
+fn signed_attributes(raw: &[u8]) -> Option<Vec<Attribute<'_>>> {
     let mut c = Cursor::new(raw, FileId::Sod, asn1::DER);
     let (_, mut set) = c.constructed(0xA0).ok()?;
     c.finish().ok()?;
@@ -601,7 +611,10 @@ fn signature_check(
     };
     let key = match ds.public_key() {
         Ok(k) => k,
-        Err(e) => return fail(format!("DS public key: {e}"), &ds),
+        Err(e) => {
+            notes.err("DS key", &e);
+            return fail(format!("DS public key: {e}"), &ds);
+        }
     };
     // RFC 5652 §5.4: the signature covers the DER of signedAttrs with the SET OF tag, i.e.
     // the raw bytes read with A0 replaced by 31 (never a re-encoding).
@@ -610,11 +623,13 @@ fn signature_check(
         *b = tag::SET as u8;
     }
     if let Err(e) = algorithms::verify(&key, &scheme, &signed, si.signature, policy.min_rsa_bits) {
-        if matches!(
-            e,
-            AlgError::Disallowed { .. } | AlgError::Unsupported { .. }
-        ) {
-            notes.err("DS key", &e);
+        notes.err("DS key", &e);
+        if matches!(e, AlgError::Unsupported { .. }) {
+            return (
+                Check::new(id, NotPerformed, format!("cannot verify: {e}"))
+                    .detail("ds_subject", ds.subject.clone()),
+                Some(ds),
+            );
         }
         return fail(
             format!(
@@ -698,6 +713,7 @@ fn chain_check(
     }
     let mut tried = Vec::new();
     let mut chosen = None;
+    let mut unsupported = 0usize;
     for c in candidates.iter().take(policy.max_candidates) {
         let r = c
             .cert
@@ -709,20 +725,23 @@ fn chain_check(
                 break;
             }
             Err(e) => {
-                if matches!(
-                    e,
-                    AlgError::Disallowed { .. } | AlgError::Unsupported { .. }
-                ) {
-                    notes.err("CSCA key", &e);
+                notes.err("CSCA key", &e);
+                if matches!(e, AlgError::Unsupported { .. }) {
+                    unsupported = unsupported.saturating_add(1);
                 }
                 tried.push(format!("{}: {e}", c.cert.subject));
             }
         }
     }
     let Some(csca) = chosen else {
+        let all_unsupported = unsupported == tried.len();
         let mut c = Check::new(
             id,
-            Failed,
+            if all_unsupported {
+                NotPerformed
+            } else {
+                Failed
+            },
             format!(
                 "DS certificate signature verifies under none of {} candidate CSCA(s)",
                 candidates.len().min(policy.max_candidates)

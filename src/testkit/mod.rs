@@ -10,3 +10,4 @@ pub mod virtual_chip;
 pub use replay::{Replay, TranscriptError};
 pub use virtual_chip::{Access, ChipProfile, Fault, VirtualChip};
 pub mod lds_gen;
+pub mod pki;
