@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 mod lds;
 mod mrz;
+mod verify;
 
 /// inspectd: ICAO Doc 9303 eMRTD inspection system.
 #[derive(Debug, Parser)]
@@ -21,6 +22,8 @@ enum Command {
     Mrz(mrz::Args),
     /// Identify and describe LDS files (EF.COM, EF.SOD, DG1..DG16, EF.CardAccess, ...).
     Lds(lds::Args),
+    /// Passive Authentication of a dump: EF.SOD signature, DS chain to a CSCA, DG hashes.
+    Verify(verify::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -39,5 +42,6 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Mrz(a) => mrz::run(a),
         Command::Lds(a) => lds::run(a),
+        Command::Verify(a) => verify::run(a),
     }
 }

@@ -220,3 +220,53 @@ impl TrustStore {
         Ok(b.build())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pki(name: &str) -> Vec<u8> {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("testdata/pki")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn import_idempotent_newer_crl_failed_import() {
+        let dir = std::env::temp_dir().join(format!("inspectd-trust-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut s = TrustStore::open(&dir).unwrap();
+        let csca = pki("csca-rsa.der");
+        assert_eq!(
+            s.import_csca(&csca, "csca-rsa.der", 1).unwrap(),
+            ImportOutcome::Added
+        );
+        assert_eq!(
+            s.import_csca(&csca, "again", 2).unwrap(),
+            ImportOutcome::Unchanged
+        );
+        let crl = pki("crl-rsa.der");
+        assert_eq!(
+            s.import_any(&crl, "crl-rsa.der", 3).unwrap(),
+            ImportOutcome::Added
+        );
+        assert_eq!(
+            s.import_crl(&crl, "crl-rsa.der", 4).unwrap(),
+            ImportOutcome::Unchanged
+        );
+        // A failed import changes nothing.
+        let before = s.snapshot().unwrap();
+        assert!(s.import_any(b"not a certificate", "junk", 5).is_err());
+        let reopened = TrustStore::open(&dir).unwrap();
+        let after = reopened.snapshot().unwrap();
+        assert_eq!(before, after);
+        assert_eq!(after.cscas().len(), 1);
+        assert_eq!(after.crls().len(), 1);
+        assert_eq!(after.cscas()[0].provenance.source, "csca-rsa.der");
+        assert_eq!(after.cscas()[0].provenance.imported_at, 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
