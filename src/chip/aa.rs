@@ -869,34 +869,41 @@ where
         .map_err(|_| AaError::EcdsaInvalid)
 }
 
-/// brainpool curves through the `bp256`/`bp384` 0.14 line (ecdsa 0.17): the 0.13-compatible
-/// releases only have unfinished arithmetic.
+/// brainpool curves: the project's one implementation is in `pa::algorithms::brainpool`.
 mod brainpool {
     use super::{left_pad, AaError};
-    use ecdsa17::signature::hazmat::PrehashVerifier;
+    use crate::pa::algorithms::{brainpool as bp, AlgError};
 
-    macro_rules! verify_fn {
-        ($name:ident, $curve:ty, $fl:expr) => {
-            pub(super) fn $name(point: &[u8], digest: &[u8], plain: &[u8]) -> Result<(), AaError> {
-                let vk = ecdsa17::VerifyingKey::<$curve>::from_sec1_bytes(point).map_err(|_| {
-                    AaError::InvalidKey {
-                        reason: "EC point not on the curve",
-                    }
-                })?;
-                let sig = ecdsa17::Signature::<$curve>::from_slice(plain)
-                    .map_err(|_| AaError::MalformedEcdsaSignature { len: plain.len() })?;
-                let z = if digest.len() < $fl {
-                    left_pad(digest, $fl)
-                } else {
-                    digest.to_vec()
-                };
-                vk.verify_prehash(&z, &sig)
-                    .map_err(|_| AaError::EcdsaInvalid)
-            }
-        };
+    fn map(e: AlgError) -> AaError {
+        match e {
+            AlgError::BadSignature => AaError::EcdsaInvalid,
+            _ => AaError::InvalidKey {
+                reason: "EC point not on the curve or malformed signature",
+            },
+        }
     }
-    verify_fn!(verify_p256r1, bp256::BrainpoolP256r1, 32);
-    verify_fn!(verify_p384r1, bp384::BrainpoolP384r1, 48);
+
+    fn pad(digest: &[u8], fl: usize) -> Vec<u8> {
+        if digest.len() < fl {
+            left_pad(digest, fl)
+        } else {
+            digest.to_vec()
+        }
+    }
+
+    pub(super) fn verify_p256r1(point: &[u8], digest: &[u8], plain: &[u8]) -> Result<(), AaError> {
+        if plain.len() != 64 {
+            return Err(AaError::MalformedEcdsaSignature { len: plain.len() });
+        }
+        bp::verify_p256r1(point, &pad(digest, 32), plain).map_err(map)
+    }
+
+    pub(super) fn verify_p384r1(point: &[u8], digest: &[u8], plain: &[u8]) -> Result<(), AaError> {
+        if plain.len() != 96 {
+            return Err(AaError::MalformedEcdsaSignature { len: plain.len() });
+        }
+        bp::verify_p384r1(point, &pad(digest, 48), plain).map_err(map)
+    }
 }
 
 /// `SEQUENCE { INTEGER r, INTEGER s }` to plain `r ‖ s`, each left-padded to `fl` bytes.

@@ -9,6 +9,7 @@ mod mrz;
 mod read;
 mod readers;
 mod sim;
+mod verify;
 
 /// inspectd: ICAO Doc 9303 eMRTD inspection system.
 #[derive(Debug, Parser)]
@@ -30,6 +31,8 @@ enum Command {
     Readers(readers::Args),
     /// Serve the virtual chip to the vsmartcard virtual reader (vpcd) behind pcscd.
     Sim(sim::Args),
+    /// Passive Authentication of a dump: EF.SOD signature, DS chain to a CSCA, DG hashes.
+    Verify(verify::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -57,5 +60,6 @@ pub fn run() -> ExitCode {
         Command::Read(a) => read::run(a),
         Command::Readers(a) => readers::run(a),
         Command::Sim(a) => sim::run(a),
+        Command::Verify(a) => verify::run(a),
     }
 }

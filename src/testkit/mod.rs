@@ -12,3 +12,4 @@ pub use replay::{Replay, TranscriptError};
 pub use virtual_chip::{AaChipKey, Access, ChipProfile, Fault, VirtualChip};
 pub mod aa_keys;
 pub mod lds_gen;
+pub mod pki;

@@ -1,0 +1,308 @@
+//! X.509 certificates and CRLs of the eMRTD PKI (Doc 9303-12 §5, §7; RFC 5280), as owned
+//! views: x509-parser reads the TBS fields, the outer signed structure is split here so the
+//! exact TBS bytes are what gets verified.
+
+use super::algorithms::{self, AlgError, SignatureScheme, VerifyingKey};
+use crate::lds::asn1::{self, tag, Cursor};
+use crate::lds::spki::{self, AlgorithmIdentifier};
+use crate::lds::FileId;
+use x509_parser::extensions::ParsedExtension;
+use x509_parser::prelude::FromDer;
+
+/// Why a certificate or CRL could not be read.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertError {
+    /// The outer `SEQUENCE { tbs, signatureAlgorithm, signatureValue }` is malformed.
+    #[error("malformed signed structure at byte {offset}")]
+    Structure {
+        /// Offset of the problem.
+        offset: usize,
+    },
+    /// x509-parser refused the TBS contents.
+    #[error("malformed {what}: {detail}")]
+    X509 {
+        /// Certificate or CRL.
+        what: &'static str,
+        /// The parser's message.
+        detail: String,
+    },
+}
+
+/// The three parts of a signed X.509 object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Signed {
+    tbs: Vec<u8>,
+    sig_alg: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+fn split_signed(der: &[u8]) -> Result<Signed, CertError> {
+    let e = |c: &Cursor<'_>| CertError::Structure { offset: c.offset() };
+    let mut c = Cursor::new(der, FileId::Sod, asn1::DER);
+    let (_, mut s) = c.sequence().map_err(|_| e(&c))?;
+    c.finish().map_err(|_| e(&c))?;
+    let tbs = s.expect(tag::SEQUENCE).map_err(|_| e(&s))?.raw.to_vec();
+    let alg = spki::algorithm_identifier(&mut s).map_err(|_| e(&s))?;
+    let bits = s.bit_string().map_err(|_| e(&s))?;
+    s.finish().map_err(|_| e(&s))?;
+    if bits.unused_bits != 0 {
+        return Err(e(&s));
+    }
+    Ok(Signed {
+        tbs,
+        sig_alg: alg.raw.to_vec(),
+        signature: bits.bytes.to_vec(),
+    })
+}
+
+impl Signed {
+    fn scheme(&self) -> Result<SignatureScheme, AlgError> {
+        let mut c = Cursor::new(&self.sig_alg, FileId::Sod, asn1::DER);
+        let a: AlgorithmIdentifier<'_> =
+            spki::algorithm_identifier(&mut c).map_err(|_| AlgError::Malformed {
+                what: "signatureAlgorithm",
+            })?;
+        SignatureScheme::from_identifier(&a, None)
+    }
+
+    fn verify(&self, issuer: &VerifyingKey, min_rsa_bits: usize) -> Result<(), AlgError> {
+        let scheme = self.scheme()?;
+        algorithms::verify(issuer, &scheme, &self.tbs, &self.signature, min_rsa_bits)
+    }
+}
+
+/// keyUsage bits (RFC 5280 §4.2.1.3) as x509-parser numbers them.
+pub mod key_usage {
+    /// digitalSignature.
+    pub const DIGITAL_SIGNATURE: u16 = 1;
+    /// keyCertSign.
+    pub const KEY_CERT_SIGN: u16 = 1 << 5;
+    /// cRLSign.
+    pub const CRL_SIGN: u16 = 1 << 6;
+}
+
+/// A certificate (CSCA, link, DS or ML signer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    /// The complete DER.
+    pub der: Vec<u8>,
+    signed: Signed,
+    /// The subject Name encoding.
+    pub subject_raw: Vec<u8>,
+    /// The issuer Name encoding.
+    pub issuer_raw: Vec<u8>,
+    /// The subject as text (RFC 4514-like).
+    pub subject: String,
+    /// The issuer as text.
+    pub issuer: String,
+    /// The serial number content octets.
+    pub serial: Vec<u8>,
+    /// notBefore, Unix seconds.
+    pub not_before: i64,
+    /// notAfter, Unix seconds.
+    pub not_after: i64,
+    /// subjectKeyIdentifier.
+    pub ski: Option<Vec<u8>>,
+    /// authorityKeyIdentifier keyIdentifier.
+    pub aki: Option<Vec<u8>>,
+    /// keyUsage flags (see [`key_usage`]), if present.
+    pub key_usage: Option<u16>,
+    /// basicConstraints (cA, pathLenConstraint), if present.
+    pub basic_constraints: Option<(bool, Option<u32>)>,
+    /// The SubjectPublicKeyInfo DER.
+    pub spki: Vec<u8>,
+    /// The subject countryName.
+    pub subject_country: Option<String>,
+    /// The issuer countryName.
+    pub issuer_country: Option<String>,
+}
+
+fn x509_err(
+    what: &'static str,
+) -> impl Fn(x509_parser::nom::Err<x509_parser::error::X509Error>) -> CertError {
+    move |e| CertError::X509 {
+        what,
+        detail: e.to_string(),
+    }
+}
+
+fn country(n: &x509_parser::x509::X509Name<'_>) -> Option<String> {
+    n.iter_country()
+        .next()
+        .and_then(|a| a.as_str().ok())
+        .map(str::to_owned)
+}
+
+impl Certificate {
+    /// Parses a DER certificate.
+    pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
+        let signed = split_signed(der)?;
+        let (rest, x) = x509_parser::certificate::X509Certificate::from_der(der)
+            .map_err(x509_err("certificate"))?;
+        if !rest.is_empty() {
+            return Err(CertError::Structure {
+                offset: der.len().saturating_sub(rest.len()),
+            });
+        }
+        let mut ski = None;
+        let mut aki = None;
+        let mut key_usage = None;
+        let mut basic_constraints = None;
+        for ext in x.extensions() {
+            match ext.parsed_extension() {
+                ParsedExtension::SubjectKeyIdentifier(k) => ski = Some(k.0.to_vec()),
+                ParsedExtension::AuthorityKeyIdentifier(a) => {
+                    aki = a.key_identifier.as_ref().map(|k| k.0.to_vec())
+                }
+                ParsedExtension::KeyUsage(k) => key_usage = Some(k.flags),
+                ParsedExtension::BasicConstraints(b) => {
+                    basic_constraints = Some((b.ca, b.path_len_constraint))
+                }
+                _ => {}
+            }
+        }
+        let tbs = &x.tbs_certificate;
+        Ok(Certificate {
+            der: der.to_vec(),
+            signed,
+            subject_raw: tbs.subject.as_raw().to_vec(),
+            issuer_raw: tbs.issuer.as_raw().to_vec(),
+            subject: tbs.subject.to_string(),
+            issuer: tbs.issuer.to_string(),
+            serial: tbs.raw_serial().to_vec(),
+            not_before: tbs.validity.not_before.timestamp(),
+            not_after: tbs.validity.not_after.timestamp(),
+            ski,
+            aki,
+            key_usage,
+            basic_constraints,
+            spki: tbs.subject_pki.raw.to_vec(),
+            subject_country: country(&tbs.subject),
+            issuer_country: country(&tbs.issuer),
+        })
+    }
+
+    /// Parses PEM ("-----BEGIN CERTIFICATE-----") or DER.
+    pub fn from_pem_or_der(bytes: &[u8]) -> Result<Vec<Self>, CertError> {
+        if bytes.starts_with(b"-----") {
+            let mut out = Vec::new();
+            for pem in x509_parser::pem::Pem::iter_from_buffer(bytes) {
+                let pem = pem.map_err(|e| CertError::X509 {
+                    what: "PEM",
+                    detail: e.to_string(),
+                })?;
+                if pem.label == "CERTIFICATE" {
+                    out.push(Self::from_der(&pem.contents)?);
+                }
+            }
+            Ok(out)
+        } else {
+            Ok(vec![Self::from_der(bytes)?])
+        }
+    }
+
+    /// The certificate's public key.
+    pub fn public_key(&self) -> Result<VerifyingKey, AlgError> {
+        VerifyingKey::from_spki_der(&self.spki)
+    }
+
+    /// The scheme of the certificate's own signature (by its issuer).
+    pub fn signature_scheme(&self) -> Result<SignatureScheme, AlgError> {
+        self.signed.scheme()
+    }
+
+    /// Verifies this certificate's signature with the issuer's key.
+    pub fn verify_signed_by(
+        &self,
+        issuer: &VerifyingKey,
+        min_rsa_bits: usize,
+    ) -> Result<(), AlgError> {
+        self.signed.verify(issuer, min_rsa_bits)
+    }
+
+    /// True when `at` lies within notBefore..=notAfter.
+    pub fn valid_at(&self, at: i64) -> bool {
+        self.not_before <= at && at <= self.not_after
+    }
+
+    /// True when the serial number equals `serial` (content octets, leading zeros ignored).
+    pub fn serial_eq(&self, serial: &[u8]) -> bool {
+        strip(&self.serial) == strip(serial)
+    }
+}
+
+fn strip(b: &[u8]) -> &[u8] {
+    let skip = b.iter().take_while(|x| **x == 0).count();
+    b.get(skip..).unwrap_or(&[])
+}
+
+/// A certificate revocation list (RFC 5280 §5, Doc 9303-12 §7.1.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crl {
+    /// The complete DER.
+    pub der: Vec<u8>,
+    signed: Signed,
+    /// The issuer Name encoding.
+    pub issuer_raw: Vec<u8>,
+    /// The issuer as text.
+    pub issuer: String,
+    /// thisUpdate, Unix seconds.
+    pub this_update: i64,
+    /// nextUpdate, Unix seconds.
+    pub next_update: Option<i64>,
+    /// Serial numbers of revoked certificates (content octets).
+    pub revoked: Vec<Vec<u8>>,
+    /// authorityKeyIdentifier keyIdentifier.
+    pub aki: Option<Vec<u8>>,
+    /// cRLNumber (big-endian bytes).
+    pub number: Option<Vec<u8>>,
+}
+
+impl Crl {
+    /// Parses a DER CRL.
+    pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
+        let signed = split_signed(der)?;
+        let (rest, x) = x509_parser::revocation_list::CertificateRevocationList::from_der(der)
+            .map_err(x509_err("CRL"))?;
+        if !rest.is_empty() {
+            return Err(CertError::Structure {
+                offset: der.len().saturating_sub(rest.len()),
+            });
+        }
+        let mut aki = None;
+        for ext in x.extensions() {
+            if let ParsedExtension::AuthorityKeyIdentifier(a) = ext.parsed_extension() {
+                aki = a.key_identifier.as_ref().map(|k| k.0.to_vec());
+            }
+        }
+        Ok(Crl {
+            der: der.to_vec(),
+            signed,
+            issuer_raw: x.issuer().as_raw().to_vec(),
+            issuer: x.issuer().to_string(),
+            this_update: x.last_update().timestamp(),
+            next_update: x.next_update().map(|t| t.timestamp()),
+            revoked: x
+                .iter_revoked_certificates()
+                .map(|r| r.raw_serial().to_vec())
+                .collect(),
+            aki,
+            number: x.crl_number().map(|n| n.to_bytes_be()),
+        })
+    }
+
+    /// Verifies the CRL signature with the issuer's key.
+    pub fn verify_signed_by(
+        &self,
+        issuer: &VerifyingKey,
+        min_rsa_bits: usize,
+    ) -> Result<(), AlgError> {
+        self.signed.verify(issuer, min_rsa_bits)
+    }
+
+    /// True when a certificate with this serial is listed.
+    pub fn lists(&self, serial: &[u8]) -> bool {
+        self.revoked.iter().any(|s| strip(s) == strip(serial))
+    }
+}

@@ -1,0 +1,977 @@
+//! Passive Authentication (Doc 9303-11 §5.1, Doc 9303-12 §4-§7; RFC 5652 §5.4, RFC 5280 §6).
+//!
+//! [`verify`] takes the files exactly as read, a [`TrustSnapshot`] and the inspection time, and
+//! returns a [`PaReport`]: one [`Check`] per stable id, and a [`PaVerdict`]. A document whose
+//! issuer has no CSCA in the snapshot is [`PaVerdict::Inconclusive`], never valid (pitfalls
+//! #3). A [`PaVerified`] token exists only for valid reports.
+
+pub mod algorithms;
+pub mod cert;
+pub mod time;
+
+use crate::lds::asn1::{self, tag, Cursor};
+use crate::lds::cms::{SidKind, SignerInfo};
+use crate::lds::sod::Sod;
+use crate::lds::{FileId, RawFile};
+use crate::trust::{TrustSnapshot, TrustedCert};
+use algorithms::{AlgError, DigestAlg, SignatureScheme};
+use cert::{key_usage, Certificate};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Seconds since the Unix epoch (UTC), always passed in.
+pub type UnixTime = i64;
+
+/// Stable check ids.
+pub mod ids {
+    /// EF.SOD parses (CMS SignedData + LDSSecurityObject).
+    pub const SOD_STRUCTURE: &str = "pa.sod_structure";
+    /// The SignerInfo signature and signed attributes.
+    pub const SOD_SIGNATURE: &str = "pa.sod_signature";
+    /// DS certificate to CSCA.
+    pub const DS_CERTIFICATE: &str = "pa.ds_certificate";
+    /// DS revocation (CRL).
+    pub const DS_REVOCATION: &str = "pa.ds_revocation";
+    /// Data group hashes.
+    pub const DG_HASHES: &str = "pa.dg_hashes";
+    /// Country codes agree.
+    pub const COUNTRY_CONSISTENCY: &str = "pa.country_consistency";
+    /// Algorithms allowed / weak.
+    pub const ALGORITHMS: &str = "pa.algorithms";
+    /// Every id, in report order.
+    pub const ALL: [&str; 7] = [
+        SOD_STRUCTURE,
+        SOD_SIGNATURE,
+        DS_CERTIFICATE,
+        DS_REVOCATION,
+        DG_HASHES,
+        COUNTRY_CONSISTENCY,
+        ALGORITHMS,
+    ];
+}
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// Checked and fine.
+    Passed,
+    /// Checked and wrong.
+    Failed,
+    /// Acceptable with a finding (SHA-1, stale CRL, legacy OID...).
+    Warning,
+    /// Could not be performed (missing input or anchor).
+    NotPerformed,
+}
+
+/// One check of the report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Check {
+    /// Stable id (see [`ids`]).
+    pub id: &'static str,
+    /// Outcome.
+    pub status: CheckStatus,
+    /// Why, in one line.
+    pub reason: String,
+    /// Per-item details (e.g. per data group).
+    pub details: BTreeMap<String, String>,
+}
+
+impl Check {
+    fn new(id: &'static str, status: CheckStatus, reason: impl Into<String>) -> Self {
+        Check {
+            id,
+            status,
+            reason: reason.into(),
+            details: BTreeMap::new(),
+        }
+    }
+    fn detail(mut self, k: impl Into<String>, v: impl Into<String>) -> Self {
+        self.details.insert(k.into(), v.into());
+        self
+    }
+}
+
+/// The overall verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaVerdict {
+    /// Every mandatory check passed (possibly with warnings).
+    Valid,
+    /// At least one check failed.
+    Invalid,
+    /// Nothing failed, but something mandatory could not be checked (e.g. no CSCA).
+    Inconclusive,
+}
+
+/// Proof that [`verify`] returned a valid report; only this module can create it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaVerified {
+    sod_sha256: Vec<u8>,
+    data_groups: Vec<u8>,
+}
+
+impl PaVerified {
+    /// SHA-256 of the EF.SOD that was verified.
+    pub fn sod_sha256(&self) -> &[u8] {
+        &self.sod_sha256
+    }
+    /// The data group numbers whose bytes were read and matched.
+    pub fn data_groups(&self) -> &[u8] {
+        &self.data_groups
+    }
+}
+
+/// The result of Passive Authentication.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PaReport {
+    /// The verdict.
+    pub verdict: PaVerdict,
+    /// One entry per id in [`ids::ALL`].
+    pub checks: Vec<Check>,
+    #[serde(skip)]
+    verified: Option<PaVerified>,
+}
+
+impl PaReport {
+    /// The check with `id`.
+    pub fn check(&self, id: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+    /// The token, present only when the verdict is valid.
+    pub fn verified(&self) -> Option<&PaVerified> {
+        self.verified.as_ref()
+    }
+}
+
+/// What to do when no CRL from the CSCA is available.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingCrl {
+    /// Report `NotPerformed` (does not affect a valid verdict).
+    NotPerformed,
+    /// Report a warning.
+    Warning,
+    /// Treat as a failure.
+    Fail,
+}
+
+/// Policy knobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaPolicy {
+    /// Minimum RSA modulus size in bits; smaller keys fail.
+    pub min_rsa_bits: usize,
+    /// Maximum CSCA candidates tried for one DS (budget, pitfalls #4).
+    pub max_candidates: usize,
+    /// Without a CRL.
+    pub missing_crl: MissingCrl,
+    /// MRZ issuing-state code → certificate countryName (ISO 3166-1 alpha-2), e.g. D → DE.
+    pub country_map: BTreeMap<String, String>,
+}
+
+impl Default for PaPolicy {
+    fn default() -> Self {
+        // Doc 9303-3 uses "D" for Germany; certificates carry ISO 3166 alpha-2 "DE". UTO/UT is
+        // the specimen state Utopia. Other codes: add them here (a later issue brings the table).
+        let country_map = [
+            ("D", "DE"),
+            ("UTO", "UT"),
+            ("NLD", "NL"),
+            ("FRA", "FR"),
+            ("GBR", "GB"),
+            ("USA", "US"),
+            ("BEL", "BE"),
+            ("AUT", "AT"),
+            ("CHE", "CH"),
+            ("ITA", "IT"),
+            ("ESP", "ES"),
+        ]
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect();
+        PaPolicy {
+            min_rsa_bits: 2048,
+            max_candidates: 8,
+            missing_crl: MissingCrl::Warning,
+            country_map,
+        }
+    }
+}
+
+const OID_CONTENT_TYPE: &str = "1.2.840.113549.1.9.3";
+const OID_MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
+const OID_LDS_SO: &str = "2.23.136.1.1.1";
+const OID_LDS_SO_LEGACY: &str = "1.3.27.1.1.1";
+
+/// Algorithm findings gathered along the way for `pa.algorithms`.
+#[derive(Default)]
+struct AlgNotes {
+    weak: Vec<String>,
+    refused: Vec<String>,
+    unsupported: Vec<String>,
+    used: BTreeMap<String, String>,
+}
+
+impl AlgNotes {
+    fn digest(&mut self, what: &str, r: &Result<DigestAlg, AlgError>) {
+        match r {
+            Ok(d) => {
+                self.used.insert(what.into(), d.name().into());
+                if d.is_weak() {
+                    self.weak.push(format!("{what}: {}", d.name()));
+                }
+            }
+            Err(e) => self.err(what, e),
+        }
+    }
+    fn scheme(&mut self, what: &str, r: &Result<SignatureScheme, AlgError>) {
+        match r {
+            Ok(s) => {
+                self.used.insert(what.into(), s.describe());
+                if s.hash().is_weak() {
+                    self.weak.push(format!("{what}: {}", s.describe()));
+                }
+            }
+            Err(e) => self.err(what, e),
+        }
+    }
+    fn err(&mut self, what: &str, e: &AlgError) {
+        match e {
+            AlgError::Disallowed { .. } | AlgError::UnknownExplicitCurve { .. } => {
+                self.refused.push(format!("{what}: {e}"))
+            }
+            AlgError::Unsupported { .. } => self.unsupported.push(format!("{what}: {e}")),
+            _ => {}
+        }
+    }
+}
+
+fn hex_up(b: &[u8]) -> String {
+    hex::encode_upper(b)
+}
+
+/// Runs Passive Authentication over `files` (exactly as read) at time `at`.
+pub fn verify(
+    files: &[RawFile],
+    trust: &TrustSnapshot,
+    at: UnixTime,
+    policy: &PaPolicy,
+) -> PaReport {
+    use CheckStatus::*;
+    let mut notes = AlgNotes::default();
+    let sod_file = files.iter().find(|f| f.id == FileId::Sod);
+    let sod = match sod_file.map(|f| Sod::parse(&f.bytes)) {
+        None => {
+            return early(Check::new(
+                ids::SOD_STRUCTURE,
+                NotPerformed,
+                "EF.SOD not read",
+            ))
+        }
+        Some(Err(e)) => {
+            return early(Check::new(
+                ids::SOD_STRUCTURE,
+                Failed,
+                format!("EF.SOD does not parse: {e}"),
+            ))
+        }
+        Some(Ok(s)) => s,
+    };
+    let structure = structure_check(&sod);
+    let (sig_check, ds) = signature_check(&sod, trust, policy, &mut notes);
+    let (chain_check, csca) = match &ds {
+        Some(ds) => chain_check(ds, trust, at, policy, &mut notes),
+        None => (
+            Check::new(
+                ids::DS_CERTIFICATE,
+                NotPerformed,
+                "no DS certificate to check",
+            ),
+            None,
+        ),
+    };
+    let revocation = match (&ds, &csca) {
+        (Some(ds), Some(csca)) => revocation_check(ds, csca, trust, at, policy),
+        _ => Check::new(ids::DS_REVOCATION, NotPerformed, "no verified DS/CSCA pair"),
+    };
+    let (dg_check, matched) = dg_hash_check(&sod, files, &mut notes);
+    let country = country_check(
+        ds.as_deref(),
+        csca.as_ref().map(|c| &*c.cert),
+        files,
+        policy,
+    );
+    let alg = if !notes.refused.is_empty() {
+        Check::new(ids::ALGORITHMS, Failed, notes.refused.join("; "))
+    } else if !notes.unsupported.is_empty() {
+        Check::new(
+            ids::ALGORITHMS,
+            NotPerformed,
+            format!("not supported yet: {}", notes.unsupported.join("; ")),
+        )
+    } else if !notes.weak.is_empty() {
+        Check::new(
+            ids::ALGORITHMS,
+            Warning,
+            format!("weak algorithm accepted: {}", notes.weak.join("; ")),
+        )
+    } else {
+        Check::new(ids::ALGORITHMS, Passed, "all algorithms on the allow-list")
+    };
+    let mut alg = alg;
+    alg.details = std::mem::take(&mut notes.used);
+    let checks = vec![
+        structure,
+        sig_check,
+        chain_check,
+        revocation,
+        dg_check,
+        country,
+        alg,
+    ];
+    let verdict = verdict_of(&checks, policy);
+    let verified = (verdict == PaVerdict::Valid).then(|| PaVerified {
+        sod_sha256: DigestAlg::Sha256.digest(sod.raw),
+        data_groups: matched,
+    });
+    PaReport {
+        verdict,
+        checks,
+        verified,
+    }
+}
+
+fn early(first: Check) -> PaReport {
+    let mut checks = vec![first];
+    for id in ids::ALL.iter().skip(1) {
+        checks.push(Check::new(id, CheckStatus::NotPerformed, "EF.SOD unusable"));
+    }
+    let verdict = if checks.iter().any(|c| c.status == CheckStatus::Failed) {
+        PaVerdict::Invalid
+    } else {
+        PaVerdict::Inconclusive
+    };
+    PaReport {
+        verdict,
+        checks,
+        verified: None,
+    }
+}
+
+fn verdict_of(checks: &[Check], policy: &PaPolicy) -> PaVerdict {
+    if checks.iter().any(|c| c.status == CheckStatus::Failed) {
+        return PaVerdict::Invalid;
+    }
+    let mandatory = [
+        ids::SOD_STRUCTURE,
+        ids::SOD_SIGNATURE,
+        ids::DS_CERTIFICATE,
+        ids::DG_HASHES,
+        ids::ALGORITHMS,
+    ];
+    let missing = checks
+        .iter()
+        .any(|c| mandatory.contains(&c.id) && c.status == CheckStatus::NotPerformed);
+    let crl_missing = policy.missing_crl == MissingCrl::Fail
+        && checks
+            .iter()
+            .any(|c| c.id == ids::DS_REVOCATION && c.status == CheckStatus::NotPerformed);
+    if missing || crl_missing {
+        PaVerdict::Inconclusive
+    } else {
+        PaVerdict::Valid
+    }
+}
+
+fn structure_check(sod: &Sod<'_>) -> Check {
+    let sd = &sod.signed_data;
+    let mut problems = Vec::new();
+    if sd.version != 3 && sd.version != 1 {
+        problems.push(format!("SignedData version {}", sd.version));
+    }
+    if sd.signer_infos.len() != 1 {
+        problems.push(format!(
+            "{} SignerInfos (exactly 1 expected)",
+            sd.signer_infos.len()
+        ));
+    }
+    let c = if problems.is_empty() {
+        Check::new(
+            ids::SOD_STRUCTURE,
+            CheckStatus::Passed,
+            "EF.SOD well formed",
+        )
+    } else {
+        Check::new(ids::SOD_STRUCTURE, CheckStatus::Failed, problems.join("; "))
+    };
+    c.detail(
+        "lds_security_object_version",
+        sod.lds_security_object.version.to_string(),
+    )
+    .detail("certificates", sd.certificates.len().to_string())
+    .detail(
+        "data_groups",
+        sod.lds_security_object
+            .data_group_hashes
+            .iter()
+            .map(|d| d.number.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+}
+
+/// Attribute values in signedAttrs: (type dotted, values' complete encodings).
+/// One signed attribute: type (dotted) and the encodings of its values.
+type Attribute<'a> = (String, Vec<&'a [u8]>);
+
+fn signed_attributes(raw: &[u8]) -> Option<Vec<Attribute<'_>>> {
+    let mut c = Cursor::new(raw, FileId::Sod, asn1::DER);
+    let (_, mut set) = c.constructed(0xA0).ok()?;
+    c.finish().ok()?;
+    let mut out = Vec::new();
+    while !set.is_empty() {
+        if out.len() >= 32 {
+            return None;
+        }
+        let (_, mut a) = set.sequence().ok()?;
+        let t = a.oid().ok()?.dotted();
+        let (_, mut vals) = a.set().ok()?;
+        a.finish().ok()?;
+        let mut vs = Vec::new();
+        while let Some(v) = vals.next().ok()? {
+            if vs.len() >= 8 {
+                return None;
+            }
+            vs.push(v.raw);
+        }
+        out.push((t, vs));
+    }
+    Some(out)
+}
+
+fn sid_matches(si: &SignerInfo<'_>, c: &Certificate) -> bool {
+    match si.sid_kind {
+        SidKind::IssuerAndSerialNumber => {
+            let mut cur = Cursor::new(si.sid_raw, FileId::Sod, asn1::DER);
+            let Ok((_, mut s)) = cur.sequence() else {
+                return false;
+            };
+            let Ok(name) = s.expect(tag::SEQUENCE) else {
+                return false;
+            };
+            let Ok(serial) = s.integer() else {
+                return false;
+            };
+            name.raw == c.issuer_raw.as_slice() && c.serial_eq(serial.as_bytes())
+        }
+        SidKind::SubjectKeyIdentifier => {
+            let mut cur = Cursor::new(si.sid_raw, FileId::Sod, asn1::DER);
+            match cur.expect(0x80) {
+                Ok(t) => c.ski.as_deref() == Some(t.value),
+                Err(_) => false,
+            }
+        }
+    }
+}
+
+fn signature_check(
+    sod: &Sod<'_>,
+    trust: &TrustSnapshot,
+    policy: &PaPolicy,
+    notes: &mut AlgNotes,
+) -> (Check, Option<Arc<Certificate>>) {
+    use CheckStatus::*;
+    let id = ids::SOD_SIGNATURE;
+    let sd = &sod.signed_data;
+    let Some(si) = sd.signer_infos.first() else {
+        return (Check::new(id, Failed, "no SignerInfo"), None);
+    };
+    // The DS certificate: from the SOD when it carries any, else from the trust snapshot.
+    let mut parse_errors = Vec::new();
+    let from_sod: Vec<Certificate> = sd
+        .certificates
+        .iter()
+        .filter_map(|d| match Certificate::from_der(d) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                parse_errors.push(e.to_string());
+                None
+            }
+        })
+        .collect();
+    let ds: Option<Arc<Certificate>> = if sd.certificates.is_empty() {
+        trust
+            .ds_certificates()
+            .iter()
+            .find(|t| sid_matches(si, &t.cert))
+            .map(|t| t.cert.clone())
+    } else {
+        from_sod
+            .into_iter()
+            .find(|c| sid_matches(si, c))
+            .map(Arc::new)
+    };
+    let digest = DigestAlg::from_identifier(&si.digest_algorithm);
+    notes.digest("signer digest", &digest);
+    let scheme = SignatureScheme::from_identifier(&si.signature_algorithm, digest.clone().ok());
+    notes.scheme("SOD signature", &scheme);
+    let Some(ds) = ds else {
+        let c = if sd.certificates.is_empty() {
+            Check::new(
+                id,
+                NotPerformed,
+                "EF.SOD carries no DS certificate and none in the trust store matches sid",
+            )
+        } else if !parse_errors.is_empty() {
+            Check::new(
+                id,
+                Failed,
+                format!("DS certificate malformed: {}", parse_errors.join("; ")),
+            )
+        } else {
+            Check::new(id, Failed, "sid matches no certificate in EF.SOD")
+        };
+        return (c, None);
+    };
+    let mut warnings = Vec::new();
+    let fail = |r: String, ds: &Arc<Certificate>| {
+        (
+            Check::new(id, Failed, r).detail("ds_subject", ds.subject.clone()),
+            Some(ds.clone()),
+        )
+    };
+    let Some(sa_raw) = si.signed_attrs else {
+        return fail(
+            "signedAttrs absent (required by Doc 9303-10 §4.6.2)".into(),
+            &ds,
+        );
+    };
+    let Some(attrs) = signed_attributes(sa_raw) else {
+        return fail("signedAttrs malformed (not DER)".into(), &ds);
+    };
+    // contentType
+    let ct: Vec<_> = attrs
+        .iter()
+        .filter(|(t, _)| t == OID_CONTENT_TYPE)
+        .collect();
+    let ct_val = match ct.as_slice() {
+        [(_, v)] if v.len() == 1 => v.first().and_then(|raw| {
+            let mut c = Cursor::new(raw, FileId::Sod, asn1::DER);
+            c.oid().ok().map(|o| o.dotted())
+        }),
+        _ => None,
+    };
+    let econtent_type = sd.econtent_type.dotted();
+    match ct_val.as_deref() {
+        None => return fail("contentType attribute missing or malformed".into(), &ds),
+        Some(v) if v != econtent_type => {
+            return fail(
+                format!("contentType attribute {v} differs from eContentType {econtent_type}"),
+                &ds,
+            )
+        }
+        Some(OID_LDS_SO) => {}
+        Some(OID_LDS_SO_LEGACY) => {
+            warnings.push("legacy content type 1.3.27.1.1.1".to_owned());
+        }
+        Some(v) => {
+            return fail(
+                format!("contentType {v} is not id-icao-mrtd-security-ldsSecurityObject"),
+                &ds,
+            )
+        }
+    }
+    // messageDigest
+    let md: Vec<_> = attrs
+        .iter()
+        .filter(|(t, _)| t == OID_MESSAGE_DIGEST)
+        .collect();
+    let md_val = match md.as_slice() {
+        [(_, v)] if v.len() == 1 => v.first().and_then(|raw| {
+            let mut c = Cursor::new(raw, FileId::Sod, asn1::DER);
+            c.octet_string().ok()
+        }),
+        _ => None,
+    };
+    let Some(md_val) = md_val else {
+        return fail("messageDigest attribute missing or malformed".into(), &ds);
+    };
+    let digest = match digest {
+        Ok(d) => d,
+        Err(e) => return fail(format!("SignerInfo digestAlgorithm: {e}"), &ds),
+    };
+    if digest.digest(sd.econtent) != md_val {
+        return fail(
+            format!("messageDigest does not equal {}(eContent)", digest.name()),
+            &ds,
+        );
+    }
+    let scheme = match scheme {
+        Ok(s) => s,
+        Err(e) => return fail(format!("signatureAlgorithm: {e}"), &ds),
+    };
+    let key = match ds.public_key() {
+        Ok(k) => k,
+        Err(e) => {
+            notes.err("DS key", &e);
+            return fail(format!("DS public key: {e}"), &ds);
+        }
+    };
+    // RFC 5652 §5.4: the signature covers the DER of signedAttrs with the SET OF tag, i.e.
+    // the raw bytes read with A0 replaced by 31 (never a re-encoding).
+    let mut signed = sa_raw.to_vec();
+    if let Some(b) = signed.first_mut() {
+        *b = tag::SET as u8;
+    }
+    if let Err(e) = algorithms::verify(&key, &scheme, &signed, si.signature, policy.min_rsa_bits) {
+        notes.err("DS key", &e);
+        if matches!(e, AlgError::Unsupported { .. }) {
+            return (
+                Check::new(id, NotPerformed, format!("cannot verify: {e}"))
+                    .detail("ds_subject", ds.subject.clone()),
+                Some(ds),
+            );
+        }
+        return fail(
+            format!(
+                "SOD signature ({}, {}): {e}",
+                scheme.describe(),
+                key.describe()
+            ),
+            &ds,
+        );
+    }
+    notes.used.insert("DS key".into(), key.describe());
+    let (status, reason) = if warnings.is_empty() {
+        (
+            Passed,
+            format!(
+                "signature verifies ({}, {})",
+                scheme.describe(),
+                key.describe()
+            ),
+        )
+    } else {
+        (
+            Warning,
+            format!("signature verifies; {}", warnings.join("; ")),
+        )
+    };
+    (
+        Check::new(id, status, reason)
+            .detail("ds_subject", ds.subject.clone())
+            .detail("ds_serial", hex_up(&ds.serial))
+            .detail("signature_algorithm", scheme.describe()),
+        Some(ds),
+    )
+}
+
+fn chain_check(
+    ds: &Arc<Certificate>,
+    trust: &TrustSnapshot,
+    at: UnixTime,
+    policy: &PaPolicy,
+    notes: &mut AlgNotes,
+) -> (Check, Option<TrustedCert>) {
+    use CheckStatus::*;
+    let id = ids::DS_CERTIFICATE;
+    // Candidates: AKI ↔ SKI first, then issuer DN (pitfalls #4); a DN match whose SKI
+    // contradicts the DS AKI is not a candidate.
+    let mut candidates: Vec<&TrustedCert> = Vec::new();
+    if let Some(aki) = &ds.aki {
+        candidates.extend(
+            trust
+                .cscas()
+                .iter()
+                .filter(|c| c.cert.ski.as_deref() == Some(aki.as_slice())),
+        );
+    }
+    let mut aki_conflicts = 0usize;
+    for c in trust.cscas() {
+        if c.cert.subject_raw != ds.issuer_raw
+            || candidates.iter().any(|x| x.cert.der == c.cert.der)
+        {
+            continue;
+        }
+        match (&ds.aki, &c.cert.ski) {
+            (Some(a), Some(s)) if a != s => aki_conflicts = aki_conflicts.saturating_add(1),
+            _ => candidates.push(c),
+        }
+    }
+    let scheme = ds.signature_scheme();
+    notes.scheme("DS certificate signature", &scheme);
+    if candidates.is_empty() {
+        let reason = if aki_conflicts > 0 {
+            format!(
+                "no CSCA with SKI {} (issuer '{}'; {aki_conflicts} CSCA(s) with that DN have other key ids)",
+                ds.aki.as_deref().map(hex_up).unwrap_or_default(),
+                ds.issuer
+            )
+        } else {
+            format!("no CSCA in the trust store for issuer '{}'", ds.issuer)
+        };
+        return (Check::new(id, NotPerformed, reason), None);
+    }
+    let mut tried = Vec::new();
+    let mut chosen = None;
+    let mut unsupported = 0usize;
+    for c in candidates.iter().take(policy.max_candidates) {
+        let r = c
+            .cert
+            .public_key()
+            .and_then(|k| ds.verify_signed_by(&k, policy.min_rsa_bits));
+        match r {
+            Ok(()) => {
+                chosen = Some((*c).clone());
+                break;
+            }
+            Err(e) => {
+                notes.err("CSCA key", &e);
+                if matches!(e, AlgError::Unsupported { .. }) {
+                    unsupported = unsupported.saturating_add(1);
+                }
+                tried.push(format!("{}: {e}", c.cert.subject));
+            }
+        }
+    }
+    let Some(csca) = chosen else {
+        let all_unsupported = unsupported == tried.len();
+        let mut c = Check::new(
+            id,
+            if all_unsupported {
+                NotPerformed
+            } else {
+                Failed
+            },
+            format!(
+                "DS certificate signature verifies under none of {} candidate CSCA(s)",
+                candidates.len().min(policy.max_candidates)
+            ),
+        );
+        for (i, t) in tried.iter().enumerate() {
+            c = c.detail(format!("candidate_{i}"), t.clone());
+        }
+        return (c, None);
+    };
+    let mut problems = Vec::new();
+    if at < ds.not_before {
+        problems.push("DS certificate not yet valid".to_owned());
+    }
+    if at > ds.not_after {
+        problems.push("DS certificate expired".to_owned());
+    }
+    if at < csca.cert.not_before {
+        problems.push("CSCA certificate not yet valid".to_owned());
+    }
+    if at > csca.cert.not_after {
+        problems.push("CSCA certificate expired".to_owned());
+    }
+    match ds.key_usage {
+        Some(ku) if ku & key_usage::DIGITAL_SIGNATURE != 0 => {}
+        Some(_) => problems.push("DS keyUsage lacks digitalSignature".to_owned()),
+        None => problems.push("DS keyUsage absent".to_owned()),
+    }
+    if matches!(ds.basic_constraints, Some((true, _))) {
+        problems.push("DS certificate is a CA (basicConstraints cA=true)".to_owned());
+    }
+    match csca.cert.key_usage {
+        Some(ku) if ku & key_usage::KEY_CERT_SIGN != 0 => {}
+        _ => problems.push("CSCA keyUsage lacks keyCertSign".to_owned()),
+    }
+    if !matches!(csca.cert.basic_constraints, Some((true, _))) {
+        problems.push("CSCA basicConstraints cA is not true".to_owned());
+    }
+    let c = if problems.is_empty() {
+        Check::new(
+            id,
+            Passed,
+            "DS certificate issued by a trusted CSCA and valid",
+        )
+    } else {
+        Check::new(id, Failed, problems.join("; "))
+    };
+    (
+        c.detail("csca_subject", csca.cert.subject.clone())
+            .detail("csca_source", csca.provenance.source.clone())
+            .detail("candidates", candidates.len().to_string()),
+        Some(csca),
+    )
+}
+
+fn revocation_check(
+    ds: &Certificate,
+    csca: &TrustedCert,
+    trust: &TrustSnapshot,
+    at: UnixTime,
+    policy: &PaPolicy,
+) -> Check {
+    use CheckStatus::*;
+    let id = ids::DS_REVOCATION;
+    let key = match csca.cert.public_key() {
+        Ok(k) => k,
+        Err(e) => return Check::new(id, NotPerformed, format!("CSCA key unusable: {e}")),
+    };
+    let mut bad = Vec::new();
+    // The newest CRL from this CSCA whose signature verifies.
+    let mut best: Option<&crate::trust::TrustedCrl> = None;
+    for t in trust.crls() {
+        if t.crl.issuer_raw != csca.cert.subject_raw {
+            continue;
+        }
+        if let (Some(a), Some(s)) = (&t.crl.aki, &csca.cert.ski) {
+            if a != s {
+                continue;
+            }
+        }
+        match t.crl.verify_signed_by(&key, policy.min_rsa_bits) {
+            Ok(()) => {
+                if best.is_none_or(|b| b.crl.this_update < t.crl.this_update) {
+                    best = Some(t);
+                }
+            }
+            Err(e) => bad.push(format!("{}: {e}", t.provenance.source)),
+        }
+    }
+    let Some(crl) = best else {
+        let reason = if bad.is_empty() {
+            "no CRL from the CSCA in the trust store".to_owned()
+        } else {
+            format!("no CRL with a valid signature ({})", bad.join("; "))
+        };
+        let status = match policy.missing_crl {
+            MissingCrl::NotPerformed => NotPerformed,
+            MissingCrl::Warning => Warning,
+            MissingCrl::Fail => Failed,
+        };
+        return Check::new(id, status, reason);
+    };
+    let c = if crl.crl.lists(&ds.serial) {
+        Check::new(
+            id,
+            Failed,
+            format!("DS certificate serial {} is revoked", hex_up(&ds.serial)),
+        )
+    } else if crl.crl.next_update.is_some_and(|n| at > n) {
+        Check::new(
+            id,
+            Warning,
+            "not revoked, but the CRL is past its nextUpdate (stale)",
+        )
+    } else {
+        Check::new(id, Passed, "DS certificate not revoked")
+    };
+    c.detail("crl_source", crl.provenance.source.clone())
+}
+
+fn dg_hash_check(sod: &Sod<'_>, files: &[RawFile], notes: &mut AlgNotes) -> (Check, Vec<u8>) {
+    use CheckStatus::*;
+    let id = ids::DG_HASHES;
+    let lso = &sod.lds_security_object;
+    let alg = DigestAlg::from_identifier(&lso.hash_algorithm);
+    notes.digest("LDSSecurityObject hash", &alg);
+    let alg = match alg {
+        Ok(a) => a,
+        Err(e) => {
+            return (
+                Check::new(id, Failed, format!("hashAlgorithm: {e}")),
+                Vec::new(),
+            )
+        }
+    };
+    let mut c = Check::new(id, Passed, "");
+    let mut failed = Vec::new();
+    let mut matched = Vec::new();
+    for f in files {
+        let Some(n) = f.id.dg_number() else { continue };
+        match lso.hash_of(n) {
+            Some(h) if alg.digest(&f.bytes) == h => {
+                matched.push(n);
+                c = c.detail(format!("DG{n}"), "passed");
+            }
+            Some(_) => {
+                failed.push(format!("DG{n} hash mismatch"));
+                c = c.detail(format!("DG{n}"), "failed: hash mismatch");
+            }
+            None => {
+                failed.push(format!("DG{n} read but not listed in EF.SOD"));
+                c = c.detail(format!("DG{n}"), "failed: not listed in EF.SOD");
+            }
+        }
+    }
+    for d in &lso.data_group_hashes {
+        if !files.iter().any(|f| f.id.dg_number() == Some(d.number)) {
+            c = c.detail(format!("DG{}", d.number), "not_performed: not read");
+        }
+    }
+    matched.sort_unstable();
+    if !failed.is_empty() {
+        c.status = Failed;
+        c.reason = failed.join("; ");
+    } else if matched.is_empty() {
+        c.status = NotPerformed;
+        c.reason = "no data group read".into();
+    } else {
+        c.reason = format!("{} data group(s) match ({})", matched.len(), alg.name());
+    }
+    (c, matched)
+}
+
+fn country_check(
+    ds: Option<&Certificate>,
+    csca: Option<&Certificate>,
+    files: &[RawFile],
+    policy: &PaPolicy,
+) -> Check {
+    use CheckStatus::*;
+    let id = ids::COUNTRY_CONSISTENCY;
+    let mut c = Check::new(id, Passed, "");
+    let mut problems = Vec::new();
+    let ds_issuer_c = ds.and_then(|d| d.issuer_country.clone());
+    let ds_subject_c = ds.and_then(|d| d.subject_country.clone());
+    let csca_c = csca.and_then(|d| d.subject_country.clone());
+    if let Some(v) = &ds_issuer_c {
+        c = c.detail("ds_issuer_c", v.clone());
+    }
+    if let Some(v) = &csca_c {
+        c = c.detail("csca_c", v.clone());
+    }
+    if let (Some(a), Some(b)) = (&ds_issuer_c, &ds_subject_c) {
+        if !a.eq_ignore_ascii_case(b) {
+            problems.push(format!("DS subject C {b} differs from issuer C {a}"));
+        }
+    }
+    if let (Some(a), Some(b)) = (&ds_issuer_c, &csca_c) {
+        if !a.eq_ignore_ascii_case(b) {
+            problems.push(format!("DS issuer C {a} differs from CSCA C {b}"));
+        }
+    }
+    let state = files
+        .iter()
+        .find(|f| f.id == FileId::Dg1)
+        .and_then(|f| crate::lds::dg1::Dg1::parse(&f.bytes).ok())
+        .and_then(|d| d.mrz().ok())
+        .map(|m| m.issuing_state);
+    let mut unmapped = None;
+    if let Some(state) = &state {
+        c = c.detail("dg1_issuing_state", state.clone());
+        match (policy.country_map.get(state), &ds_issuer_c) {
+            (Some(mapped), Some(cert_c)) if !mapped.eq_ignore_ascii_case(cert_c) => problems.push(
+                format!("DG1 issuing state {state} ({mapped}) differs from certificate C {cert_c}"),
+            ),
+            (None, Some(_)) => unmapped = Some(state.clone()),
+            _ => {}
+        }
+    }
+    if !problems.is_empty() {
+        c.status = Failed;
+        c.reason = problems.join("; ");
+    } else if ds_issuer_c.is_none() {
+        c.status = NotPerformed;
+        c.reason = "no DS certificate country".into();
+    } else if let Some(s) = unmapped {
+        c.status = Warning;
+        c.reason = format!("no policy mapping for issuing state {s}");
+    } else {
+        c.reason = "country codes agree".into();
+    }
+    c
+}

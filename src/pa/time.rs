@@ -1,0 +1,90 @@
+//! RFC 3339 timestamps for the inspection time (UTC only, `Z` or `+00:00`).
+
+/// Unix seconds of a UTC civil date-time (proleptic Gregorian; H. Hinnant's algorithm).
+pub fn unix_from_civil(y: i64, m: u32, d: u32, hh: u32, mm: u32, ss: u32) -> i64 {
+    let y = if m <= 2 { y.saturating_sub(1) } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe - 719_468) * 86_400
+        + i64::from(hh) * 3600
+        + i64::from(mm) * 60
+        + i64::from(ss)
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS(.fff)?(Z|±HH:MM)` or `YYYY-MM-DD` into Unix seconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let t = s.get(r)?;
+        if !t.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        t.parse().ok()
+    };
+    let y = i64::from(num(0..4)?);
+    let m = num(5..7)?;
+    let d = num(8..10)?;
+    if b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&d)
+    {
+        return None;
+    }
+    if b.len() == 10 {
+        return Some(unix_from_civil(y, m, d, 0, 0, 0));
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' '))
+        || b.get(13) != Some(&b':')
+        || b.get(16) != Some(&b':')
+    {
+        return None;
+    }
+    let (hh, mi, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if hh > 23 || mi > 59 || ss > 60 {
+        return None;
+    }
+    let mut rest = s.get(19..)?;
+    if let Some(r) = rest.strip_prefix('.') {
+        let n = r.bytes().take_while(u8::is_ascii_digit).count();
+        rest = r.get(n..)?;
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            if rest.len() != 6 || rest.as_bytes().get(3) != Some(&b':') {
+                return None;
+            }
+            let oh: i64 = rest.get(1..3)?.parse().ok()?;
+            let om: i64 = rest.get(4..6)?.parse().ok()?;
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    Some(unix_from_civil(y, m, d, hh, mi, ss) - offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("2000-03-01T00:00:00Z"), Some(951_868_800));
+        assert_eq!(
+            parse_rfc3339("2000-03-01T01:00:00+01:00"),
+            Some(951_868_800)
+        );
+        assert_eq!(parse_rfc3339("2000-03-01"), Some(951_868_800));
+        assert_eq!(parse_rfc3339("2000-13-01"), None);
+        assert_eq!(parse_rfc3339("garbage"), None);
+    }
+}

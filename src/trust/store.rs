@@ -1,0 +1,272 @@
+//! The on-disk trust store: a directory with `csca/<sha256>.der`, `crl/<issuer-sha256>.der` and
+//! `provenance.json`. Imports are idempotent (files are named by content or issuer), a CRL
+//! replaces an older one of the same issuer only when its thisUpdate is later, and a failed
+//! import writes nothing (every input is parsed before any file is touched; files are written
+//! to a temporary name and renamed).
+
+use super::{Provenance, TrustSnapshot};
+use crate::pa::cert::{CertError, Certificate, Crl};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A trust store error.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// File system error.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An entry does not parse.
+    #[error("{path}: {source}")]
+    Parse {
+        /// The path or source name.
+        path: String,
+        /// The error.
+        #[source]
+        source: CertError,
+    },
+    /// provenance.json is malformed.
+    #[error("{path}: malformed provenance.json: {detail}")]
+    Provenance {
+        /// The path.
+        path: PathBuf,
+        /// The parser's message.
+        detail: String,
+    },
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// A new entry was stored.
+    Added,
+    /// The same entry was already there.
+    Unchanged,
+    /// A CRL replaced an older one of the same issuer.
+    Replaced,
+    /// A CRL was older than the stored one and ignored.
+    Older,
+}
+
+/// The directory-backed store.
+#[derive(Debug, Clone)]
+pub struct TrustStore {
+    dir: PathBuf,
+    provenance: BTreeMap<String, Provenance>,
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))
+}
+
+impl TrustStore {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        for sub in ["csca", "crl"] {
+            let p = dir.join(sub);
+            std::fs::create_dir_all(&p).map_err(io(&p))?;
+        }
+        let pf = dir.join("provenance.json");
+        let provenance = match std::fs::read(&pf) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| StoreError::Provenance {
+                path: pf.clone(),
+                detail: e.to_string(),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) => return Err(io(&pf)(e)),
+        };
+        Ok(TrustStore {
+            dir: dir.to_path_buf(),
+            provenance,
+        })
+    }
+
+    fn save_provenance(&self) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec_pretty(&self.provenance).unwrap_or_default();
+        write_atomic(&self.dir.join("provenance.json"), &bytes)
+    }
+
+    /// Imports CSCA certificates (DER or PEM). All certificates are parsed first.
+    pub fn import_csca(
+        &mut self,
+        bytes: &[u8],
+        source: &str,
+        now: i64,
+    ) -> Result<ImportOutcome, StoreError> {
+        let certs =
+            Certificate::from_pem_or_der(bytes).map_err(|source_err| StoreError::Parse {
+                path: source.to_owned(),
+                source: source_err,
+            })?;
+        let mut outcome = ImportOutcome::Unchanged;
+        for c in certs {
+            let name = format!("csca/{}.der", hex::encode(Sha256::digest(&c.der)));
+            let path = self.dir.join(&name);
+            if path.exists() {
+                continue;
+            }
+            write_atomic(&path, &c.der)?;
+            self.provenance.insert(
+                name,
+                Provenance {
+                    source: source.to_owned(),
+                    imported_at: now,
+                },
+            );
+            outcome = ImportOutcome::Added;
+        }
+        if outcome == ImportOutcome::Added {
+            self.save_provenance()?;
+        }
+        Ok(outcome)
+    }
+
+    /// Imports a DER CRL; it replaces the stored CRL of the same issuer only if newer.
+    pub fn import_crl(
+        &mut self,
+        der: &[u8],
+        source: &str,
+        now: i64,
+    ) -> Result<ImportOutcome, StoreError> {
+        let crl = Crl::from_der(der).map_err(|e| StoreError::Parse {
+            path: source.to_owned(),
+            source: e,
+        })?;
+        let name = format!("crl/{}.der", hex::encode(Sha256::digest(&crl.issuer_raw)));
+        let path = self.dir.join(&name);
+        let outcome = match std::fs::read(&path) {
+            Ok(old) if old == der => return Ok(ImportOutcome::Unchanged),
+            Ok(old) => match Crl::from_der(&old) {
+                Ok(o) if o.this_update >= crl.this_update => return Ok(ImportOutcome::Older),
+                _ => ImportOutcome::Replaced,
+            },
+            Err(_) => ImportOutcome::Added,
+        };
+        write_atomic(&path, der)?;
+        self.provenance.insert(
+            name,
+            Provenance {
+                source: source.to_owned(),
+                imported_at: now,
+            },
+        );
+        self.save_provenance()?;
+        Ok(outcome)
+    }
+
+    /// Imports a certificate or a CRL, whichever the bytes are.
+    pub fn import_any(
+        &mut self,
+        bytes: &[u8],
+        source: &str,
+        now: i64,
+    ) -> Result<ImportOutcome, StoreError> {
+        if Certificate::from_pem_or_der(bytes).is_ok() {
+            self.import_csca(bytes, source, now)
+        } else {
+            self.import_crl(bytes, source, now)
+        }
+    }
+
+    /// Reads the whole store into a snapshot.
+    pub fn snapshot(&self) -> Result<TrustSnapshot, StoreError> {
+        let mut b = TrustSnapshot::builder();
+        for sub in ["csca", "crl"] {
+            let d = self.dir.join(sub);
+            let mut names: Vec<_> = std::fs::read_dir(&d)
+                .map_err(io(&d))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "der"))
+                .collect();
+            names.sort();
+            for p in names {
+                let bytes = std::fs::read(&p).map_err(io(&p))?;
+                let key = format!(
+                    "{sub}/{}",
+                    p.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+                );
+                let prov = self.provenance.get(&key).cloned().unwrap_or(Provenance {
+                    source: key.clone(),
+                    imported_at: 0,
+                });
+                let perr = |e| StoreError::Parse {
+                    path: key.clone(),
+                    source: e,
+                };
+                if sub == "csca" {
+                    b.push_csca(Certificate::from_der(&bytes).map_err(perr)?, prov);
+                } else {
+                    b.push_crl(Crl::from_der(&bytes).map_err(perr)?, prov);
+                }
+            }
+        }
+        Ok(b.build())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pki(name: &str) -> Vec<u8> {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("testdata/pki")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn import_idempotent_newer_crl_failed_import() {
+        let dir = std::env::temp_dir().join(format!("inspectd-trust-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut s = TrustStore::open(&dir).unwrap();
+        let csca = pki("csca-rsa.der");
+        assert_eq!(
+            s.import_csca(&csca, "csca-rsa.der", 1).unwrap(),
+            ImportOutcome::Added
+        );
+        assert_eq!(
+            s.import_csca(&csca, "again", 2).unwrap(),
+            ImportOutcome::Unchanged
+        );
+        let crl = pki("crl-rsa.der");
+        assert_eq!(
+            s.import_any(&crl, "crl-rsa.der", 3).unwrap(),
+            ImportOutcome::Added
+        );
+        assert_eq!(
+            s.import_crl(&crl, "crl-rsa.der", 4).unwrap(),
+            ImportOutcome::Unchanged
+        );
+        // A failed import changes nothing.
+        let before = s.snapshot().unwrap();
+        assert!(s.import_any(b"not a certificate", "junk", 5).is_err());
+        let reopened = TrustStore::open(&dir).unwrap();
+        let after = reopened.snapshot().unwrap();
+        assert_eq!(before, after);
+        assert_eq!(after.cscas().len(), 1);
+        assert_eq!(after.crls().len(), 1);
+        assert_eq!(after.cscas()[0].provenance.source, "csca-rsa.der");
+        assert_eq!(after.cscas()[0].provenance.imported_at, 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

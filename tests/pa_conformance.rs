@@ -1,0 +1,231 @@
+//! Passive Authentication conformance table: every row of `testdata/pa-cases.json` runs
+//! through `pa::verify` against the synthetic PKI in `testdata/pki/` (and one BSI vector, named
+//! by its entry in `testdata/vectors/doc9303-worked-examples.json`). Rows listed in
+//! `testdata/pa-exceptions.json` (which must give a reason each) are skipped.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::expect_used
+)]
+
+use inspectd::lds::{FileId, RawFile};
+use inspectd::pa::{self, PaPolicy, PaVerdict};
+use inspectd::testkit::{dataset, lds_gen, pki};
+use inspectd::trust::{Provenance, TrustSnapshot};
+use serde_json::Value;
+use std::path::PathBuf;
+
+const MUSTERMANN: &str = "BSI TR-03105 Part 5 Reference Data Set ('Mustermann' EAC passport)";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn vector(prefix: &str) -> Value {
+    let all: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("testdata/vectors/doc9303-worked-examples.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"].as_str().unwrap().starts_with(prefix))
+        .unwrap()
+        .clone()
+}
+
+fn hx(v: &Value) -> Vec<u8> {
+    hex::decode(v.as_str().unwrap()).unwrap()
+}
+
+fn passport_files() -> Vec<RawFile> {
+    let dir = root().join("testdata/lds/generated");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(id) = dataset::file_for_name(&name) {
+            if id.dg_number().is_some() {
+                out.push(RawFile {
+                    id,
+                    bytes: std::fs::read(e.path()).unwrap(),
+                });
+            }
+        }
+    }
+    out.sort_by_key(|f| f.id);
+    out
+}
+
+fn build_case(case: &Value) -> (Vec<RawFile>, TrustSnapshot, i64) {
+    let pkidir = root().join("testdata/pki");
+    let sod = case["sod"].as_str().unwrap();
+    let mut files = if sod == "vector:mustermann" {
+        let e = vector(MUSTERMANN);
+        vec![
+            RawFile {
+                id: FileId::Sod,
+                bytes: hx(&e["fields"]["EF.SOD_hex"]),
+            },
+            RawFile {
+                id: FileId::Dg1,
+                bytes: hx(&e["fields"]["EF.DG1"]),
+            },
+        ]
+    } else {
+        let mut f = passport_files();
+        f.push(RawFile {
+            id: FileId::Sod,
+            bytes: std::fs::read(pkidir.join(sod)).unwrap(),
+        });
+        f
+    };
+    if let Some(rep) = case["replace"].as_object() {
+        for (n, file) in rep {
+            let id = FileId::data_group(n.parse().unwrap()).unwrap();
+            let f = files.iter_mut().find(|f| f.id == id).unwrap();
+            f.bytes = std::fs::read(pkidir.join(file.as_str().unwrap())).unwrap();
+        }
+    }
+    for m in case["mutate"].as_array().into_iter().flatten() {
+        let id = FileId::data_group(m["dg"].as_u64().unwrap() as u8).unwrap();
+        let off = m["offset"].as_u64().unwrap() as usize;
+        files.iter_mut().find(|f| f.id == id).unwrap().bytes[off] ^= 0x01;
+    }
+    for a in case["add"].as_array().into_iter().flatten() {
+        files.push(RawFile {
+            id: FileId::data_group(a["dg"].as_u64().unwrap() as u8).unwrap(),
+            bytes: hx(&a["hex"]),
+        });
+    }
+    let mut b = TrustSnapshot::builder();
+    for t in case["trust"].as_array().unwrap() {
+        let t = t.as_str().unwrap();
+        let prov = Provenance {
+            source: t.to_owned(),
+            imported_at: 0,
+        };
+        b = if let Some(ds) = t.strip_prefix("ds:") {
+            b.ds_certificate(&std::fs::read(pkidir.join(ds)).unwrap(), prov)
+                .unwrap()
+        } else {
+            b.any(&std::fs::read(pkidir.join(t)).unwrap(), prov)
+                .unwrap()
+        };
+    }
+    let at = pa::time::parse_rfc3339(case["at"].as_str().unwrap()).unwrap();
+    (files, b.build(), at)
+}
+
+#[test]
+fn pa_conformance_table() {
+    let cases: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("testdata/pa-cases.json")).unwrap(),
+    )
+    .unwrap();
+    let exceptions: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("testdata/pa-exceptions.json")).unwrap(),
+    )
+    .unwrap();
+    for e in &exceptions {
+        assert!(
+            e["reason"].as_str().is_some_and(|r| !r.trim().is_empty()),
+            "exception without a reason: {e}"
+        );
+    }
+    assert!(cases.len() >= 30);
+    let policy = PaPolicy::default();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let id = case["id"].as_str().unwrap();
+        if exceptions.iter().any(|e| e["id"] == id) {
+            continue;
+        }
+        let (files, trust, at) = build_case(case);
+        let report = pa::verify(&files, &trust, at, &policy);
+        let json = serde_json::to_value(&report).unwrap();
+        let want = &case["expect"];
+        if json["verdict"] != want["verdict"] {
+            failures.push(format!(
+                "{id}: verdict {} want {}\n{}",
+                json["verdict"],
+                want["verdict"],
+                serde_json::to_string_pretty(&json).unwrap()
+            ));
+            continue;
+        }
+        for (cid, st) in want["checks"].as_object().unwrap() {
+            let got = json["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["id"] == *cid)
+                .unwrap();
+            if got["status"] != *st {
+                failures.push(format!(
+                    "{id}: {cid} {} want {st} ({})",
+                    got["status"], got["reason"]
+                ));
+            }
+        }
+        // The token exists exactly for valid reports.
+        assert_eq!(
+            report.verified().is_some(),
+            report.verdict == PaVerdict::Valid,
+            "{id}"
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn mustermann_signature_verifies_but_inconclusive() {
+    // Entry "BSI TR-03105 Part 5 Reference Data Set ('Mustermann' EAC passport)": RSASSA-PSS.
+    let case =
+        serde_json::json!({"sod": "vector:mustermann", "trust": [], "at": "2020-01-01T00:00:00Z"});
+    let (files, trust, at) = build_case(&case);
+    let r = pa::verify(&files, &trust, at, &PaPolicy::default());
+    assert_eq!(
+        r.check(pa::ids::SOD_SIGNATURE).unwrap().status,
+        pa::CheckStatus::Passed,
+        "{r:#?}"
+    );
+    assert!(r
+        .check(pa::ids::SOD_SIGNATURE)
+        .unwrap()
+        .reason
+        .contains("RSASSA-PSS"));
+    assert_eq!(r.verdict, PaVerdict::Inconclusive);
+    assert!(r.verified().is_none());
+}
+
+#[test]
+fn pki_testdata_is_fresh() {
+    let dir = root().join("testdata/pki");
+    let keys: Vec<(String, Vec<u8>)> = pki::RSA_KEYS
+        .iter()
+        .map(|(n, _, _)| {
+            (
+                (*n).to_owned(),
+                std::fs::read(dir.join("keys").join(n)).unwrap(),
+            )
+        })
+        .collect();
+    let passport = lds_gen::generate();
+    let files = pki::generate(&pki::PkiInputs {
+        rsa_keys: &keys,
+        passport: &passport,
+    });
+    assert!(files.len() > 30);
+    let stale: Vec<&String> = files
+        .iter()
+        .filter(|(n, b)| std::fs::read(dir.join(n)).ok().as_deref() != Some(b.as_slice()))
+        .map(|(n, _)| n)
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "stale in testdata/pki: {stale:?}; run `cargo run --release --example gen_pki`"
+    );
+}
