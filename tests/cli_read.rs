@@ -18,6 +18,7 @@ fn bin() -> Command {
 fn reads_the_synthetic_passport_and_writes_a_verifiable_dump() {
     let mrz = lds_gen::specimen_mrz();
     let dir = std::env::temp_dir().join(format!("inspectd-read-{}", std::process::id()));
+    let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki");
     let out = bin()
         .args([
             "read",
@@ -29,6 +30,8 @@ fn reads_the_synthetic_passport_and_writes_a_verifiable_dump() {
             "--out",
         ])
         .arg(&dir)
+        .args(["--trust", &format!("{pki}/csca-rsa.der")])
+        .args(["--trust", &format!("{pki}/crl-rsa.der")])
         .output()
         .unwrap();
     assert_eq!(
@@ -45,10 +48,47 @@ fn reads_the_synthetic_passport_and_writes_a_verifiable_dump() {
     );
     assert_eq!(v["mrz"]["document_number"], "U12345678");
     assert_eq!(v["active_authentication"]["status"], "passed");
-    // Every generated file is in the dump, byte for byte.
+    assert_eq!(v["passive_authentication"]["verdict"], "valid");
+    assert_eq!(v["verdict"], "valid");
+    // Every generated file is in the dump, byte for byte (EF.SOD is the signed one).
     for (name, bytes) in lds_gen::generate() {
-        assert_eq!(std::fs::read(dir.join(&name)).unwrap(), bytes, "{name}");
+        let want = if name == "EF_SOD.bin" {
+            inspectd::testkit::dataset::SIGNED_SOD.to_vec()
+        } else {
+            bytes
+        };
+        assert_eq!(std::fs::read(dir.join(&name)).unwrap(), want, "{name}");
     }
+    // Without a trust anchor the verdict is inconclusive, never valid.
+    let out = bin()
+        .args(["read", "--virtual", "--json", "--mrz", &mrz[0], &mrz[1]])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "inconclusive");
+    // Tampered data on a chip: the DG11 hash no longer matches EF.SOD.
+    let tampered = dir.with_extension("tampered");
+    std::fs::create_dir_all(&tampered).unwrap();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), tampered.join(e.file_name())).unwrap();
+    }
+    let mut dg11 = std::fs::read(tampered.join("DG11.bin")).unwrap();
+    let at = dg11.windows(6).position(|w| w == b"TESTER").unwrap();
+    dg11[at..at + 6].copy_from_slice(b"HACKER");
+    std::fs::write(tampered.join("DG11.bin"), dg11).unwrap();
+    let out = bin()
+        .args(["read", "--json", "--mrz", &mrz[0], &mrz[1], "--virtual"])
+        .arg(&tampered)
+        .args(["--trust", &format!("{pki}/csca-rsa.der")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "invalid");
+    assert_eq!(v["passive_authentication"]["verdict"], "invalid");
+    std::fs::remove_dir_all(&tampered).ok();
     // A clone: the same files on another chip, which lacks the private AA key.
     let out = bin()
         .args(["read", "--json", "--mrz", &mrz[0], &mrz[1], "--virtual"])
@@ -100,8 +140,10 @@ fn only_the_requested_data_groups() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    // No trust anchor given: inconclusive (exit 1), never valid.
+    assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "inconclusive");
     let files: Vec<&str> = v["files"]
         .as_array()
         .unwrap()

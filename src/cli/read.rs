@@ -17,7 +17,9 @@ use inspectd::chip::{
 use inspectd::lds::dg15::Dg15;
 use inspectd::lds::security_infos::SecurityInfos;
 use inspectd::lds::FileId;
-use inspectd::testkit::dataset::{dump_name, load_dir, synthetic_bac_passport};
+use inspectd::lds::RawFile;
+use inspectd::pa::{self, PaPolicy, PaReport, PaVerdict};
+use inspectd::testkit::dataset::{dump_name, load_dir, synthetic_signed_passport};
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::VirtualChip;
 use inspectd::transport::pcsc::Pcsc;
@@ -59,6 +61,12 @@ pub struct Args {
     /// Data groups to read (e.g. 1,2,11); default: all that EF.SOD lists.
     #[arg(long, value_delimiter = ',')]
     dg: Vec<u8>,
+    /// Trust store directory for Passive Authentication (see `inspectd trust`).
+    #[arg(long)]
+    trust_store: Option<PathBuf>,
+    /// A CSCA certificate (DER/PEM) or CRL for Passive Authentication, repeatable.
+    #[arg(long = "trust", value_name = "FILE")]
+    trust: Vec<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -146,7 +154,7 @@ pub fn run(args: Args) -> ExitCode {
                         return ExitCode::from(2);
                     }
                 },
-                None => synthetic_bac_passport(GenParams::default()),
+                None => synthetic_signed_passport(GenParams::default()),
             };
             // The virtual chip's own randomness is deterministic; the terminal's is not.
             Box::new(VirtualChip::new(profile, 0x9303))
@@ -181,12 +189,39 @@ pub fn run(args: Args) -> ExitCode {
     match result {
         Ok(mut read) => {
             let aa = active_authentication(&mut read, transport.as_mut(), &mut rng);
-            let failed = aa.0 == "failed";
-            let code = report(&args, &read, &stats, &phases, total, &aa);
-            if failed {
-                ExitCode::from(1)
+            let at = super::verify::now();
+            let trust =
+                match super::verify::load_trust(args.trust_store.as_deref(), &args.trust, at) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        eprintln!("inspectd read: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+            let files: Vec<RawFile> = read
+                .files
+                .iter()
+                .filter_map(|f| {
+                    f.bytes().map(|b| RawFile {
+                        id: f.id,
+                        bytes: b.to_vec(),
+                    })
+                })
+                .collect();
+            let pa = pa::verify(&files, &trust, at, &PaPolicy::default());
+            // Overall: any failure is invalid; valid needs PA valid and AA not failed.
+            let verdict = if pa.verdict == PaVerdict::Invalid || aa.0 == "failed" {
+                "invalid"
+            } else if pa.verdict == PaVerdict::Inconclusive {
+                "inconclusive"
             } else {
+                "valid"
+            };
+            let code = report(&args, &read, &stats, &phases, total, &aa, &pa, verdict);
+            if verdict == "valid" {
                 code
+            } else {
+                ExitCode::from(1)
             }
         }
         Err(e) => {
@@ -264,6 +299,8 @@ fn report(
     phases: &[(Phase, Duration, u64)],
     total: Duration,
     aa: &(&'static str, String),
+    pa: &PaReport,
+    verdict: &str,
 ) -> ExitCode {
     if let Some(dir) = &args.out {
         if let Err(e) = std::fs::create_dir_all(dir) {
@@ -310,10 +347,13 @@ fn report(
             "phases": phases.iter().map(|(p, d, a)| json!({"phase": phase_name(*p), "ms": d.as_secs_f64() * 1e3, "apdus": a})).collect::<Vec<_>>(),
             "mrz": mrz,
             "active_authentication": {"status": aa.0, "reason": aa.1},
+            "passive_authentication": pa,
+            "verdict": verdict,
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return ExitCode::SUCCESS;
     }
+    println!("VERDICT          {}", verdict.to_uppercase());
     println!("access control   {:?}", read.access);
     if let Some(m) = &mrz {
         println!(
@@ -339,6 +379,15 @@ fn report(
         );
     }
     println!("active auth      {} ({})", aa.0, aa.1);
+    println!("passive auth     {:?}", pa.verdict);
+    for c in &pa.checks {
+        println!(
+            "  {:<24} {:<13} {}",
+            c.id,
+            super::verify::status_word(c.status),
+            c.reason
+        );
+    }
     println!(
         "{} APDUs, {} bytes sent, {} bytes received, {:.1} ms",
         stats.apdus,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use inspectd::testkit::dataset::{load_dir, synthetic_bac_passport, with_extended_length};
+use inspectd::testkit::dataset::{load_dir, synthetic_signed_passport, with_extended_length};
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::vpcd::{serve, VpcdOptions};
 use inspectd::testkit::{ChipProfile, Fault, VirtualChip};
@@ -38,7 +38,7 @@ fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
             .map(|p| (p, Vec::new()))
             .map_err(|e| e.to_string());
     }
-    let base = synthetic_bac_passport(GenParams::default());
+    let base = synthetic_signed_passport(GenParams::default());
     match args.profile.as_str() {
         "bac" => Ok((base, Vec::new())),
         "bac-extended" => Ok((with_extended_length(base), Vec::new())),

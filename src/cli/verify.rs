@@ -44,7 +44,7 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     // The CLI is the one place that reads the clock; the library always takes time as input.
     #[allow(clippy::disallowed_methods)]
     let t = std::time::SystemTime::now();
@@ -100,9 +100,14 @@ fn load_files(args: &Args) -> Result<Vec<RawFile>, String> {
     Ok(files)
 }
 
-fn load_trust(args: &Args, at: i64) -> Result<TrustSnapshot, String> {
+/// Builds the trust snapshot from a store directory and/or loose files (CSCAs, CRLs).
+pub(super) fn load_trust(
+    trust_store: Option<&Path>,
+    trust: &[PathBuf],
+    at: i64,
+) -> Result<TrustSnapshot, String> {
     let mut b = TrustSnapshot::builder();
-    if let Some(dir) = &args.trust_store {
+    if let Some(dir) = trust_store {
         let store = TrustStore::open(dir).map_err(|e| e.to_string())?;
         let snap = store.snapshot().map_err(|e| e.to_string())?;
         for c in snap.cscas() {
@@ -112,7 +117,7 @@ fn load_trust(args: &Args, at: i64) -> Result<TrustSnapshot, String> {
             b.push_crl((*c.crl).clone(), c.provenance.clone());
         }
     }
-    for p in &args.trust {
+    for p in trust {
         let bytes = read(p)?;
         let prov = Provenance {
             source: p.display().to_string(),
@@ -125,7 +130,7 @@ fn load_trust(args: &Args, at: i64) -> Result<TrustSnapshot, String> {
     Ok(b.build())
 }
 
-fn status_word(s: CheckStatus) -> &'static str {
+pub(super) fn status_word(s: CheckStatus) -> &'static str {
     match s {
         CheckStatus::Passed => "passed",
         CheckStatus::Failed => "FAILED",
@@ -153,7 +158,7 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let trust = match load_trust(&args, at) {
+    let trust = match load_trust(args.trust_store.as_deref(), &args.trust, at) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("{e}");

@@ -160,3 +160,15 @@ pub fn with_extended_length(mut p: ChipProfile) -> ChipProfile {
     );
     p
 }
+
+/// EF.SOD of the synthetic passport signed by the test PKI's RSA Document Signer
+/// (`testdata/pki/sod/rsa.bin`, from `testkit::pki`; CSCA `testdata/pki/csca-rsa.der`).
+pub const SIGNED_SOD: &[u8] = include_bytes!("../../testdata/pki/sod/rsa.bin");
+
+/// The synthetic passport with a signed EF.SOD: passes Passive Authentication against the test
+/// PKI's RSA CSCA, and Active Authentication.
+pub fn synthetic_signed_passport(params: super::lds_gen::GenParams) -> ChipProfile {
+    let mut p = synthetic_bac_passport(params);
+    p.app_files.insert(FileId::Sod.fid(), SIGNED_SOD.to_vec());
+    p
+}
