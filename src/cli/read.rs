@@ -217,7 +217,16 @@ pub fn run(args: Args) -> ExitCode {
             } else {
                 "valid"
             };
-            let code = report(&args, &read, &stats, &phases, total, &aa, &pa, verdict);
+            let outcome = Outcome {
+                read: &read,
+                stats: &stats,
+                phases: &phases,
+                total,
+                aa: &aa,
+                pa: &pa,
+                verdict,
+            };
+            let code = report(&args, &outcome);
             if verdict == "valid" {
                 code
             } else {
@@ -292,16 +301,27 @@ fn print_error(args: &Args, e: &ChipError) {
     }
 }
 
-fn report(
-    args: &Args,
-    read: &ChipRead,
-    stats: &ChipStats,
-    phases: &[(Phase, Duration, u64)],
+/// Everything one inspection produced, for printing.
+struct Outcome<'a> {
+    read: &'a ChipRead,
+    stats: &'a ChipStats,
+    phases: &'a [(Phase, Duration, u64)],
     total: Duration,
-    aa: &(&'static str, String),
-    pa: &PaReport,
-    verdict: &str,
-) -> ExitCode {
+    aa: &'a (&'static str, String),
+    pa: &'a PaReport,
+    verdict: &'a str,
+}
+
+fn report(args: &Args, o: &Outcome<'_>) -> ExitCode {
+    let Outcome {
+        read,
+        stats,
+        phases,
+        total,
+        aa,
+        pa,
+        verdict,
+    } = *o;
     if let Some(dir) = &args.out {
         if let Err(e) = std::fs::create_dir_all(dir) {
             eprintln!("inspectd read: {}: {e}", dir.display());
