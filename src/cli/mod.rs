@@ -9,6 +9,7 @@ mod mrz;
 mod read;
 mod readers;
 mod sim;
+mod trust;
 mod verify;
 
 /// inspectd: ICAO Doc 9303 eMRTD inspection system.
@@ -31,6 +32,8 @@ enum Command {
     Readers(readers::Args),
     /// Serve the virtual chip to the vsmartcard virtual reader (vpcd) behind pcscd.
     Sim(sim::Args),
+    /// The trust store: import CSCAs and CRLs, list them with provenance.
+    Trust(trust::Args),
     /// Passive Authentication of a dump: EF.SOD signature, DS chain to a CSCA, DG hashes.
     Verify(verify::Args),
 }
@@ -60,6 +63,7 @@ pub fn run() -> ExitCode {
         Command::Read(a) => read::run(a),
         Command::Readers(a) => readers::run(a),
         Command::Sim(a) => sim::run(a),
+        Command::Trust(a) => trust::run(a),
         Command::Verify(a) => verify::run(a),
     }
 }

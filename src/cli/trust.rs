@@ -1,0 +1,174 @@
+//! `inspectd trust`: the trust store that `inspectd verify`, `inspectd read` (and the service)
+//! use: `import` CSCA certificates (DER/PEM) and CRLs, `list` what is there with provenance and
+//! CRL freshness. Master lists and ICAO PKD LDIF import come next.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use inspectd::trust::{ImportOutcome, TrustStore};
+use serde_json::json;
+
+/// Arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Import CSCA certificates and CRLs (a failed file changes nothing; re-import is a no-op).
+    Import {
+        /// The trust store directory (created if missing).
+        #[arg(long)]
+        trust_store: PathBuf,
+        /// Files to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the CSCAs and CRLs with their provenance.
+    List {
+        /// The trust store directory.
+        #[arg(long)]
+        trust_store: PathBuf,
+        /// Only entries whose subject (CSCA) or issuer (CRL) has this country code.
+        #[arg(long)]
+        country: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> ExitCode {
+    match args.command {
+        Command::Import { trust_store, files } => import(&trust_store, &files),
+        Command::List {
+            trust_store,
+            country,
+            json,
+        } => list(&trust_store, country.as_deref(), json),
+    }
+}
+
+fn import(dir: &std::path::Path, files: &[PathBuf]) -> ExitCode {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("inspectd trust: {}: {e}", dir.display());
+        return ExitCode::from(2);
+    }
+    let mut store = match TrustStore::open(dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("inspectd trust: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let now = super::verify::now();
+    let mut failed = false;
+    for f in files {
+        let r = std::fs::read(f).map_err(|e| e.to_string()).and_then(|b| {
+            store
+                .import_any(&b, &f.display().to_string(), now)
+                .map_err(|e| e.to_string())
+        });
+        match r {
+            Ok(o) => {
+                let what = match o {
+                    ImportOutcome::Added => "added",
+                    ImportOutcome::Unchanged => "unchanged",
+                    ImportOutcome::Replaced => "replaced an older CRL",
+                    ImportOutcome::Older => "ignored (older than the stored CRL)",
+                };
+                println!("{}: {what}", f.display());
+            }
+            Err(e) => {
+                failed = true;
+                eprintln!("{}: not imported: {e}", f.display());
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn list(dir: &std::path::Path, country: Option<&str>, as_json: bool) -> ExitCode {
+    let snap = match TrustStore::open(dir).and_then(|s| s.snapshot()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("inspectd trust: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let now = super::verify::now();
+    let want =
+        |c: Option<&str>| country.is_none_or(|w| c.is_some_and(|c| c.eq_ignore_ascii_case(w)));
+    let country_of = |dn: &str| {
+        dn.split(", ")
+            .find_map(|p| p.strip_prefix("C="))
+            .map(str::to_string)
+    };
+    let cscas: Vec<_> = snap
+        .cscas()
+        .iter()
+        .filter(|c| want(c.cert.subject_country.as_deref()))
+        .map(|c| {
+            json!({
+                "subject": c.cert.subject,
+                "serial": hex::encode_upper(&c.cert.serial),
+                "ski": c.cert.ski.as_ref().map(hex::encode_upper),
+                "not_before": c.cert.not_before,
+                "not_after": c.cert.not_after,
+                "expired": c.cert.not_after < now,
+                "source": c.provenance.source,
+                "imported_at": c.provenance.imported_at,
+            })
+        })
+        .collect();
+    let crls: Vec<_> = snap
+        .crls()
+        .iter()
+        .filter(|c| want(country_of(&c.crl.issuer).as_deref()))
+        .map(|c| {
+            json!({
+                "issuer": c.crl.issuer,
+                "this_update": c.crl.this_update,
+                "next_update": c.crl.next_update,
+                "fresh": c.crl.next_update.is_some_and(|n| n >= now),
+                "revoked": c.crl.revoked.len(),
+                "source": c.provenance.source,
+                "imported_at": c.provenance.imported_at,
+            })
+        })
+        .collect();
+    if as_json {
+        let v = json!({"cscas": cscas, "crls": crls, "master_lists": []});
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    println!("{} CSCA certificate(s)", cscas.len());
+    for c in &cscas {
+        println!(
+            "  {}  {}",
+            c["subject"].as_str().unwrap_or(""),
+            if c["expired"] == true {
+                "(expired)"
+            } else {
+                ""
+            }
+        );
+    }
+    println!("{} CRL(s)", crls.len());
+    for c in &crls {
+        println!(
+            "  {}  {} revoked  {}",
+            c["issuer"].as_str().unwrap_or(""),
+            c["revoked"],
+            if c["fresh"] == true { "fresh" } else { "STALE" }
+        );
+    }
+    ExitCode::SUCCESS
+}

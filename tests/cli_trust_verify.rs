@@ -1,0 +1,173 @@
+//! `inspectd trust` and `inspectd verify` through the binary: exit codes and JSON.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use inspectd::testkit::dataset::SIGNED_SOD;
+use inspectd::testkit::lds_gen;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_inspectd"))
+}
+
+fn pki(name: &str) -> String {
+    format!("{}/testdata/pki/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmp(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("inspectd-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A dump of the synthetic passport with the signed EF.SOD.
+fn dump() -> PathBuf {
+    let d = tmp("dump");
+    for (name, bytes) in lds_gen::generate() {
+        let b = if name == "EF_SOD.bin" {
+            SIGNED_SOD.to_vec()
+        } else {
+            bytes
+        };
+        std::fs::write(d.join(name), b).unwrap();
+    }
+    d
+}
+
+const AT: &str = "2026-06-01T00:00:00Z";
+
+#[test]
+fn trust_import_is_idempotent_and_a_bad_file_changes_nothing() {
+    let store = tmp("store");
+    let s = store.to_str().unwrap();
+    let out = bin()
+        .args([
+            "trust",
+            "import",
+            "--trust-store",
+            s,
+            &pki("csca-rsa.der"),
+            &pki("crl-rsa.der"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added"));
+    let bad = store.join("not-a-cert.der");
+    std::fs::write(&bad, b"\x30\x03\x02\x01\x00").unwrap();
+    let out = bin()
+        .args(["trust", "import", "--trust-store", s, &pki("csca-rsa.der")])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("unchanged"));
+    let out = bin()
+        .args(["trust", "list", "--trust-store", s, "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cscas"].as_array().unwrap().len(), 1);
+    assert_eq!(v["crls"].as_array().unwrap().len(), 1);
+    assert_eq!(v["cscas"][0]["source"], pki("csca-rsa.der"));
+    let out = bin()
+        .args([
+            "trust",
+            "list",
+            "--trust-store",
+            s,
+            "--json",
+            "--country",
+            "XX",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["cscas"].as_array().unwrap().is_empty());
+
+    // The store is what verify uses.
+    let d = dump();
+    let out = bin()
+        .args(["verify", "--json", "--at", AT, "--trust-store", s])
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "valid");
+    std::fs::remove_dir_all(&store).ok();
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn verify_exit_codes() {
+    let d = dump();
+    // Valid with loose trust files.
+    let out = bin()
+        .args([
+            "verify",
+            "--at",
+            AT,
+            "--trust",
+            &pki("csca-rsa.der"),
+            "--trust",
+            &pki("crl-rsa.der"),
+        ])
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Passive Authentication: VALID"));
+    // No trust anchor: inconclusive, exit 1.
+    let out = bin()
+        .args(["verify", "--json", "--at", AT])
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "inconclusive");
+    // A changed DG1 byte: invalid, exit 1, and the check says which group.
+    let mut dg1 = std::fs::read(d.join("DG1.bin")).unwrap();
+    let last = dg1.len() - 1;
+    dg1[last] ^= 1;
+    std::fs::write(d.join("DG1.bin"), dg1).unwrap();
+    let out = bin()
+        .args([
+            "verify",
+            "--json",
+            "--at",
+            AT,
+            "--trust",
+            &pki("csca-rsa.der"),
+        ])
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "invalid");
+    let hashes = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "pa.dg_hashes")
+        .unwrap();
+    assert_eq!(hashes["status"], "failed");
+    // Unusable input: exit 2.
+    let out = bin().args(["verify", "/nonexistent/dir"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&d).ok();
+}
