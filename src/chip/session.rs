@@ -175,20 +175,59 @@ pub struct Progress {
     pub file_total: Option<usize>,
 }
 
+/// A data-group read, in secure messaging or (on a chip without access control) plain.
+enum FileReader {
+    Plain(ReadFile),
+    Secure(Secured<ReadFile>),
+}
+
+impl FileReader {
+    fn read_file(&self) -> &ReadFile {
+        match self {
+            FileReader::Plain(r) => r,
+            FileReader::Secure(s) => s.inner(),
+        }
+    }
+
+    /// Whether the session can go on after a survivable error: a plain read always can; a
+    /// secured one only while SM is intact (the error came through a verified response).
+    fn can_continue(&self) -> bool {
+        match self {
+            FileReader::Plain(_) => true,
+            FileReader::Secure(s) => s.session().is_open(),
+        }
+    }
+
+    fn into_session(self) -> Option<SecureSession> {
+        match self {
+            FileReader::Plain(_) => None,
+            FileReader::Secure(s) => Some(s.into_parts().0),
+        }
+    }
+}
+
+impl ChipProtocol for FileReader {
+    type Output = FileRead;
+    fn resume(&mut self, response: Option<ResponseApdu>) -> Result<Step<FileRead>, ChipError> {
+        match self {
+            FileReader::Plain(r) => r.resume(response),
+            FileReader::Secure(s) => s.resume(response),
+        }
+    }
+}
+
 enum State {
     Start,
-    AtrInfo(ReadFile),
-    CardAccess(ReadFile),
-    SelectApp(SelectApplication),
-    Bac(Bac),
-    Plain {
+    /// An optional master-file EF read before access control (EF.ATR/INFO, EF.CardAccess).
+    Mf {
         id: FileId,
         read: ReadFile,
-        queue: Vec<FileId>,
     },
-    Secure {
+    SelectApp(SelectApplication),
+    Bac(Bac),
+    File {
         id: FileId,
-        read: Secured<ReadFile>,
+        read: FileReader,
         queue: Vec<FileId>,
     },
     Done,
@@ -258,11 +297,12 @@ impl ReadSession {
     /// The current phase.
     pub fn phase(&self) -> Phase {
         match &self.state {
-            State::Start | State::AtrInfo(_) => Phase::AtrInfo,
-            State::CardAccess(_) => Phase::CardAccess,
+            State::Start => Phase::AtrInfo,
+            State::Mf { id, .. } if *id == FileId::AtrInfo => Phase::AtrInfo,
+            State::Mf { .. } => Phase::CardAccess,
             State::SelectApp(_) => Phase::SelectApplication,
             State::Bac(_) => Phase::Bac,
-            State::Plain { id, .. } | State::Secure { id, .. } => Phase::ReadFile(*id),
+            State::File { id, .. } => Phase::ReadFile(*id),
             State::Done | State::Failed => Phase::Done,
         }
     }
@@ -270,11 +310,11 @@ impl ReadSession {
     /// Progress for observers.
     pub fn progress(&self) -> Progress {
         let (file_bytes, file_total) = match &self.state {
-            State::Plain { read, .. } => (read.bytes_read(), read.declared_len()),
-            State::Secure { read, .. } => (read.inner().bytes_read(), read.inner().declared_len()),
-            State::CardAccess(read) | State::AtrInfo(read) => {
-                (read.bytes_read(), read.declared_len())
+            State::File { read, .. } => {
+                let r = read.read_file();
+                (r.bytes_read(), r.declared_len())
             }
+            State::Mf { read, .. } => (read.bytes_read(), read.declared_len()),
             _ => (0, None),
         };
         Progress {
@@ -322,24 +362,14 @@ impl ReadSession {
             }
             let sfi = id.sfi();
             let opts = self.read_options(id, session.as_ref());
-            let mut read = ReadFile::by_sfi(sfi, opts);
-            return match session {
-                Some(s) => {
-                    let mut secured = Secured::new(s, read);
-                    let step = secured.resume(None)?;
-                    self.state = State::Secure {
-                        id,
-                        read: secured,
-                        queue,
-                    };
-                    first(step)
-                }
-                None => {
-                    let step = read.resume(None)?;
-                    self.state = State::Plain { id, read, queue };
-                    first(step)
-                }
+            let plain = ReadFile::by_sfi(sfi, opts);
+            let mut read = match session {
+                Some(s) => FileReader::Secure(Secured::new(s, plain)),
+                None => FileReader::Plain(plain),
             };
+            let step = read.resume(None)?;
+            self.state = State::File { id, read, queue };
+            return first(step);
         }
     }
 
@@ -357,11 +387,49 @@ impl ReadSession {
         }))
     }
 
+    /// EF.ATR/INFO caps the reader path; EF.CardAccess tells whether PACE is offered. Then the
+    /// next step: EF.CardAccess after EF.ATR/INFO, the application after EF.CardAccess.
+    fn mf_file_done(
+        &mut self,
+        id: FileId,
+        outcome: FileOutcome,
+    ) -> Result<Step<ChipRead>, ChipError> {
+        self.learn_block(&outcome);
+        if let FileOutcome::Read(f) = &outcome {
+            if id == FileId::AtrInfo {
+                // A declaration caps what the reader path allows; without one the transport's
+                // own view (e.g. from the ATR historical bytes) stands.
+                if let Some(max) = AtrInfo::parse(&f.bytes)
+                    .ok()
+                    .and_then(|i| i.max_response_len)
+                {
+                    let data = usize::try_from(max.saturating_sub(2)).unwrap_or(usize::MAX);
+                    self.opts.max_response_len = self.opts.max_response_len.min(data.max(256));
+                }
+            } else {
+                self.pace_offered = SecurityInfos::parse_card_access(&f.bytes)
+                    .map(|s| s.infos.iter().any(|i| matches!(i, SecurityInfo::Pace(_))))
+                    .unwrap_or(false);
+            }
+        }
+        self.files.push(SessionFile { id, outcome });
+        if id == FileId::AtrInfo {
+            return self.start_card_access();
+        }
+        let mut sel = SelectApplication::emrtd();
+        let step = sel.resume(None)?;
+        self.state = State::SelectApp(sel);
+        first(step)
+    }
+
     fn start_card_access(&mut self) -> Result<Step<ChipRead>, ChipError> {
         // EF.CardAccess (SFI 1C) announces PACE; absent on BAC-only chips.
         let mut read = ReadFile::by_sfi(0x1C, ReadOptions::plain(self.opts.max_response_len));
         let step = read.resume(None)?;
-        self.state = State::CardAccess(read);
+        self.state = State::Mf {
+            id: FileId::CardAccess,
+            read,
+        };
         first(step)
     }
 
@@ -438,68 +506,29 @@ impl ChipProtocol for ReadSession {
                     // extended length (Doc 9303-10 §3.11.1).
                     let mut read = ReadFile::by_sfi(0x01, ReadOptions::plain(256));
                     let step = read.resume(None)?;
-                    self.state = State::AtrInfo(read);
+                    self.state = State::Mf {
+                        id: FileId::AtrInfo,
+                        read,
+                    };
                     return first(step);
                 }
                 self.start_card_access()
             }
-            (State::AtrInfo(mut read), Some(r)) => {
+            (State::Mf { id, mut read }, Some(r)) => {
                 let outcome = match read.resume(Some(r)) {
                     Ok(Step::Transmit(c)) => {
-                        self.state = State::AtrInfo(read);
+                        self.state = State::Mf { id, read };
                         return Ok(Step::Transmit(c));
                     }
                     Ok(Step::Done(f)) => FileOutcome::Read(f),
+                    Err(ChipError::AccessDenied { .. }) => FileOutcome::AccessDenied,
+                    // Chips answer 6A82 or other errors for an SFI they lack: the file is absent.
                     Err(ChipError::NotFound { .. }) | Err(ChipError::Status { .. }) => {
                         FileOutcome::NotFound
                     }
-                    Err(ChipError::AccessDenied { .. }) => FileOutcome::AccessDenied,
                     Err(e) => return Err(e),
                 };
-                if let FileOutcome::Read(f) = &outcome {
-                    // A declaration caps what the reader path allows; without one the
-                    // transport's own view (e.g. from the ATR historical bytes) stands.
-                    if let Ok(info) = AtrInfo::parse(&f.bytes) {
-                        if let Some(max) = info.max_response_len {
-                            let data = usize::try_from(max.saturating_sub(2)).unwrap_or(usize::MAX);
-                            self.opts.max_response_len =
-                                self.opts.max_response_len.min(data.max(256));
-                        }
-                    }
-                }
-                self.files.push(SessionFile {
-                    id: FileId::AtrInfo,
-                    outcome,
-                });
-                self.start_card_access()
-            }
-            (State::CardAccess(mut read), Some(r)) => {
-                let outcome = match read.resume(Some(r)) {
-                    Ok(Step::Transmit(c)) => {
-                        self.state = State::CardAccess(read);
-                        return Ok(Step::Transmit(c));
-                    }
-                    Ok(Step::Done(f)) => FileOutcome::Read(f),
-                    Err(ChipError::NotFound { .. }) => FileOutcome::NotFound,
-                    Err(ChipError::AccessDenied { .. }) => FileOutcome::AccessDenied,
-                    // Some BAC chips answer other errors to an unknown SFI; PACE is then absent.
-                    Err(ChipError::Status { .. }) => FileOutcome::NotFound,
-                    Err(e) => return Err(e),
-                };
-                self.learn_block(&outcome);
-                if let FileOutcome::Read(f) = &outcome {
-                    self.pace_offered = SecurityInfos::parse_card_access(&f.bytes)
-                        .map(|s| s.infos.iter().any(|i| matches!(i, SecurityInfo::Pace(_))))
-                        .unwrap_or(false);
-                }
-                self.files.push(SessionFile {
-                    id: FileId::CardAccess,
-                    outcome,
-                });
-                let mut sel = SelectApplication::emrtd();
-                let step = sel.resume(None)?;
-                self.state = State::SelectApp(sel);
-                first(step)
+                self.mf_file_done(id, outcome)
             }
             (State::SelectApp(mut sel), Some(r)) => match sel.resume(Some(r))? {
                 Step::Transmit(c) => {
@@ -532,7 +561,7 @@ impl ChipProtocol for ReadSession {
                 Err(e) => Err(e),
             },
             (
-                State::Plain {
+                State::File {
                     id,
                     mut read,
                     mut queue,
@@ -540,44 +569,17 @@ impl ChipProtocol for ReadSession {
                 Some(r),
             ) => match read.resume(Some(r)) {
                 Ok(Step::Transmit(c)) => {
-                    self.state = State::Plain { id, read, queue };
+                    self.state = State::File { id, read, queue };
                     Ok(Step::Transmit(c))
                 }
                 Ok(Step::Done(f)) => {
                     self.file_done(id, FileOutcome::Read(f), &mut queue);
-                    self.next_file(queue, None)
+                    self.next_file(queue, read.into_session())
                 }
                 Err(e) => match survivable(&e) {
-                    Some(outcome) => {
+                    Some(outcome) if read.can_continue() => {
                         self.file_done(id, outcome, &mut queue);
-                        self.next_file(queue, None)
-                    }
-                    None => Err(e),
-                },
-            },
-            (
-                State::Secure {
-                    id,
-                    mut read,
-                    mut queue,
-                },
-                Some(r),
-            ) => match read.resume(Some(r)) {
-                Ok(Step::Transmit(c)) => {
-                    self.state = State::Secure { id, read, queue };
-                    Ok(Step::Transmit(c))
-                }
-                Ok(Step::Done(f)) => {
-                    let (session, _) = read.into_parts();
-                    self.file_done(id, FileOutcome::Read(f), &mut queue);
-                    self.next_file(queue, Some(session))
-                }
-                Err(e) => match survivable(&e) {
-                    // The error came through a verified SM response, so the session is intact.
-                    Some(outcome) if read.session().is_open() => {
-                        let (session, _) = read.into_parts();
-                        self.file_done(id, outcome, &mut queue);
-                        self.next_file(queue, Some(session))
+                        self.next_file(queue, read.into_session())
                     }
                     _ => Err(e),
                 },
