@@ -152,3 +152,40 @@ fn only_the_requested_data_groups() {
         .collect();
     assert_eq!(files, ["EF.CardAccess", "EF.COM", "EF.SOD", "EF.DG1"]);
 }
+
+#[test]
+fn a_printed_mrz_that_differs_from_the_chip_makes_the_document_invalid() {
+    // Same document number and dates (so BAC works), another name on the printed page.
+    let mrz = lds_gen::specimen_mrz();
+    let forged_line1 = mrz[0].replace("ANNA", "ANNE");
+    let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki");
+    let out = bin()
+        .args([
+            "read",
+            "--virtual",
+            "--json",
+            "--mrz",
+            &forged_line1,
+            &mrz[1],
+        ])
+        .args(["--trust", &format!("{pki}/csca-rsa.der")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "invalid");
+    let checks = v["document_checks"].as_array().unwrap();
+    let dg1 = checks
+        .iter()
+        .find(|c| c["id"] == "dg1.matches_printed_mrz")
+        .unwrap();
+    assert_eq!(dg1["status"], "failed");
+    let exp = checks
+        .iter()
+        .find(|c| c["id"] == "document.expiry")
+        .unwrap();
+    assert_eq!(exp["status"], "passed");
+    // The chip itself is genuine and its data signed.
+    assert_eq!(v["passive_authentication"]["verdict"], "valid");
+    assert_eq!(v["active_authentication"]["status"], "passed");
+}

@@ -144,7 +144,7 @@ fn collect_lines(args: &[String]) -> std::io::Result<Vec<String>> {
 // The CLI is an edge where reading the clock is allowed (architecture rule 4); it is only the
 // default for --today.
 #[allow(clippy::disallowed_methods)]
-fn clock_today() -> Date {
+pub(super) fn clock_today() -> Date {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

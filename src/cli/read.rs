@@ -209,8 +209,10 @@ pub fn run(args: Args) -> ExitCode {
                 })
                 .collect();
             let pa = pa::verify(&files, &trust, at, &PaPolicy::default());
+            let doc = document_checks(&args, &read);
+            let doc_failed = doc.iter().any(|c| c.1 == "failed");
             // Overall: any failure is invalid; valid needs PA valid and AA not failed.
-            let verdict = if pa.verdict == PaVerdict::Invalid || aa.0 == "failed" {
+            let verdict = if pa.verdict == PaVerdict::Invalid || aa.0 == "failed" || doc_failed {
                 "invalid"
             } else if pa.verdict == PaVerdict::Inconclusive {
                 "inconclusive"
@@ -224,6 +226,7 @@ pub fn run(args: Args) -> ExitCode {
                 total,
                 aa: &aa,
                 pa: &pa,
+                doc: &doc,
                 verdict,
             };
             let code = report(&args, &outcome);
@@ -238,6 +241,92 @@ pub fn run(args: Args) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `dg1.matches_printed_mrz` and `document.expiry`: `(id, status, reason)`. The printed MRZ
+/// is what the officer scanned or keyed (`--mrz`), or the fields given instead.
+fn document_checks(args: &Args, read: &ChipRead) -> Vec<(&'static str, &'static str, String)> {
+    let today = super::mrz::clock_today();
+    let chip = read
+        .file(FileId::Dg1)
+        .and_then(|b| inspectd::lds::dg1::Dg1::parse(b).ok())
+        .map(|d| d.mrz_text.to_string())
+        .and_then(|t| inspectd::mrz::parse_dg1_at(&t, today).ok());
+    let Some(chip) = chip else {
+        return vec![
+            (
+                "dg1.matches_printed_mrz",
+                "not_performed",
+                "DG1 not read or unusable".into(),
+            ),
+            (
+                "document.expiry",
+                "not_performed",
+                "DG1 not read or unusable".into(),
+            ),
+        ];
+    };
+    let printed = if args.mrz.is_empty() {
+        None
+    } else {
+        let joined = args.mrz.join("\n");
+        let lines: Vec<&str> = joined
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        inspectd::mrz::parse(&lines).ok()
+    };
+    let matches = match (&printed, &args.document_number) {
+        (Some(p), _) => Some(p.lines() == chip.lines()),
+        (None, Some(n)) => Some(
+            n.eq_ignore_ascii_case(&chip.document_number)
+                && args.date_of_birth.as_deref() == Some(chip.date_of_birth.raw.as_str())
+                && args.date_of_expiry.as_deref() == Some(chip.date_of_expiry.raw.as_str()),
+        ),
+        _ => None,
+    };
+    let dg1 = match matches {
+        Some(true) => (
+            "dg1.matches_printed_mrz",
+            "passed",
+            "the chip's MRZ equals the printed one".into(),
+        ),
+        Some(false) => (
+            "dg1.matches_printed_mrz",
+            "failed",
+            "the chip's MRZ differs from the printed one".into(),
+        ),
+        None => (
+            "dg1.matches_printed_mrz",
+            "not_performed",
+            "no printed MRZ given".into(),
+        ),
+    };
+    let e = &chip.date_of_expiry;
+    let expiry = match (e.year, e.month, e.day) {
+        (Some(y), Some(m), Some(d)) => {
+            if (y, m, d) < (today.year, today.month, today.day) {
+                (
+                    "document.expiry",
+                    "failed",
+                    format!("expired on {}", e.resolved.clone().unwrap_or_default()),
+                )
+            } else {
+                (
+                    "document.expiry",
+                    "passed",
+                    format!("valid until {}", e.resolved.clone().unwrap_or_default()),
+                )
+            }
+        }
+        _ => (
+            "document.expiry",
+            "not_performed",
+            "expiry date not fully known".into(),
+        ),
+    };
+    vec![dg1, expiry]
 }
 
 /// Outcome of Active Authentication (Doc 9303-11 §6.1): `("passed" | "failed" |
@@ -309,6 +398,7 @@ struct Outcome<'a> {
     total: Duration,
     aa: &'a (&'static str, String),
     pa: &'a PaReport,
+    doc: &'a [(&'static str, &'static str, String)],
     verdict: &'a str,
 }
 
@@ -320,6 +410,7 @@ fn report(args: &Args, o: &Outcome<'_>) -> ExitCode {
         total,
         aa,
         pa,
+        doc,
         verdict,
     } = *o;
     if let Some(dir) = &args.out {
@@ -368,6 +459,7 @@ fn report(args: &Args, o: &Outcome<'_>) -> ExitCode {
             "mrz": mrz,
             "active_authentication": {"status": aa.0, "reason": aa.1},
             "passive_authentication": pa,
+            "document_checks": doc.iter().map(|(id, st, r)| json!({"id": id, "status": st, "reason": r})).collect::<Vec<_>>(),
             "verdict": verdict,
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -399,6 +491,9 @@ fn report(args: &Args, o: &Outcome<'_>) -> ExitCode {
         );
     }
     println!("active auth      {} ({})", aa.0, aa.1);
+    for (id, st, r) in doc {
+        println!("{:<16} {st} ({r})", id);
+    }
     println!("passive auth     {:?}", pa.verdict);
     for c in &pa.checks {
         println!(
