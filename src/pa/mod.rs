@@ -473,6 +473,100 @@ fn sid_matches(si: &SignerInfo<'_>, c: &Certificate) -> bool {
     }
 }
 
+/// Why a CMS signer did not verify.
+pub(crate) enum SignerError {
+    /// The algorithm or key is not supported here (never "valid").
+    Unsupported(String),
+    /// Verification failed: the reason, and the algorithm error when there was one.
+    Failed(String, Option<AlgError>),
+}
+
+/// CMS SignedData signer verification (RFC 5652 §5.4, §5.6), shared by EF.SOD and master
+/// lists: signedAttrs present and DER, exactly one contentType equal to eContentType and
+/// accepted by `accept_content_type` (which may return a warning), exactly one messageDigest
+/// equal to H(eContent) with the SignerInfo's digest, and the signature of `signer` over the
+/// signedAttrs bytes as read with the SET OF tag. The signature algorithm comes from the
+/// SignerInfo, never from the certificate.
+pub(crate) fn verify_signer(
+    sd: &crate::lds::cms::SignedData<'_>,
+    si: &SignerInfo<'_>,
+    signer: &Certificate,
+    accept_content_type: &dyn Fn(&str) -> Result<Option<String>, String>,
+    min_rsa_bits: usize,
+) -> Result<(Vec<String>, SignatureScheme, algorithms::VerifyingKey), SignerError> {
+    let failed = |r: String| SignerError::Failed(r, None);
+    let mut warnings = Vec::new();
+    let digest = DigestAlg::from_identifier(&si.digest_algorithm);
+    let scheme = SignatureScheme::from_identifier(&si.signature_algorithm, digest.clone().ok());
+    let Some(sa_raw) = si.signed_attrs else {
+        return Err(failed(
+            "signedAttrs absent (required by Doc 9303-10 §4.6.2)".into(),
+        ));
+    };
+    let Some(attrs) = signed_attributes(sa_raw) else {
+        return Err(failed("signedAttrs malformed (not DER)".into()));
+    };
+    let single = |oid: &str| -> Option<&[u8]> {
+        let found: Vec<_> = attrs.iter().filter(|(t, _)| t == oid).collect();
+        match found.as_slice() {
+            [(_, v)] if v.len() == 1 => v.first().copied(),
+            _ => None,
+        }
+    };
+    let ct_val = single(OID_CONTENT_TYPE).and_then(|raw| {
+        let mut c = Cursor::new(raw, FileId::Sod, asn1::DER);
+        c.oid().ok().map(|o| o.dotted())
+    });
+    let econtent_type = sd.econtent_type.dotted();
+    match ct_val.as_deref() {
+        None => return Err(failed("contentType attribute missing or malformed".into())),
+        Some(v) if v != econtent_type => {
+            return Err(failed(format!(
+                "contentType attribute {v} differs from eContentType {econtent_type}"
+            )))
+        }
+        Some(v) => match accept_content_type(v) {
+            Ok(w) => warnings.extend(w),
+            Err(r) => return Err(failed(r)),
+        },
+    }
+    let md_val = single(OID_MESSAGE_DIGEST).and_then(|raw| {
+        let mut c = Cursor::new(raw, FileId::Sod, asn1::DER);
+        c.octet_string().ok()
+    });
+    let Some(md_val) = md_val else {
+        return Err(failed(
+            "messageDigest attribute missing or malformed".into(),
+        ));
+    };
+    let digest = digest.map_err(|e| failed(format!("SignerInfo digestAlgorithm: {e}")))?;
+    if digest.digest(sd.econtent) != md_val {
+        return Err(failed(format!(
+            "messageDigest does not equal {}(eContent)",
+            digest.name()
+        )));
+    }
+    let scheme = scheme.map_err(|e| failed(format!("signatureAlgorithm: {e}")))?;
+    let key = signer.public_key().map_err(|e| match e {
+        AlgError::Unsupported { what } => SignerError::Unsupported(what),
+        e => SignerError::Failed(format!("signer public key: {e}"), Some(e)),
+    })?;
+    // RFC 5652 §5.4: the signature covers the DER of signedAttrs with the SET OF tag, i.e.
+    // the raw bytes read with A0 replaced by 31 (never a re-encoding).
+    let mut signed = sa_raw.to_vec();
+    if let Some(b) = signed.first_mut() {
+        *b = tag::SET as u8;
+    }
+    match algorithms::verify(&key, &scheme, &signed, si.signature, min_rsa_bits) {
+        Ok(()) => Ok((warnings, scheme, key)),
+        Err(AlgError::Unsupported { what }) => Err(SignerError::Unsupported(what)),
+        Err(e) => Err(SignerError::Failed(
+            format!("signature ({}, {}): {e}", scheme.describe(), key.describe()),
+            Some(e),
+        )),
+    }
+}
+
 fn signature_check(
     sod: &Sod<'_>,
     trust: &TrustSnapshot,
@@ -532,114 +626,36 @@ fn signature_check(
         };
         return (c, None);
     };
-    let mut warnings = Vec::new();
     let fail = |r: String, ds: &Arc<Certificate>| {
         (
             Check::new(id, Failed, r).detail("ds_subject", ds.subject.clone()),
             Some(ds.clone()),
         )
     };
-    let Some(sa_raw) = si.signed_attrs else {
-        return fail(
-            "signedAttrs absent (required by Doc 9303-10 §4.6.2)".into(),
-            &ds,
-        );
+    let accept = |ct: &str| match ct {
+        OID_LDS_SO => Ok(None),
+        OID_LDS_SO_LEGACY => Ok(Some("legacy content type 1.3.27.1.1.1".to_owned())),
+        v => Err(format!(
+            "contentType {v} is not id-icao-mrtd-security-ldsSecurityObject"
+        )),
     };
-    let Some(attrs) = signed_attributes(sa_raw) else {
-        return fail("signedAttrs malformed (not DER)".into(), &ds);
-    };
-    // contentType
-    let ct: Vec<_> = attrs
-        .iter()
-        .filter(|(t, _)| t == OID_CONTENT_TYPE)
-        .collect();
-    let ct_val = match ct.as_slice() {
-        [(_, v)] if v.len() == 1 => v.first().and_then(|raw| {
-            let mut c = Cursor::new(raw, FileId::Sod, asn1::DER);
-            c.oid().ok().map(|o| o.dotted())
-        }),
-        _ => None,
-    };
-    let econtent_type = sd.econtent_type.dotted();
-    match ct_val.as_deref() {
-        None => return fail("contentType attribute missing or malformed".into(), &ds),
-        Some(v) if v != econtent_type => {
-            return fail(
-                format!("contentType attribute {v} differs from eContentType {econtent_type}"),
-                &ds,
-            )
-        }
-        Some(OID_LDS_SO) => {}
-        Some(OID_LDS_SO_LEGACY) => {
-            warnings.push("legacy content type 1.3.27.1.1.1".to_owned());
-        }
-        Some(v) => {
-            return fail(
-                format!("contentType {v} is not id-icao-mrtd-security-ldsSecurityObject"),
-                &ds,
-            )
-        }
-    }
-    // messageDigest
-    let md: Vec<_> = attrs
-        .iter()
-        .filter(|(t, _)| t == OID_MESSAGE_DIGEST)
-        .collect();
-    let md_val = match md.as_slice() {
-        [(_, v)] if v.len() == 1 => v.first().and_then(|raw| {
-            let mut c = Cursor::new(raw, FileId::Sod, asn1::DER);
-            c.octet_string().ok()
-        }),
-        _ => None,
-    };
-    let Some(md_val) = md_val else {
-        return fail("messageDigest attribute missing or malformed".into(), &ds);
-    };
-    let digest = match digest {
-        Ok(d) => d,
-        Err(e) => return fail(format!("SignerInfo digestAlgorithm: {e}"), &ds),
-    };
-    if digest.digest(sd.econtent) != md_val {
-        return fail(
-            format!("messageDigest does not equal {}(eContent)", digest.name()),
-            &ds,
-        );
-    }
-    let scheme = match scheme {
-        Ok(s) => s,
-        Err(e) => return fail(format!("signatureAlgorithm: {e}"), &ds),
-    };
-    let key = match ds.public_key() {
-        Ok(k) => k,
-        Err(e) => {
-            notes.err("DS key", &e);
-            return fail(format!("DS public key: {e}"), &ds);
-        }
-    };
-    // RFC 5652 §5.4: the signature covers the DER of signedAttrs with the SET OF tag, i.e.
-    // the raw bytes read with A0 replaced by 31 (never a re-encoding).
-    let mut signed = sa_raw.to_vec();
-    if let Some(b) = signed.first_mut() {
-        *b = tag::SET as u8;
-    }
-    if let Err(e) = algorithms::verify(&key, &scheme, &signed, si.signature, policy.min_rsa_bits) {
-        notes.err("DS key", &e);
-        if matches!(e, AlgError::Unsupported { .. }) {
+    let (warnings, scheme, key) = match verify_signer(sd, si, &ds, &accept, policy.min_rsa_bits) {
+        Ok(ok) => ok,
+        Err(SignerError::Unsupported(r)) => {
+            notes.err("DS key", &AlgError::Unsupported { what: r.clone() });
             return (
-                Check::new(id, NotPerformed, format!("cannot verify: {e}"))
+                Check::new(id, NotPerformed, format!("cannot verify: {r}"))
                     .detail("ds_subject", ds.subject.clone()),
                 Some(ds),
             );
         }
-        return fail(
-            format!(
-                "SOD signature ({}, {}): {e}",
-                scheme.describe(),
-                key.describe()
-            ),
-            &ds,
-        );
-    }
+        Err(SignerError::Failed(r, e)) => {
+            if let Some(e) = e {
+                notes.err("DS key", &e);
+            }
+            return fail(r, &ds);
+        }
+    };
     notes.used.insert("DS key".into(), key.describe());
     let (status, reason) = if warnings.is_empty() {
         (
