@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use inspectd::trust::{ImportOutcome, TrustStore};
+use inspectd::pa::cert::Certificate;
+use inspectd::trust::{is_master_list, ImportOutcome, TrustStore};
 use serde_json::json;
 
 /// Arguments.
@@ -17,11 +18,19 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Import CSCA certificates and CRLs (a failed file changes nothing; re-import is a no-op).
+    /// Import CSCA certificates, CRLs and CSCA master lists (a failed file changes nothing;
+    /// re-import is a no-op).
     Import {
         /// The trust store directory (created if missing).
         #[arg(long)]
         trust_store: PathBuf,
+        /// A master-list signer anchor (a CSCA or the signer's own certificate); a master list
+        /// is accepted only when its signer chains to one of these. Repeatable.
+        #[arg(long = "master-list-anchor", value_name = "CERT")]
+        anchors: Vec<PathBuf>,
+        /// Import master lists without verifying their signer (recorded in the provenance).
+        #[arg(long)]
+        unverified: bool,
         /// Files to import.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -43,7 +52,12 @@ enum Command {
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
     match args.command {
-        Command::Import { trust_store, files } => import(&trust_store, &files),
+        Command::Import {
+            trust_store,
+            anchors,
+            unverified,
+            files,
+        } => import(&trust_store, &anchors, unverified, &files),
         Command::List {
             trust_store,
             country,
@@ -52,7 +66,25 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-fn import(dir: &std::path::Path, files: &[PathBuf]) -> ExitCode {
+fn import(
+    dir: &std::path::Path,
+    anchor_files: &[PathBuf],
+    unverified: bool,
+    files: &[PathBuf],
+) -> ExitCode {
+    let mut anchors = Vec::new();
+    for a in anchor_files {
+        match std::fs::read(a)
+            .map_err(|e| e.to_string())
+            .and_then(|b| Certificate::from_pem_or_der(&b).map_err(|e| e.to_string()))
+        {
+            Ok(c) => anchors.extend(c),
+            Err(e) => {
+                eprintln!("inspectd trust: anchor {}: {e}", a.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
     if let Err(e) = std::fs::create_dir_all(dir) {
         eprintln!("inspectd trust: {}: {e}", dir.display());
         return ExitCode::from(2);
@@ -67,10 +99,21 @@ fn import(dir: &std::path::Path, files: &[PathBuf]) -> ExitCode {
     let now = super::verify::now();
     let mut failed = false;
     for f in files {
+        let source = f.display().to_string();
         let r = std::fs::read(f).map_err(|e| e.to_string()).and_then(|b| {
-            store
-                .import_any(&b, &f.display().to_string(), now)
-                .map_err(|e| e.to_string())
+            if is_master_list(&b) {
+                store
+                    .import_master_list(&b, &anchors, unverified, &source, now, 2048)
+                    .map(|(o, n)| {
+                        println!("{source}: master list with {n} certificate(s)");
+                        o
+                    })
+                    .map_err(|e| e.to_string())
+            } else {
+                store
+                    .import_any(&b, &source, now)
+                    .map_err(|e| e.to_string())
+            }
         });
         match r {
             Ok(o) => {

@@ -448,7 +448,8 @@ fn signed_attributes(raw: &[u8]) -> Option<Vec<Attribute<'_>>> {
     Some(out)
 }
 
-fn sid_matches(si: &SignerInfo<'_>, c: &Certificate) -> bool {
+/// True when the SignerInfo's sid (issuerAndSerialNumber or subjectKeyIdentifier) names `c`.
+pub(crate) fn sid_matches(si: &SignerInfo<'_>, c: &Certificate) -> bool {
     match si.sid_kind {
         SidKind::IssuerAndSerialNumber => {
             let mut cur = Cursor::new(si.sid_raw, FileId::Sod, asn1::DER);

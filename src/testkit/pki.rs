@@ -1154,7 +1154,72 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
     for (n, spec, key) in sods {
         out.push((format!("sod/{n}.bin"), sod(&spec, key, &mut rng)));
     }
+
+    // A CSCA master list signed by a master-list signer that CSCA RSA issued (after every other
+    // use of the RNG, so the files above do not change when this part does).
+    let c_ml_signer = ds(
+        0x3001,
+        "Master List Signer",
+        &n_csca_rsa,
+        spki_ds_rsa.clone(),
+        aki_rsa.clone(),
+        KU_DIGITAL_SIGNATURE,
+        pkcs1,
+        &k_csca_rsa,
+        &mut rng,
+    );
+    let listed = [&c_csca_rsa, &c_csca_p256, &c_csca_pss, &c_link];
+    let ml = master_list(&listed, &c_ml_signer, &k_ds_rsa, &pkcs1, &mut rng);
+    out.push(("ml-signer.der".to_owned(), c_ml_signer));
+    out.push(("masterlist.der".to_owned(), ml));
     out
+}
+
+/// A CSCA master list (CMS SignedData, eContentType id-icao-cscaMasterList) carrying
+/// `certificates`, signed by `signer_key` whose certificate `signer_cert` it includes.
+pub fn master_list(
+    certificates: &[&Vec<u8>],
+    signer_cert: &[u8],
+    signer_key: &TestKey,
+    scheme: &SignatureScheme,
+    rng: &mut ChaCha20Rng,
+) -> Vec<u8> {
+    const ML: &str = "2.23.136.1.1.2";
+    let mut set: Vec<Vec<u8>> = certificates.iter().map(|c| (*c).clone()).collect();
+    set.sort();
+    let econtent = seq(&[&der_small(0), &encode(0x31, &set.concat())]);
+    let md = Sha256::digest(&econtent).to_vec();
+    let mut attrs = [
+        seq(&[
+            &der_oid("1.2.840.113549.1.9.3"),
+            &encode(0x31, &der_oid(ML)),
+        ]),
+        seq(&[
+            &der_oid("1.2.840.113549.1.9.4"),
+            &encode(0x31, &encode(0x04, &md)),
+        ]),
+    ];
+    attrs.sort();
+    let attrs_body = attrs.concat();
+    let sig = signer_key.sign(scheme, &encode(0x31, &attrs_body), rng);
+    let digest_alg = seq(&[&der_oid(DigestAlg::Sha256.dotted()), &[0x05, 0x00]]);
+    let signer_info = seq(&[
+        &der_small(1),
+        &cert_issuer_and_serial(signer_cert),
+        &digest_alg,
+        &encode(0xA0, &attrs_body),
+        &signature_alg_id(scheme),
+        &encode(0x04, &sig),
+    ]);
+    let encap = seq(&[&der_oid(ML), &encode(0xA0, &encode(0x04, &econtent))]);
+    let sd = seq(&[
+        &der_small(3),
+        &encode(0x31, &digest_alg),
+        &encap,
+        &encode(0xA0, signer_cert),
+        &encode(0x31, &signer_info),
+    ]);
+    seq(&[&encode(0x06, oid::ID_SIGNED_DATA), &encode(0xA0, &sd)])
 }
 
 #[cfg(test)]

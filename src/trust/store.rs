@@ -32,6 +32,14 @@ pub enum StoreError {
         #[source]
         source: CertError,
     },
+    /// A master list was refused (malformed, bad signature, or untrusted signer).
+    #[error("{path}: master list refused: {detail}")]
+    MasterList {
+        /// The source name.
+        path: String,
+        /// Why.
+        detail: String,
+    },
     /// provenance.json is malformed.
     #[error("{path}: malformed provenance.json: {detail}")]
     Provenance {
@@ -40,6 +48,14 @@ pub enum StoreError {
         /// The parser's message.
         detail: String,
     },
+}
+
+/// True when `bytes` look like a CSCA master list (CMS with id-icao-cscaMasterList).
+pub fn is_master_list(bytes: &[u8]) -> bool {
+    matches!(
+        super::master_list::parse_unverified(bytes),
+        Ok(_) | Err(super::master_list::MasterListError::TooManyCertificates { .. })
+    )
 }
 
 /// What an import did.
@@ -168,6 +184,40 @@ impl TrustStore {
         );
         self.save_provenance()?;
         Ok(outcome)
+    }
+
+    /// Imports the CSCA certificates of a master list (see [`super::master_list`]): accepted only
+    /// when its signer chains to one of `anchors`, unless `unverified` (the operator's explicit
+    /// choice, recorded in the provenance). Nothing is stored when the list is refused.
+    pub fn import_master_list(
+        &mut self,
+        bytes: &[u8],
+        anchors: &[Certificate],
+        unverified: bool,
+        source: &str,
+        now: i64,
+        min_rsa_bits: usize,
+    ) -> Result<(ImportOutcome, usize), StoreError> {
+        let ml = if unverified {
+            super::master_list::parse_unverified(bytes)
+        } else {
+            super::master_list::parse_and_verify(bytes, anchors, now, min_rsa_bits)
+        }
+        .map_err(|e| StoreError::MasterList {
+            path: source.to_owned(),
+            detail: e.to_string(),
+        })?;
+        let provenance = match &ml.signer {
+            Some(signer) => format!("master list {source} signed by {signer}"),
+            None => format!("master list {source} (imported UNVERIFIED by the operator)"),
+        };
+        let mut outcome = ImportOutcome::Unchanged;
+        for c in &ml.certificates {
+            if self.import_csca(&c.der, &provenance, now)? == ImportOutcome::Added {
+                outcome = ImportOutcome::Added;
+            }
+        }
+        Ok((outcome, ml.certificates.len()))
     }
 
     /// Imports a certificate or a CRL, whichever the bytes are.
