@@ -126,3 +126,64 @@ fn store_imports_a_verified_list_and_refuses_an_untrusted_one_without_changes() 
     assert_eq!(o, ImportOutcome::Unchanged);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn icao_pkd_ldif_imports_ds_certificates_crls_and_master_lists() {
+    use inspectd::lds::{FileId, RawFile};
+    use inspectd::pa::{self, PaPolicy, PaVerdict};
+    use inspectd::trust::ldif;
+    let ds = pki("ds-rsa.der");
+    let crl = pki("crl-rsa.der");
+    let ml = pki("masterlist.der");
+    let junk = vec![0x30, 0x03, 0x02, 0x01, 0x00];
+    let text = ldif::encode(&[
+        (
+            "cn=DS RSA,o=dsc,c=UT,dc=data",
+            "userCertificate;binary",
+            &ds,
+        ),
+        (
+            "cn=CSCA RSA,o=crl,c=UT,dc=data",
+            "certificateRevocationList;binary",
+            &crl,
+        ),
+        ("cn=ML,o=ml,c=UT,dc=data", "pkdMasterListContent", &ml),
+        ("cn=bad,o=ml,c=UT,dc=data", "pkdMasterListContent", &junk),
+    ]);
+    let dir = std::env::temp_dir().join(format!("inspectd-ldif-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut s = TrustStore::open(&dir).unwrap();
+    let sum = s
+        .import_ldif(
+            text.as_bytes(),
+            &[cert("csca-rsa.der")],
+            false,
+            "pkd.ldif",
+            at(),
+            2048,
+        )
+        .unwrap();
+    assert_eq!(sum.ds_certificates, 1);
+    assert_eq!(sum.crls, 1);
+    assert_eq!(sum.master_lists, 1);
+    assert_eq!(sum.cscas_from_master_lists, 4);
+    assert_eq!(sum.refused.len(), 1, "{:?}", sum.refused);
+    let snap = s.snapshot().unwrap();
+    // DS certificates never become anchors.
+    assert_eq!(snap.cscas().len(), 4);
+    assert_eq!(snap.ds_certificates().len(), 1);
+    // An EF.SOD without its DS certificate verifies with the DS from the PKD.
+    let mut files = vec![RawFile {
+        id: FileId::Sod,
+        bytes: pki("sod/rsa-no-cert.bin"),
+    }];
+    for (name, bytes) in inspectd::testkit::lds_gen::generate() {
+        let id = inspectd::testkit::dataset::file_for_name(&name).unwrap();
+        if id.dg_number().is_some() {
+            files.push(RawFile { id, bytes });
+        }
+    }
+    let report = pa::verify(&files, &snap, at(), &PaPolicy::default());
+    assert_eq!(report.verdict, PaVerdict::Valid, "{report:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -101,7 +101,32 @@ fn import(
     for f in files {
         let source = f.display().to_string();
         let r = std::fs::read(f).map_err(|e| e.to_string()).and_then(|b| {
-            if is_master_list(&b) {
+            let ldif = f
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("ldif"))
+                || b.starts_with(b"version:")
+                || b.starts_with(b"dn:");
+            if ldif {
+                store
+                    .import_ldif(&b, &anchors, unverified, &source, now, 2048)
+                    .map(|sum| {
+                        println!(
+                            "{source}: LDIF: {} DS certificate(s), {} CRL(s), {} master list(s) \
+                             with {} CSCA(s), {} deviation list(s) (not applied), {} refused",
+                            sum.ds_certificates,
+                            sum.crls,
+                            sum.master_lists,
+                            sum.cscas_from_master_lists,
+                            sum.deviation_lists,
+                            sum.refused.len()
+                        );
+                        for r in &sum.refused {
+                            println!("  refused: {r}");
+                        }
+                        ImportOutcome::Added
+                    })
+                    .map_err(|e| e.to_string())
+            } else if is_master_list(&b) {
                 store
                     .import_master_list(&b, &anchors, unverified, &source, now, 2048)
                     .map(|(o, n)| {

@@ -2,10 +2,11 @@
 //! (Doc 9303-12 §5-§7). A [`TrustSnapshot`] is immutable; a new import builds a new snapshot
 //! (pitfalls #16: swaps are atomic, every entry keeps its provenance).
 
+pub mod ldif;
 pub mod master_list;
 mod store;
 
-pub use store::{is_master_list, ImportOutcome, StoreError, TrustStore};
+pub use store::{is_master_list, ImportOutcome, LdifSummary, StoreError, TrustStore};
 
 use crate::pa::cert::{CertError, Certificate, Crl};
 use std::sync::Arc;

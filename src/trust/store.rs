@@ -40,6 +40,14 @@ pub enum StoreError {
         /// Why.
         detail: String,
     },
+    /// An LDIF file is malformed.
+    #[error("{path}: LDIF: {detail}")]
+    Ldif {
+        /// The source name.
+        path: String,
+        /// Why.
+        detail: String,
+    },
     /// provenance.json is malformed.
     #[error("{path}: malformed provenance.json: {detail}")]
     Provenance {
@@ -56,6 +64,23 @@ pub fn is_master_list(bytes: &[u8]) -> bool {
         super::master_list::parse_unverified(bytes),
         Ok(_) | Err(super::master_list::MasterListError::TooManyCertificates { .. })
     )
+}
+
+/// What an LDIF import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LdifSummary {
+    /// DS certificates stored.
+    pub ds_certificates: usize,
+    /// CRLs stored (or unchanged).
+    pub crls: usize,
+    /// Master lists accepted.
+    pub master_lists: usize,
+    /// CSCA certificates those master lists carried.
+    pub cscas_from_master_lists: usize,
+    /// Deviation lists seen (not applied).
+    pub deviation_lists: usize,
+    /// Objects refused, with the reason.
+    pub refused: Vec<String>,
 }
 
 /// What an import did.
@@ -94,7 +119,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
 impl TrustStore {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        for sub in ["csca", "crl"] {
+        for sub in ["csca", "crl", "ds"] {
             let p = dir.join(sub);
             std::fs::create_dir_all(&p).map_err(io(&p))?;
         }
@@ -125,6 +150,27 @@ impl TrustStore {
         source: &str,
         now: i64,
     ) -> Result<ImportOutcome, StoreError> {
+        self.import_certs("csca", bytes, source, now)
+    }
+
+    /// Imports DS certificates (e.g. from the ICAO PKD), used only for an EF.SOD that carries
+    /// none; they are never trust anchors.
+    pub fn import_ds(
+        &mut self,
+        bytes: &[u8],
+        source: &str,
+        now: i64,
+    ) -> Result<ImportOutcome, StoreError> {
+        self.import_certs("ds", bytes, source, now)
+    }
+
+    fn import_certs(
+        &mut self,
+        sub: &str,
+        bytes: &[u8],
+        source: &str,
+        now: i64,
+    ) -> Result<ImportOutcome, StoreError> {
         let certs =
             Certificate::from_pem_or_der(bytes).map_err(|source_err| StoreError::Parse {
                 path: source.to_owned(),
@@ -132,7 +178,7 @@ impl TrustStore {
             })?;
         let mut outcome = ImportOutcome::Unchanged;
         for c in certs {
-            let name = format!("csca/{}.der", hex::encode(Sha256::digest(&c.der)));
+            let name = format!("{sub}/{}.der", hex::encode(Sha256::digest(&c.der)));
             let path = self.dir.join(&name);
             if path.exists() {
                 continue;
@@ -220,6 +266,52 @@ impl TrustStore {
         Ok((outcome, ml.certificates.len()))
     }
 
+    /// Imports an ICAO PKD LDIF file: DS certificates (into `ds/`, never anchors), CRLs, and
+    /// master lists (verified against `anchors` unless `unverified`). Each object is imported
+    /// on its own; refusals are listed and change nothing. Deviation lists are counted, not
+    /// applied (their effect on verdicts is a later policy).
+    pub fn import_ldif(
+        &mut self,
+        text: &[u8],
+        anchors: &[Certificate],
+        unverified: bool,
+        source: &str,
+        now: i64,
+        min_rsa_bits: usize,
+    ) -> Result<LdifSummary, StoreError> {
+        use super::ldif::{parse, LdifObject};
+        let entries = parse(text).map_err(|e| StoreError::Ldif {
+            path: source.to_owned(),
+            detail: e.to_string(),
+        })?;
+        let mut sum = LdifSummary::default();
+        for e in &entries {
+            let src = format!("{source} ({})", e.dn);
+            for o in &e.objects {
+                let r = match o {
+                    LdifObject::Certificate(d) => self.import_ds(d, &src, now).map(|_| {
+                        sum.ds_certificates += 1;
+                    }),
+                    LdifObject::Crl(d) => self.import_crl(d, &src, now).map(|_| sum.crls += 1),
+                    LdifObject::MasterList(d) => self
+                        .import_master_list(d, anchors, unverified, &src, now, min_rsa_bits)
+                        .map(|(_, n)| {
+                            sum.master_lists += 1;
+                            sum.cscas_from_master_lists += n;
+                        }),
+                    LdifObject::DeviationList(_) => {
+                        sum.deviation_lists += 1;
+                        Ok(())
+                    }
+                };
+                if let Err(err) = r {
+                    sum.refused.push(format!("{}: {err}", e.dn));
+                }
+            }
+        }
+        Ok(sum)
+    }
+
     /// Imports a certificate or a CRL, whichever the bytes are.
     pub fn import_any(
         &mut self,
@@ -237,7 +329,7 @@ impl TrustStore {
     /// Reads the whole store into a snapshot.
     pub fn snapshot(&self) -> Result<TrustSnapshot, StoreError> {
         let mut b = TrustSnapshot::builder();
-        for sub in ["csca", "crl"] {
+        for sub in ["csca", "crl", "ds"] {
             let d = self.dir.join(sub);
             let mut names: Vec<_> = std::fs::read_dir(&d)
                 .map_err(io(&d))?
@@ -260,10 +352,10 @@ impl TrustStore {
                     path: key.clone(),
                     source: e,
                 };
-                if sub == "csca" {
-                    b.push_csca(Certificate::from_der(&bytes).map_err(perr)?, prov);
-                } else {
-                    b.push_crl(Crl::from_der(&bytes).map_err(perr)?, prov);
+                match sub {
+                    "csca" => b.push_csca(Certificate::from_der(&bytes).map_err(perr)?, prov),
+                    "ds" => b = b.ds_certificate(&bytes, prov).map_err(perr)?,
+                    _ => b.push_crl(Crl::from_der(&bytes).map_err(perr)?, prov),
                 }
             }
         }
