@@ -21,7 +21,7 @@ for t in "${targets[@]}"; do
     -max_total_time="$secs" -rss_limit_mb=2048 -max_len=70000 >"$log" 2>&1
   rc=$?
   set -e
-  execs=$(grep -Eo '^#[0-9]+' "$log" | tail -1 | tr -d '#')
+  execs=$(grep -aEo '^#[0-9]+' "$log" | tail -1 | tr -d '#')
   crashes=$(ls "artifacts/$t" 2>/dev/null | wc -l)
   echo "fuzz $t: ${secs}s, ${execs:-0} executions, exit $rc, ${crashes} artifacts"
 done
