@@ -387,3 +387,25 @@ fn commands_have_the_doc9303_shape() {
     assert_eq!(&mse[5..7], &[0x91, 0x41]);
     assert_eq!(mse.len(), 5 + 2 + 65);
 }
+
+#[test]
+fn bad_mac_on_confirmation_gives_no_token() {
+    let k = ca_key(CaCurve::P256, 21, Some(1));
+    let p = simple_profile(CA_ECDH_AES128, &k);
+    // Count the APDUs of the BAC read on a twin chip: MSE and GA follow, then the confirmation.
+    let mut twin = VirtualChip::new(p.clone(), 22);
+    let _ = bac_read(&mut twin);
+    let confirm_at = twin.apdu_count() + 3;
+    let mut chip = VirtualChip::new(p, 22).with_fault(Fault::WrongMacAt(confirm_at));
+    let (session, dg14_bytes, _) = bac_read(&mut chip);
+    let infos = SecurityInfos::parse_dg14(&dg14_bytes).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(23);
+    let e = ca::run(&mut chip, session, &infos, &mut rng).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CaFailure::Chip(ChipError::Sm(SmError::MacMismatch { .. }))
+        ),
+        "{e:?}"
+    );
+}
