@@ -15,10 +15,13 @@
 //!   protocol sees it, and an SM error ends the session.
 //! * [`ActiveAuthentication`] (Doc 9303-11 §6.1): INTERNAL AUTHENTICATE; [`aa::verify`] checks
 //!   the signature against EF.DG15.
+//! * [`ChipAuthentication`] (Doc 9303-11 §6.2): CA v1 key agreement and session restart;
+//!   [`CaConfirm`] yields [`ChipAuthenticated`] once the chip answers under the new keys.
 //! * [`SelectApplication`], [`SelectFile`] and [`ReadFile`] (Doc 9303-11 / ISO/IEC 7816-4 §11).
 
 pub mod aa;
 mod bac;
+pub mod ca;
 mod read;
 mod secure;
 mod select;
@@ -28,6 +31,7 @@ mod transport;
 
 pub use aa::{AaError, AaPolicy, AaResponse, AaVerified, ActiveAuthentication};
 pub use bac::{bac_chip_respond, Bac, BacKey};
+pub use ca::{CaConfirm, CaError, CaFailure, CaKeysAgreed, ChipAuthenticated, ChipAuthentication};
 pub use read::{
     FileRead, FileRef, ReadFile, ReadOptions, ReadStats, MAX_SIZE_BIOMETRIC, MAX_SIZE_DEFAULT,
 };

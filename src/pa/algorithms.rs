@@ -770,6 +770,24 @@ pub mod brainpool {
             }
         };
     }
+    macro_rules! ecdh {
+        ($name:ident, $curve:ty) => {
+            /// ECDH (BSI TR-03111 §4.3.1) for Chip Authentication: the x-coordinate of
+            /// `secret · peer`. `None` when the peer point is not on the curve (or is the
+            /// identity) or the scalar is zero or not below the order.
+            pub fn $name(secret: &[u8], peer: &[u8]) -> Option<Vec<u8>> {
+                use ecdsa17::elliptic_curve::point::AffineCoordinates as _;
+                let pk =
+                    ecdsa17::elliptic_curve::PublicKey::<$curve>::from_sec1_bytes(peer).ok()?;
+                let sk = ecdsa17::elliptic_curve::SecretKey::<$curve>::from_slice(secret).ok()?;
+                let shared = (pk.to_projective() * *sk.to_nonzero_scalar()).to_affine();
+                Some(shared.x().to_vec())
+            }
+        };
+    }
+    ecdh!(ecdh_p256r1, bp256::BrainpoolP256r1);
+    ecdh!(ecdh_p384r1, bp384::BrainpoolP384r1);
+
     curve!(
         verify_p256r1,
         public_p256r1,

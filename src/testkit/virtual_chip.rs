@@ -1,5 +1,6 @@
 //! An in-process ICAO eMRTD chip: implements the chip side of selection, BAC, secure messaging,
-//! READ BINARY and Active Authentication (Doc 9303-11 §4.3, §9.8, §6.1; ISO/IEC 7816-4), personalised from a data set,
+//! READ BINARY, Active Authentication and Chip Authentication v1 (Doc 9303-11 §4.3, §9.8, §6.1, §6.2;
+//! ISO/IEC 7816-4), personalised from a data set,
 //! with fault switches that reproduce what real chips and readers do.
 //!
 //! It implements [`CardTransport`], so every protocol of the terminal side runs end to end
@@ -12,8 +13,9 @@ use rand_core::{CryptoRngCore, SeedableRng};
 
 use crate::apdu::{CommandApdu, ResponseApdu, StatusWord};
 use crate::chip::aa::{encode_message_representative, m1_len, AaHash, Trailer};
+use crate::chip::ca::CaCurve;
 use crate::chip::{bac_chip_respond, BacKey, CardTransport, TransportError};
-use crate::sm::ChipSmSession;
+use crate::sm::{derive_key, ChipSmSession, SmCipher, SmKeys, KDF_ENC, KDF_MAC};
 
 /// The eMRTD application identifier (Doc 9303-10 §3.1).
 const EMRTD_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01];
@@ -24,6 +26,8 @@ mod sw {
     pub(super) const EOF_BEFORE_LE: u16 = 0x6282;
     pub(super) const AUTH_FAILED: u16 = 0x6300;
     pub(super) const WRONG_LENGTH: u16 = 0x6700;
+    pub(super) const WRONG_DATA: u16 = 0x6A80;
+    pub(super) const REF_DATA_NOT_FOUND: u16 = 0x6A88;
     pub(super) const SECURITY_NOT_SATISFIED: u16 = 0x6982;
     pub(super) const CONDITIONS_NOT_SATISFIED: u16 = 0x6985;
     pub(super) const SM_DATA_OBJECTS_INCORRECT: u16 = 0x6988;
@@ -74,7 +78,66 @@ pub enum Fault {
     /// RSA Active Authentication: the last byte of the message representative is replaced by
     /// this byte before signing (BSI TR-03105 Part 5.1 ISO7816_F_08, wrong trailer).
     AaTrailerByte(u8),
+    /// Chip Authentication: the chip computes the shared secret with another private key than
+    /// the one EF.DG14 announces (a clone); its answers under the new keys fail the MAC.
+    CaKeyMismatch,
 }
+
+/// The chip's Chip Authentication private key (Doc 9303-11 §6.2). Synthetic test keys only.
+#[derive(Clone)]
+pub struct CaChipKey {
+    curve: CaCurve,
+    secret: Vec<u8>,
+    key_id: Option<u64>,
+}
+
+impl CaChipKey {
+    /// A key from its private scalar (big-endian, field length); `None` if out of range.
+    pub fn new(curve: CaCurve, secret: &[u8], key_id: Option<u64>) -> Option<Self> {
+        curve.public_point(secret)?;
+        Some(CaChipKey {
+            curve,
+            secret: secret.to_vec(),
+            key_id,
+        })
+    }
+
+    /// The curve.
+    pub fn curve(&self) -> CaCurve {
+        self.curve
+    }
+
+    /// The keyId announced in EF.DG14.
+    pub fn key_id(&self) -> Option<u64> {
+        self.key_id
+    }
+
+    /// The uncompressed public point (for ChipAuthenticationPublicKeyInfo).
+    pub fn public_point(&self) -> Vec<u8> {
+        self.curve.public_point(&self.secret).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for CaChipKey {
+    // Never print private key material.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CaChipKey({:?}, keyId {:?}, ..)",
+            self.curve, self.key_id
+        )
+    }
+}
+
+impl PartialEq for CaChipKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.curve == other.curve
+            && self.key_id == other.key_id
+            && self.public_point() == other.public_point()
+    }
+}
+
+impl Eq for CaChipKey {}
 
 /// The chip's Active Authentication private key (Doc 9303-11 §6.1.2). Synthetic test keys only
 /// (see `testkit::aa_keys`).
@@ -183,6 +246,8 @@ pub struct ChipProfile {
     pub eac_protected: Vec<u16>,
     /// The Active Authentication key; `None`: INTERNAL AUTHENTICATE is not supported (6D00).
     pub aa_key: Option<AaChipKey>,
+    /// The Chip Authentication key; `None`: MSE:Set KAT/AT for CA is refused (6D00/6A88).
+    pub ca_key: Option<CaChipKey>,
 }
 
 impl ChipProfile {
@@ -197,6 +262,7 @@ impl ChipProfile {
             extended_length: false,
             eac_protected: vec![0x0103, 0x0104],
             aa_key: None,
+            ca_key: None,
         }
     }
 }
@@ -216,6 +282,10 @@ pub struct VirtualChip {
     current: Option<u16>,
     challenge: Option<[u8; 8]>,
     sm: Option<ChipSmSession>,
+    // CA: the cipher chosen by MSE:Set AT, waiting for GENERAL AUTHENTICATE.
+    ca_cipher: Option<SmCipher>,
+    // CA: the session that replaces `sm` once the current response is wrapped.
+    sm_next: Option<ChipSmSession>,
     apdus: usize,
     removed: bool,
 }
@@ -249,6 +319,8 @@ impl VirtualChip {
             current: None,
             challenge: None,
             sm: None,
+            ca_cipher: None,
+            sm_next: None,
             apdus: 0,
             removed: false,
         }
@@ -276,6 +348,8 @@ impl VirtualChip {
         self.current = None;
         self.challenge = None;
         self.sm = None;
+        self.ca_cipher = None;
+        self.sm_next = None;
         self.removed = false;
     }
 
@@ -339,6 +413,8 @@ impl VirtualChip {
             0x82 => self.external_authenticate(cmd),
             0xB0 | 0xB1 => self.read_binary(cmd),
             0x88 => self.internal_authenticate(cmd),
+            0x22 => self.mse_set(cmd),
+            0x86 => self.general_authenticate(cmd),
             _ => r(sw::INS_NOT_SUPPORTED),
         }
     }
@@ -450,6 +526,113 @@ impl VirtualChip {
             }
         }
         ResponseApdu::new(sig, StatusWord(sw::OK))
+    }
+
+    /// MSE:Set KAT (3DES: DO'91' ephemeral key, DO'84' keyId) or MSE:Set AT (AES: DO'80'
+    /// protocol OID, DO'84' keyId) for Chip Authentication (Doc 9303-11 §6.2.1).
+    fn mse_set(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        self.ca_cipher = None;
+        let Some(key) = self.profile.ca_key.clone() else {
+            return r(sw::REF_DATA_NOT_FOUND);
+        };
+        if cmd.p1 != 0x41 || !(cmd.p2 == 0xA6 || cmd.p2 == 0xA4) {
+            return r(sw::WRONG_P1P2);
+        }
+        if self.sm.is_none() {
+            return r(sw::SECURITY_NOT_SATISFIED);
+        }
+        let mut dos = BTreeMap::new();
+        let mut rd = crate::tlv::Reader::new(&cmd.data);
+        loop {
+            match rd.next() {
+                Ok(Some(t)) => {
+                    dos.insert(t.tag.0, t.value.to_vec());
+                }
+                Ok(None) => break,
+                Err(_) => return r(sw::WRONG_DATA),
+            }
+        }
+        if let (Some(want), Some(got)) = (key.key_id, dos.get(&0x84)) {
+            if *got != crate::chip::ca::key_id_bytes(want) {
+                return r(sw::REF_DATA_NOT_FOUND);
+            }
+        }
+        if cmd.p2 == 0xA6 {
+            let Some(eph) = dos.get(&0x91) else {
+                return r(sw::WRONG_DATA);
+            };
+            self.ca_agree(&key, SmCipher::Tdes, eph)
+        } else {
+            let cipher = dos
+                .get(&0x80)
+                .and_then(|o| crate::lds::oid::ca_protocol(crate::lds::asn1::Oid(o)))
+                .filter(|p| p.key_agreement == crate::lds::oid::KeyAgreement::Ecdh)
+                .and_then(|p| crate::chip::ca::sm_cipher(p.cipher));
+            match cipher {
+                Some(c) => {
+                    self.ca_cipher = Some(c);
+                    r(sw::OK)
+                }
+                None => r(sw::REF_DATA_NOT_FOUND),
+            }
+        }
+    }
+
+    /// GENERAL AUTHENTICATE `7C { 80 ephemeral key }` after MSE:Set AT (Doc 9303-11 §6.2.1).
+    fn general_authenticate(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        let (Some(cipher), Some(key)) = (self.ca_cipher.take(), self.profile.ca_key.clone()) else {
+            return r(sw::CONDITIONS_NOT_SATISFIED);
+        };
+        let eph = crate::tlv::Reader::new(&cmd.data)
+            .expect(0x7C)
+            .ok()
+            .and_then(|t| {
+                t.children()
+                    .ok()?
+                    .expect(0x80)
+                    .ok()
+                    .map(|d| d.value.to_vec())
+            });
+        let Some(eph) = eph else {
+            return r(sw::WRONG_DATA);
+        };
+        let rsp = self.ca_agree(&key, cipher, &eph);
+        if rsp.sw.is_success() {
+            ResponseApdu::new(vec![0x7C, 0x00], rsp.sw)
+        } else {
+            rsp
+        }
+    }
+
+    /// Computes the shared secret and schedules the switch to the new session.
+    fn ca_agree(&mut self, key: &CaChipKey, cipher: SmCipher, eph: &[u8]) -> ResponseApdu {
+        let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        let secret = if self.faults.contains(&Fault::CaKeyMismatch) {
+            match key.curve.random_secret(self.rng.as_mut()) {
+                Some(s) => s,
+                None => return r(sw::CONDITIONS_NOT_SATISFIED),
+            }
+        } else {
+            key.secret.clone()
+        };
+        let Some(k) = key.curve.ecdh(&secret, eph) else {
+            return r(sw::WRONG_DATA);
+        };
+        let next = SmKeys::new(
+            cipher,
+            &derive_key(&k, KDF_ENC, cipher),
+            &derive_key(&k, KDF_MAC, cipher),
+        )
+        .and_then(|keys| ChipSmSession::new(keys, &vec![0u8; cipher.block_len()]));
+        match next {
+            Ok(s) => {
+                self.sm_next = Some(s);
+                r(sw::OK)
+            }
+            Err(_) => r(sw::CONDITIONS_NOT_SATISFIED),
+        }
     }
 
     fn read_binary(&mut self, cmd: &CommandApdu) -> ResponseApdu {
@@ -573,7 +756,14 @@ impl CardTransport for VirtualChip {
                                 self.sm = Some(sm);
                                 let rsp = self.process(&plain);
                                 match self.sm.as_mut().map(|s| s.wrap_response(&rsp)) {
-                                    Some(Ok(w)) => w,
+                                    Some(Ok(w)) => {
+                                        // Chip Authentication: answer under the old keys,
+                                        // then switch (Doc 9303-11 §6.2.1).
+                                        if let Some(next) = self.sm_next.take() {
+                                            self.sm = Some(next);
+                                        }
+                                        w
+                                    }
                                     _ => {
                                         self.sm = None;
                                         ResponseApdu::new(
