@@ -1,6 +1,7 @@
 //! Watchlist store benchmark: build a store of `WATCHLIST_N` synthetic records (default
 //! 1 000 000), then report build time, disk bytes per record, open time and single-thread
 //! lookups per second for misses and hits.
+#![allow(clippy::unwrap_used)] // benchmark harness, like tests
 
 use std::hint::black_box;
 use std::time::Instant;

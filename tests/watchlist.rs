@@ -1,5 +1,12 @@
 //! Watchlist: normalisation and matching rules, CSV import rejects, atomic snapshot replacement,
 //! CLI exit codes and JSON. All data is synthetic (`watchlist::synth`).
+// Test helpers outside #[test] functions: the test-only lint exemptions apply to them too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::HashSet;
 use std::io::Read;
