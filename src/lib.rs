@@ -25,3 +25,4 @@ pub mod testkit;
 pub mod tlv;
 pub mod transport;
 pub mod trust;
+pub mod watchlist;

@@ -11,6 +11,7 @@ mod readers;
 mod sim;
 mod trust;
 mod verify;
+mod watchlist;
 
 /// inspectd: ICAO Doc 9303 eMRTD inspection system.
 #[derive(Debug, Parser)]
@@ -36,6 +37,8 @@ enum Command {
     Trust(trust::Args),
     /// Passive Authentication of a dump: EF.SOD signature, DS chain to a CSCA, DG hashes.
     Verify(verify::Args),
+    /// Stolen/lost document watchlist: import, check, stats
+    Watchlist(watchlist::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -65,5 +68,6 @@ pub fn run() -> ExitCode {
         Command::Sim(a) => sim::run(a),
         Command::Trust(a) => trust::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Watchlist(a) => watchlist::run(a),
     }
 }

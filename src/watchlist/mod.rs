@@ -1,0 +1,203 @@
+//! Stolen and lost travel document watchlist (the national counterpart of INTERPOL's SLTD
+//! database): is this document (issuing state, type, number — Doc 9303-3 §4.2.2) listed?
+//!
+//! - [`key`]: normalisation of the three key fields and the OCR "confusable" form;
+//! - [`store`]: the embedded, immutable on-disk snapshot store with atomic replacement;
+//! - [`csv`]: the CSV import format;
+//! - [`synth`]: a deterministic generator of synthetic lists (never real data).
+//!
+//! A PostgreSQL backend is out of scope here; it would implement [`DocumentStatusSource`].
+
+pub mod csv;
+pub mod key;
+pub mod store;
+pub mod synth;
+
+use serde::{Deserialize, Serialize};
+
+pub use key::{DocType, Key, KeyError};
+pub use store::{ImportReport, Rejected, Store, StoreError};
+
+/// Why a document is listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// A blank (unpersonalised) document stolen before issuance.
+    StolenBlank,
+    /// An issued document reported stolen.
+    Stolen,
+    /// An issued document reported lost.
+    Lost,
+    /// Revoked by the issuer.
+    Revoked,
+    /// Invalidated (e.g. replaced, damaged, holder deceased).
+    Invalidated,
+    /// Any other reason.
+    Other,
+}
+
+impl Status {
+    /// Every status, in the on-disk code order.
+    pub const ALL: [Status; 6] = [
+        Status::StolenBlank,
+        Status::Stolen,
+        Status::Lost,
+        Status::Revoked,
+        Status::Invalidated,
+        Status::Other,
+    ];
+
+    /// Parses the CSV spelling (`stolen_blank`, `stolen`, `lost`, `revoked`, `invalidated`,
+    /// `other`; case-insensitive, `-` or space accepted for `_`).
+    pub fn parse(s: &str) -> Option<Self> {
+        let t = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        Some(match t.as_str() {
+            "stolen_blank" | "stolenblank" => Status::StolenBlank,
+            "stolen" => Status::Stolen,
+            "lost" => Status::Lost,
+            "revoked" => Status::Revoked,
+            "invalidated" => Status::Invalidated,
+            "other" => Status::Other,
+            _ => return None,
+        })
+    }
+
+    /// The CSV / JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::StolenBlank => "stolen_blank",
+            Status::Stolen => "stolen",
+            Status::Lost => "lost",
+            Status::Revoked => "revoked",
+            Status::Invalidated => "invalidated",
+            Status::Other => "other",
+        }
+    }
+
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            Status::StolenBlank => 0,
+            Status::Stolen => 1,
+            Status::Lost => 2,
+            Status::Revoked => 3,
+            Status::Invalidated => 4,
+            Status::Other => 5,
+        }
+    }
+
+    pub(crate) fn from_code(c: u8) -> Option<Self> {
+        Status::ALL.get(usize::from(c)).copied()
+    }
+}
+
+/// One listed document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// Doc 9303-3 §5 code, normalised (no fillers).
+    pub issuing_state: String,
+    /// Document type (or any).
+    pub document_type: DocType,
+    /// Normalised document number (see [`key::normalize_number`]).
+    pub document_number: String,
+    /// Why it is listed.
+    pub status: Status,
+    /// Date of issue, `YYYY-MM-DD`.
+    pub issue_date: Option<String>,
+    /// Date of expiry, `YYYY-MM-DD`.
+    pub expiry_date: Option<String>,
+    /// Date reported, `YYYY-MM-DD`.
+    pub reported_date: Option<String>,
+    /// The list this record belongs to.
+    pub list: String,
+    /// Opaque reference of the listing authority (case number etc.).
+    pub reference: Option<String>,
+}
+
+impl Record {
+    /// The record's key.
+    pub fn key(&self) -> Key {
+        Key {
+            issuing_state: self.issuing_state.clone(),
+            document_type: self.document_type,
+            document_number: self.document_number.clone(),
+        }
+    }
+}
+
+/// A lookup request; build it with [`Query::new`] so the fields are normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// The normalised key. A `document_type` of [`DocType::Any`] asks about every type.
+    pub key: Key,
+}
+
+impl Query {
+    /// Normalises and validates the fields (see [`key`]).
+    pub fn new(
+        issuing_state: &str,
+        document_type: &str,
+        document_number: &str,
+    ) -> Result<Self, KeyError> {
+        Ok(Query {
+            key: Key::new(issuing_state, document_type, document_number)?,
+        })
+    }
+
+    /// The exact keys a record may be listed under to answer this query: the query's type and
+    /// `ANY`, or every type when the query is for any type.
+    pub fn candidate_keys(&self) -> Vec<Key> {
+        match self.key.document_type {
+            DocType::Any => DocType::CONCRETE
+                .iter()
+                .chain(std::iter::once(&DocType::Any))
+                .map(|t| self.key.with_type(*t))
+                .collect(),
+            t => vec![self.key.with_type(t), self.key.with_type(DocType::Any)],
+        }
+    }
+
+    /// Does a record answer this query exactly?
+    pub fn matches_exact(&self, r: &Record) -> bool {
+        r.issuing_state == self.key.issuing_state
+            && r.document_number == self.key.document_number
+            && type_matches(self.key.document_type, r.document_type)
+    }
+
+    /// Is a record a possible (OCR-confusable) match but not an exact one?
+    pub fn matches_possible(&self, r: &Record) -> bool {
+        r.issuing_state == self.key.issuing_state
+            && type_matches(self.key.document_type, r.document_type)
+            && r.document_number != self.key.document_number
+            && key::confusable(&r.document_number) == key::confusable(&self.key.document_number)
+    }
+}
+
+fn type_matches(query: DocType, record: DocType) -> bool {
+    query == DocType::Any || record == DocType::Any || query == record
+}
+
+/// One matching record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hit {
+    /// The listed record.
+    pub record: Record,
+}
+
+/// The answer to a [`Query`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct LookupResult {
+    /// True when at least one record matches exactly.
+    pub listed: bool,
+    /// Exact matches.
+    pub records: Vec<Hit>,
+    /// Records whose number differs only by OCR confusions (O/0, I/1, S/5, B/8, Z/2); never
+    /// exact matches, and they do not set `listed`.
+    pub possible_matches: Vec<Hit>,
+}
+
+/// Anything that can say whether a document is listed (the embedded [`Store`]; a database
+/// backend later).
+pub trait DocumentStatusSource {
+    /// Looks the document up.
+    fn lookup(&self, q: &Query) -> LookupResult;
+}

@@ -1,0 +1,590 @@
+//! Watchlist: normalisation and matching rules, CSV import rejects, atomic snapshot replacement,
+//! CLI exit codes and JSON. All data is synthetic (`watchlist::synth`).
+// Test helpers outside #[test] functions: the test-only lint exemptions apply to them too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use inspectd::watchlist::key::confusable;
+use inspectd::watchlist::store::StoreError;
+use inspectd::watchlist::{synth, DocType, DocumentStatusSource, Query, Record, Status, Store};
+use proptest::prelude::*;
+
+const HEADER: &str = "issuing_state,document_type,document_number,status,issue_date,expiry_date,reported_date,reference\n";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Store,
+    records: Vec<Record>,
+    numbers: HashSet<(String, String)>,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let records: Vec<Record> = synth::generate(3000, 7).collect();
+        let rep =
+            Store::import_records(dir.path(), "synthetic", records.clone(), 1_700_000_000).unwrap();
+        assert_eq!(rep.accepted, 3000);
+        let numbers = records
+            .iter()
+            .map(|r| (r.issuing_state.clone(), confusable(&r.document_number)))
+            .collect();
+        let store = Store::open(dir.path()).unwrap();
+        Fixture {
+            _dir: dir,
+            store,
+            records,
+            numbers,
+        }
+    })
+}
+
+fn import(
+    dir: &Path,
+    list: &str,
+    csv: &str,
+    strict: bool,
+) -> Result<inspectd::watchlist::ImportReport, StoreError> {
+    Store::import_csv(dir, list, csv.as_bytes(), strict, 1_700_000_000)
+}
+
+fn q(state: &str, t: &str, n: &str) -> Query {
+    Query::new(state, t, n).unwrap()
+}
+
+/// Writes a number the way a human or an MRZ might: lower case, fillers, spaces, dashes.
+fn mangle(n: &str, seps: &[u8]) -> String {
+    let mut out = String::new();
+    for (i, c) in n.chars().enumerate() {
+        let c = if seps.get(i).copied().unwrap_or(0) % 2 == 0 {
+            c.to_ascii_lowercase()
+        } else {
+            c
+        };
+        out.push(c);
+        match seps.get(i).copied().unwrap_or(0) % 5 {
+            1 => out.push('<'),
+            2 => out.push(' '),
+            3 => out.push('-'),
+            _ => {}
+        }
+    }
+    out.push_str("<<");
+    out
+}
+
+fn swap(c: char) -> Option<char> {
+    Some(match c {
+        'O' => '0',
+        '0' => 'O',
+        'I' => '1',
+        '1' => 'I',
+        'S' => '5',
+        '5' => 'S',
+        'B' => '8',
+        '8' => 'B',
+        'Z' => '2',
+        '2' => 'Z',
+        _ => return None,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn listed_number_found_whatever_its_spelling(i in 0usize..3000, seps in proptest::collection::vec(any::<u8>(), 0..12)) {
+        let f = fixture();
+        let r = &f.records[i];
+        let state = format!("{}<<", r.issuing_state.to_ascii_lowercase());
+        let res = f.store.lookup(&q(&state, r.document_type.as_str(), &mangle(&r.document_number, &seps)));
+        prop_assert!(res.listed);
+        prop_assert!(res.records.iter().any(|h| h.record == *r));
+        for h in &res.records {
+            prop_assert_eq!(&h.record.document_number, &r.document_number);
+        }
+    }
+
+    #[test]
+    fn ocr_variant_is_possible_match_never_exact(i in 0usize..3000, pick in any::<prop::sample::Index>()) {
+        let f = fixture();
+        let r = &f.records[i];
+        let positions: Vec<usize> = r.document_number.chars().enumerate().filter(|(_, c)| swap(*c).is_some()).map(|(p, _)| p).collect();
+        prop_assume!(!positions.is_empty());
+        let p = positions[pick.index(positions.len())];
+        let variant: String = r.document_number.chars().enumerate().map(|(j, c)| if j == p { swap(c).unwrap() } else { c }).collect();
+        let res = f.store.lookup(&q(&r.issuing_state, r.document_type.as_str(), &variant));
+        prop_assert!(res.possible_matches.iter().any(|h| h.record == *r));
+        prop_assert!(!res.records.iter().any(|h| h.record == *r));
+        for h in &res.records {
+            prop_assert_eq!(&h.record.document_number, &variant);
+        }
+        for h in &res.possible_matches {
+            prop_assert_ne!(&h.record.document_number, &variant);
+        }
+        prop_assert_eq!(res.listed, !res.records.is_empty());
+    }
+
+    #[test]
+    fn random_unlisted_number_not_listed(n in "[A-Z0-9]{6,12}", t in prop::sample::select(vec!["P", "I", "A", "C", "V", "ANY"])) {
+        let f = fixture();
+        prop_assume!(!f.numbers.contains(&("D".to_string(), confusable(&n))));
+        let res = f.store.lookup(&q("D", t, &n));
+        prop_assert!(!res.listed);
+        prop_assert!(res.records.is_empty());
+        prop_assert!(res.possible_matches.is_empty());
+    }
+}
+
+#[test]
+fn leading_zeros_and_types() {
+    let d = tempfile::tempdir().unwrap();
+    let csv = format!(
+        "{HEADER}NLD,P,012345,lost,,,,\nXXA,ANY,77,stolen,,,,\nD<<,I,L01X00T47,revoked,,,,\n"
+    );
+    import(d.path(), "a", &csv, true).unwrap();
+    let s = Store::open(d.path()).unwrap();
+    // Leading zeros are part of the identifier.
+    assert!(s.lookup(&q("NLD", "P", "012345")).listed);
+    assert!(!s.lookup(&q("NLD", "P", "12345")).listed);
+    // Type must match unless one side is ANY.
+    assert!(!s.lookup(&q("NLD", "I", "012345")).listed);
+    assert!(s.lookup(&q("NLD", "ANY", "012345")).listed);
+    assert!(s.lookup(&q("XXA", "V", "77")).listed);
+    assert!(s.lookup(&q("D", "ID", "l01x00t47")).listed);
+    assert!(!s
+        .lookup(&q("NLD", "P", "012345"))
+        .possible_matches
+        .iter()
+        .any(|h| h.record.document_number == "012345"));
+    // A different state never matches.
+    assert!(!s.lookup(&q("FRA", "P", "012345")).listed);
+}
+
+#[test]
+fn import_rejects_with_line_numbers() {
+    let d = tempfile::tempdir().unwrap();
+    let csv = format!(
+        "# synthetic\n{HEADER}NLD,P,AB1234567,lost,2020-01-01,2030-01-01,2024-05-05,r1\n\
+         ZZZ,P,1,lost,,,,\n\
+         NLD,Q,1,lost,,,,\n\
+         NLD,P,,lost,,,,\n\
+         NLD,P,A/B,lost,,,,\n\
+         NLD,P,1,gone,,,,\n\
+         NLD,P,1,lost,2020-02-30,,,\n\
+         NLD,P,1,lost\n\
+         \n\
+         NLD,P,\"unterminated,lost,,,,\n\
+         D,P,C01X00T47,stolen_blank,,,,\"ref, with comma\"\n"
+    );
+    let rep = import(d.path(), "a", &csv, false).unwrap();
+    assert_eq!(rep.accepted, 2);
+    assert_eq!(rep.rejected_total, 8);
+    let lines: Vec<u64> = rep.rejected.iter().map(|r| r.line).collect();
+    assert_eq!(lines, vec![4, 5, 6, 7, 8, 9, 10, 12]);
+    assert!(rep.rejected[0].reason.contains("issuing_state"));
+    assert!(rep.rejected[1].reason.contains("document_type"));
+    assert!(rep.rejected[4].reason.contains("status"));
+    assert!(rep.rejected[5].reason.contains("issue_date"));
+    assert!(rep.rejected[6].reason.contains("expected 8 fields"));
+    // Reasons never carry the document number.
+    assert!(rep.rejected.iter().all(|r| !r.reason.contains("A/B")));
+    let s = Store::open(d.path()).unwrap();
+    let h = s.lookup(&q("D", "P", "C01X00T47"));
+    assert_eq!(
+        h.records[0].record.reference.as_deref(),
+        Some("ref, with comma")
+    );
+    assert_eq!(h.records[0].record.status, Status::StolenBlank);
+    // Strict mode stops at the first bad row and names its line.
+    match import(d.path(), "a", &csv, true) {
+        Err(StoreError::Row { line, .. }) => assert_eq!(line, 4),
+        other => panic!("{other:?}"),
+    }
+    // Header problems are errors.
+    assert!(matches!(
+        import(d.path(), "a", "issuing_state,document_type,status\n", false),
+        Err(StoreError::Csv(_))
+    ));
+    assert!(matches!(
+        import(d.path(), "a", "", false),
+        Err(StoreError::Csv(_))
+    ));
+    assert!(matches!(
+        import(d.path(), "a/../x", HEADER, false),
+        Err(StoreError::BadListName)
+    ));
+}
+
+#[test]
+fn lists_are_replaced_independently() {
+    let d = tempfile::tempdir().unwrap();
+    import(
+        d.path(),
+        "police",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,p1\n"),
+        true,
+    )
+    .unwrap();
+    import(
+        d.path(),
+        "interpol",
+        &format!("{HEADER}D,P,C01X00T47,lost,,,,i1\nFRA,P,12AB34567,lost,,,,i2\n"),
+        true,
+    )
+    .unwrap();
+    let s = Store::open(d.path()).unwrap();
+    let lists: Vec<String> = s
+        .lookup(&q("D", "P", "C01X00T47"))
+        .records
+        .iter()
+        .map(|h| h.record.list.clone())
+        .collect();
+    assert_eq!(lists.len(), 2);
+    assert!(lists.contains(&"police".to_string()) && lists.contains(&"interpol".to_string()));
+    // Re-importing police replaces only police.
+    import(
+        d.path(),
+        "police",
+        &format!("{HEADER}NLD,I,X1,lost,,,,p2\n"),
+        true,
+    )
+    .unwrap();
+    let s = Store::open(d.path()).unwrap();
+    let r = s.lookup(&q("D", "P", "C01X00T47"));
+    assert_eq!(r.records.len(), 1);
+    assert_eq!(r.records[0].record.list, "interpol");
+    assert!(s.lookup(&q("NLD", "I", "X1")).listed);
+    assert!(s.lookup(&q("FRA", "P", "12AB34567")).listed);
+    let st = s.stats();
+    assert_eq!(st.manifest.records, 3);
+    assert_eq!(st.manifest.generation, 3);
+    assert_eq!(st.manifest.lists.len(), 2);
+    // Only the live and the previous snapshot are kept.
+    let snaps = std::fs::read_dir(d.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("snap-")
+        })
+        .count();
+    assert_eq!(snaps, 2);
+}
+
+/// Yields `ok` bytes, then fails: a disk or network error in the middle of an import.
+struct FailingReader {
+    data: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos >= self.data.len() {
+            return Err(std::io::Error::other("injected failure"));
+        }
+        let n = buf.len().min(self.data.len() - self.pos).min(7);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn failed_import_keeps_the_old_snapshot() {
+    let d = tempfile::tempdir().unwrap();
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,OLD000001,stolen,,,,\n"),
+        true,
+    )
+    .unwrap();
+    let before = std::fs::read_to_string(d.path().join("current")).unwrap();
+
+    // Bad input in strict mode, midway.
+    let csv = format!("{HEADER}D,P,NEW000001,stolen,,,,\nD,P,NEW000002,bogus,,,,\n");
+    assert!(import(d.path(), "a", &csv, true).is_err());
+    // I/O failure midway (even non-strict).
+    let data = format!("{HEADER}D,P,NEW000003,stolen,,,,\nD,P,NEW0000").into_bytes();
+    let r = Store::import_csv(
+        d.path(),
+        "a",
+        std::io::BufReader::new(FailingReader { data, pos: 0 }),
+        false,
+        1,
+    );
+    assert!(matches!(r, Err(StoreError::Csv(_))));
+    // A crash that left a half-written snapshot directory and a stray temp pointer.
+    std::fs::create_dir_all(d.path().join("snap-00000002")).unwrap();
+    std::fs::write(d.path().join("snap-00000002/payload.bin"), b"garbage").unwrap();
+    std::fs::write(d.path().join("current.tmp"), b"snap-00000002").unwrap();
+
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("current")).unwrap(),
+        before
+    );
+    let s = Store::open(d.path()).unwrap();
+    assert!(s.lookup(&q("D", "P", "OLD000001")).listed);
+    for n in ["NEW000001", "NEW000003"] {
+        assert!(!s.lookup(&q("D", "P", n)).listed);
+    }
+    // The next good import cleans up and switches.
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,NEW000004,lost,,,,\n"),
+        true,
+    )
+    .unwrap();
+    let s = Store::open(d.path()).unwrap();
+    assert!(s.lookup(&q("D", "P", "NEW000004")).listed);
+    assert!(!s.lookup(&q("D", "P", "OLD000001")).listed);
+}
+
+#[test]
+fn corrupt_snapshot_is_an_error_not_a_panic() {
+    let d = tempfile::tempdir().unwrap();
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,\n"),
+        true,
+    )
+    .unwrap();
+    let cur = std::fs::read_to_string(d.path().join("current")).unwrap();
+    let snap = d.path().join(cur.trim());
+    std::fs::write(snap.join("exact.keys"), [1u8, 2, 3]).unwrap();
+    assert!(matches!(
+        Store::open(d.path()),
+        Err(StoreError::Corrupt { .. })
+    ));
+    std::fs::write(d.path().join("current"), "../../etc").unwrap();
+    assert!(matches!(
+        Store::open(d.path()),
+        Err(StoreError::Corrupt { .. })
+    ));
+    let empty = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        Store::open(empty.path()),
+        Err(StoreError::Empty { .. })
+    ));
+}
+
+#[test]
+fn truncated_payload_yields_no_false_hit() {
+    let d = tempfile::tempdir().unwrap();
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,\nD,P,C01X00T48,stolen,,,,\n"),
+        true,
+    )
+    .unwrap();
+    let cur = std::fs::read_to_string(d.path().join("current")).unwrap();
+    let p = d.path().join(cur.trim()).join("payload.bin");
+    let mut b = std::fs::read(&p).unwrap();
+    let len = b.len();
+    b.truncate(len - 3);
+    std::fs::write(&p, b).unwrap();
+    if let Ok(s) = Store::open(d.path()) {
+        // Whatever decodes is confirmed against the query; nothing else is reported.
+        for n in ["C01X00T47", "C01X00T48"] {
+            let r = s.lookup(&q("D", "P", n));
+            assert!(r.records.iter().all(|h| h.record.document_number == n));
+        }
+    }
+}
+
+#[test]
+fn synth_is_deterministic_and_valid() {
+    let a: Vec<Record> = synth::generate(500, 1).collect();
+    let b: Vec<Record> = synth::generate(500, 1).collect();
+    let c: Vec<Record> = synth::generate(500, 2).collect();
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    for r in &a {
+        assert!(inspectd::mrz::country::lookup(&r.issuing_state).is_some());
+        assert_eq!(
+            Query::new(
+                &r.issuing_state,
+                r.document_type.as_str(),
+                &r.document_number
+            )
+            .unwrap()
+            .key,
+            r.key()
+        );
+        assert_ne!(r.document_type, DocType::Any);
+    }
+    let states: HashSet<&str> = a.iter().map(|r| r.issuing_state.as_str()).collect();
+    assert!(states.len() > 8);
+}
+
+fn cli(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_inspectd"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn cli_exit_codes_and_json() {
+    let d = tempfile::tempdir().unwrap();
+    let store = d.path().join("store");
+    let csv = d.path().join("l.csv");
+    std::fs::write(&csv, format!("{HEADER}D,P,C01X00T47,stolen,2020-01-01,2030-01-01,2024-01-01,case-9\nZZZ,P,1,lost,,,,\n")).unwrap();
+    let s = store.to_str().unwrap();
+    let (code, out) = cli(&[
+        "watchlist",
+        "import",
+        "--store",
+        s,
+        "--list",
+        "police",
+        "--json",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["accepted"], 1);
+    assert_eq!(v["rejected"][0]["line"], 3);
+    // --strict fails with exit 2.
+    let (code, _) = cli(&[
+        "watchlist",
+        "import",
+        "--store",
+        s,
+        "--strict",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+
+    let (code, out) = cli(&[
+        "watchlist",
+        "check",
+        "--store",
+        s,
+        "--issuing-state",
+        "D",
+        "--document-type",
+        "P",
+        "--document-number",
+        "c01x-00t47",
+        "--json",
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["listed"], true);
+    assert_eq!(v["records"][0]["list"], "police");
+    assert_eq!(v["records"][0]["status"], "stolen");
+    assert_eq!(v["records"][0]["reference"], "case-9");
+    assert_eq!(v["possible_matches"].as_array().unwrap().len(), 0);
+
+    let (code, out) = cli(&[
+        "watchlist",
+        "check",
+        "--store",
+        s,
+        "--issuing-state",
+        "D",
+        "--document-type",
+        "P",
+        "--document-number",
+        "CO1XOOT47",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["listed"], false);
+    assert_eq!(v["records"].as_array().unwrap().len(), 0);
+    assert_eq!(v["possible_matches"][0]["status"], "stolen");
+
+    let (code, _) = cli(&[
+        "watchlist",
+        "check",
+        "--store",
+        s,
+        "--issuing-state",
+        "DEU",
+        "--document-type",
+        "P",
+        "--document-number",
+        "1",
+    ]);
+    assert_eq!(code, 2);
+    let (code, _) = cli(&["watchlist", "check", "--store", s, "--issuing-state", "D"]);
+    assert_eq!(code, 2);
+    let (code, _) = cli(&[
+        "watchlist",
+        "check",
+        "--store",
+        d.path().join("none").to_str().unwrap(),
+        "--issuing-state",
+        "D",
+        "--document-type",
+        "P",
+        "--document-number",
+        "1",
+    ]);
+    assert_eq!(code, 2);
+
+    let (code, out) = cli(&["watchlist", "stats", "--store", s, "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["manifest"]["records"], 1);
+    assert_eq!(v["manifest"]["lists"][0]["name"], "police");
+}
+
+#[test]
+fn cli_logs_never_contain_document_numbers() {
+    let d = tempfile::tempdir().unwrap();
+    let store = d.path().join("store");
+    let csv = d.path().join("l.csv");
+    std::fs::write(
+        &csv,
+        format!("{HEADER}D,P,C01X00T47,stolen,,,,\nD,P,QQ7/7,lost,,,,\n"),
+    )
+    .unwrap();
+    let s = store.to_str().unwrap();
+    for args in [
+        vec!["watchlist", "import", "--store", s, csv.to_str().unwrap()],
+        vec![
+            "watchlist",
+            "check",
+            "--store",
+            s,
+            "--issuing-state",
+            "D",
+            "--document-type",
+            "P",
+            "--document-number",
+            "C01X00T47",
+        ],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_inspectd"))
+            .args(&args)
+            .env("INSPECTD_LOG", "trace")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("C01X00T47") && !err.contains("QQ7"), "{err}");
+    }
+}
