@@ -3,7 +3,8 @@
 # reads the vpcd configuration only at start. Readiness is the pcscd socket, never a connection
 # to the vpcd ports (that would count as a card insertion).
 PCSCD_PID=""
-if ! pgrep -x pcscd >/dev/null 2>&1; then
+# A live pcscd (a zombie left by a killed one does not count).
+if ! ps -eo stat=,comm= | awk '$2 == "pcscd" && $1 !~ /^Z/ { found = 1 } END { exit !found }'; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO mkdir -p /run/pcscd
   mkdir -p target
