@@ -45,29 +45,24 @@ fn main() -> ExitCode {
         eprintln!("the RSA keys do not parse");
         return ExitCode::from(2);
     }
-    let mut differ = false;
-    for (name, bytes) in &files {
-        let path = dir.join(name);
-        let same = std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice());
-        if check {
-            if !same {
-                eprintln!("differs: {}", path.display());
-                differ = true;
+    match inspectd::testkit::sync_generated(&dir, &files, check) {
+        Ok(d) if d.is_empty() => ExitCode::SUCCESS,
+        Ok(d) if check => {
+            for n in &d {
+                eprintln!("differs: {}", dir.join(n).display());
             }
-        } else if !same {
-            if let Some(p) = path.parent() {
-                let _ = std::fs::create_dir_all(p);
+            eprintln!("testdata/pki is stale: run `cargo run --example gen_pki`");
+            ExitCode::from(1)
+        }
+        Ok(d) => {
+            for n in &d {
+                println!("wrote {}", dir.join(n).display());
             }
-            if let Err(e) = std::fs::write(&path, bytes) {
-                eprintln!("cannot write {}: {e}", path.display());
-                return ExitCode::from(2);
-            }
-            println!("wrote {} ({} bytes)", path.display(), bytes.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot write under {}: {e}", dir.display());
+            ExitCode::from(2)
         }
     }
-    if differ {
-        eprintln!("testdata/pki is stale: run `cargo run --example gen_pki`");
-        return ExitCode::from(1);
-    }
-    ExitCode::SUCCESS
 }

@@ -11,32 +11,24 @@ fn main() -> ExitCode {
     let check = std::env::args().skip(1).any(|a| a == "--check");
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/lds/generated");
     let files = inspectd::testkit::lds_gen::generate();
-    let mut differ = false;
-    if !check {
-        if let Err(e) = std::fs::create_dir_all(&dir) {
-            eprintln!("cannot create {}: {e}", dir.display());
-            return ExitCode::from(2);
+    match inspectd::testkit::sync_generated(&dir, &files, check) {
+        Ok(d) if d.is_empty() => ExitCode::SUCCESS,
+        Ok(d) if check => {
+            for n in &d {
+                eprintln!("differs: {}", dir.join(n).display());
+            }
+            eprintln!("testdata/lds/generated is stale: run `cargo run --example gen_testdata`");
+            ExitCode::from(1)
+        }
+        Ok(d) => {
+            for n in &d {
+                println!("wrote {}", dir.join(n).display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot write under {}: {e}", dir.display());
+            ExitCode::from(2)
         }
     }
-    for (name, bytes) in &files {
-        let path = dir.join(name);
-        let same = std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice());
-        if check {
-            if !same {
-                eprintln!("differs: {}", path.display());
-                differ = true;
-            }
-        } else if !same {
-            if let Err(e) = std::fs::write(&path, bytes) {
-                eprintln!("cannot write {}: {e}", path.display());
-                return ExitCode::from(2);
-            }
-            println!("wrote {} ({} bytes)", path.display(), bytes.len());
-        }
-    }
-    if differ {
-        eprintln!("testdata/lds/generated is stale: run `cargo run --example gen_testdata`");
-        return ExitCode::from(1);
-    }
-    ExitCode::SUCCESS
 }

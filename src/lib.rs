@@ -17,6 +17,7 @@
 pub mod apdu;
 pub mod chip;
 pub mod grpc;
+pub mod inspection;
 pub mod lds;
 pub mod mrz;
 pub mod pa;

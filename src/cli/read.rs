@@ -14,11 +14,12 @@ use inspectd::chip::{
     drive_observed, AccessKey, ChipError, ChipRead, ChipStats, FileOutcome, Phase, ReadSession,
     SessionOptions,
 };
+use inspectd::inspection::{self, Printed};
 use inspectd::lds::dg15::Dg15;
 use inspectd::lds::security_infos::SecurityInfos;
 use inspectd::lds::FileId;
 use inspectd::lds::RawFile;
-use inspectd::pa::{self, PaPolicy, PaReport, PaVerdict};
+use inspectd::pa::{self, PaPolicy, PaReport};
 use inspectd::testkit::dataset::{dump_name, load_dir, synthetic_signed_passport};
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::VirtualChip;
@@ -209,16 +210,27 @@ pub fn run(args: Args) -> ExitCode {
                 })
                 .collect();
             let pa = pa::verify(&files, &trust, at, &PaPolicy::default());
-            let doc = document_checks(&args, &read);
-            let doc_failed = doc.iter().any(|c| c.1 == "failed");
-            // Overall: any failure is invalid; valid needs PA valid and AA not failed.
-            let verdict = if pa.verdict == PaVerdict::Invalid || aa.0 == "failed" || doc_failed {
-                "invalid"
-            } else if pa.verdict == PaVerdict::Inconclusive {
-                "inconclusive"
-            } else {
-                "valid"
+            let mrz = printed(&args);
+            let given = match (
+                &mrz,
+                &args.document_number,
+                &args.date_of_birth,
+                &args.date_of_expiry,
+            ) {
+                (Some(m), ..) => Printed::Mrz(m),
+                (None, Some(n), Some(b), Some(e)) => Printed::Fields {
+                    document_number: n,
+                    date_of_birth: b,
+                    date_of_expiry: e,
+                },
+                _ => Printed::None,
             };
+            let doc = inspection::document_checks(
+                read.file(FileId::Dg1),
+                &given,
+                super::mrz::clock_today(),
+            );
+            let verdict = inspection::verdict(pa.verdict, aa.0, &doc);
             let outcome = Outcome {
                 read: &read,
                 stats: &stats,
@@ -243,90 +255,18 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-/// `dg1.matches_printed_mrz` and `document.expiry`: `(id, status, reason)`. The printed MRZ
-/// is what the officer scanned or keyed (`--mrz`), or the fields given instead.
-fn document_checks(args: &Args, read: &ChipRead) -> Vec<(&'static str, &'static str, String)> {
-    let today = super::mrz::clock_today();
-    let chip = read
-        .file(FileId::Dg1)
-        .and_then(|b| inspectd::lds::dg1::Dg1::parse(b).ok())
-        .map(|d| d.mrz_text.to_string())
-        .and_then(|t| inspectd::mrz::parse_dg1_at(&t, today).ok());
-    let Some(chip) = chip else {
-        return vec![
-            (
-                "dg1.matches_printed_mrz",
-                "not_performed",
-                "DG1 not read or unusable".into(),
-            ),
-            (
-                "document.expiry",
-                "not_performed",
-                "DG1 not read or unusable".into(),
-            ),
-        ];
-    };
-    let printed = if args.mrz.is_empty() {
-        None
-    } else {
-        let joined = args.mrz.join("\n");
-        let lines: Vec<&str> = joined
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        inspectd::mrz::parse(&lines).ok()
-    };
-    let matches = match (&printed, &args.document_number) {
-        (Some(p), _) => Some(p.lines() == chip.lines()),
-        (None, Some(n)) => Some(
-            n.eq_ignore_ascii_case(&chip.document_number)
-                && args.date_of_birth.as_deref() == Some(chip.date_of_birth.raw.as_str())
-                && args.date_of_expiry.as_deref() == Some(chip.date_of_expiry.raw.as_str()),
-        ),
-        _ => None,
-    };
-    let dg1 = match matches {
-        Some(true) => (
-            "dg1.matches_printed_mrz",
-            "passed",
-            "the chip's MRZ equals the printed one".into(),
-        ),
-        Some(false) => (
-            "dg1.matches_printed_mrz",
-            "failed",
-            "the chip's MRZ differs from the printed one".into(),
-        ),
-        None => (
-            "dg1.matches_printed_mrz",
-            "not_performed",
-            "no printed MRZ given".into(),
-        ),
-    };
-    let e = &chip.date_of_expiry;
-    let expiry = match (e.year, e.month, e.day) {
-        (Some(y), Some(m), Some(d)) => {
-            if (y, m, d) < (today.year, today.month, today.day) {
-                (
-                    "document.expiry",
-                    "failed",
-                    format!("expired on {}", e.resolved.clone().unwrap_or_default()),
-                )
-            } else {
-                (
-                    "document.expiry",
-                    "passed",
-                    format!("valid until {}", e.resolved.clone().unwrap_or_default()),
-                )
-            }
-        }
-        _ => (
-            "document.expiry",
-            "not_performed",
-            "expiry date not fully known".into(),
-        ),
-    };
-    vec![dg1, expiry]
+/// The printed MRZ as the officer gave it: `--mrz` lines, or the three fields.
+fn printed(args: &Args) -> Option<inspectd::mrz::Mrz> {
+    if args.mrz.is_empty() {
+        return None;
+    }
+    let joined = args.mrz.join("\n");
+    let lines: Vec<&str> = joined
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    inspectd::mrz::parse(&lines).ok()
 }
 
 /// Outcome of Active Authentication (Doc 9303-11 §6.1): `("passed" | "failed" |
