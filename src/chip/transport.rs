@@ -29,6 +29,9 @@ pub enum TransportError {
         /// Command length.
         len: usize,
     },
+    /// The caller cancelled the inspection (the client went away or the server shuts down).
+    #[error("cancelled")]
+    Cancelled,
     /// Any other reader or driver error (the detail comes from the reader stack and never
     /// contains APDU payloads).
     #[error("I/O: {detail}")]

@@ -4,10 +4,13 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod client;
 mod lds;
 mod mrz;
 mod read;
 mod readers;
+mod report;
+mod serve;
 mod sim;
 mod trust;
 mod verify;
@@ -39,6 +42,10 @@ enum Command {
     Verify(verify::Args),
     /// Stolen/lost document watchlist: import, check, stats
     Watchlist(watchlist::Args),
+    /// The gRPC service (InspectionService, AdminService, health, reflection, metrics).
+    Serve(serve::Args),
+    /// Call a running `inspectd serve` over gRPC (read, verify, check, admin imports).
+    Client(client::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -69,5 +76,7 @@ pub fn run() -> ExitCode {
         Command::Trust(a) => trust::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Watchlist(a) => watchlist::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Client(a) => client::run(a),
     }
 }

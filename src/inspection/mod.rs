@@ -2,6 +2,12 @@
 //! Authentication, Active Authentication and those checks combine into one verdict. The one
 //! place this policy lives; the CLI and (later) the gRPC service call it. Time comes in.
 
+pub mod chip;
+pub mod report;
+
+pub use chip::{inspect_chip, Cancellable, ChipEvent, ChipInspection, ChipOptions};
+pub use report::{assess, AssessPolicy, Context, Evidence, InspectionReport, Outcome, Verdict};
+
 use crate::mrz::Date;
 use crate::mrz::Mrz;
 use crate::pa::PaVerdict;

@@ -27,6 +27,25 @@ pub struct Date {
 }
 
 impl Date {
+    /// The UTC calendar date of a Unix time (H. Hinnant's `civil_from_days`); `None` outside
+    /// years 0..=65535.
+    pub fn from_unix(secs: i64) -> Option<Date> {
+        let z = secs.div_euclid(86_400).checked_add(719_468)?;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = (yoe + era.checked_mul(400)?).checked_add(i64::from(month <= 2))?;
+        Date::new(
+            u16::try_from(year).ok()?,
+            u8::try_from(month).ok()?,
+            u8::try_from(day).ok()?,
+        )
+    }
+
     /// A validated date (proleptic Gregorian calendar); `None` if it does not exist.
     pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
         (day >= 1 && day <= days_in_month(Some(year), month)?).then_some(Self { year, month, day })

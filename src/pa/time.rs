@@ -88,3 +88,36 @@ mod tests {
         assert_eq!(parse_rfc3339("garbage"), None);
     }
 }
+
+/// Unix seconds as RFC 3339 UTC (`YYYY-MM-DDThh:mm:ssZ`); years outside 0..=9999 are
+/// clamped to the printable range's ends.
+pub fn format_rfc3339(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    match crate::mrz::Date::from_unix(days.saturating_mul(86_400)) {
+        Some(d) if d.year <= 9999 => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            d.year,
+            d.month,
+            d.day,
+            secs / 3600,
+            (secs / 60) % 60,
+            secs % 60
+        ),
+        _ if t < 0 => "0000-01-01T00:00:00Z".into(),
+        _ => "9999-12-31T23:59:59Z".into(),
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trip() {
+        for t in [0, 951_782_400, 1_700_000_000, 4_102_444_799] {
+            assert_eq!(parse_rfc3339(&format_rfc3339(t)), Some(t), "{t}");
+        }
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+}

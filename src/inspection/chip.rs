@@ -1,0 +1,363 @@
+//! One chip inspection (Doc 9303-11 §§4-6 and Doc 9303-10 §4, in the order of the inspection
+//! procedure): access control and reading every file EF.SOD lists ([`ReadSession`]), then Chip
+//! Authentication (§6.2) when EF.DG14 offers it, then Active Authentication (§6.1) when DG15
+//! was read. The CLI and the gRPC service both call [`inspect_chip`]; they differ only in the
+//! transport and in how they show progress.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand_core::CryptoRngCore;
+
+use super::report::{FileSummary, Outcome, ReadInfo, Timing};
+use crate::chip::aa::{self, AaPolicy, ActiveAuthentication};
+use crate::chip::ca;
+use crate::chip::{
+    drive, drive_observed, AccessKey, CardTransport, ChipError, ChipRead, ChipStats, FileOutcome,
+    Phase, ReadSession, Secured, SessionOptions, TransportError,
+};
+use crate::lds::dg15::Dg15;
+use crate::lds::security_infos::SecurityInfos;
+use crate::lds::{FileId, RawFile};
+use crate::pa::CheckStatus;
+
+/// What to read and how.
+#[derive(Debug, Clone, Default)]
+pub struct ChipOptions {
+    /// Data groups to read among those EF.SOD lists; `None` reads all readable ones. DG14 and
+    /// DG15 are always added: chip authentication needs them.
+    pub data_groups: Option<Vec<u8>>,
+    /// The Active Authentication challenge chosen by the caller (a server binding it to its
+    /// own transaction); `None` draws it from the RNG.
+    pub aa_challenge: Option<[u8; 8]>,
+    /// Active Authentication policy (minimum RSA modulus etc.).
+    pub aa_policy: AaPolicy,
+}
+
+/// A step, reported as it starts.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChipEvent {
+    /// Access control (BAC or PACE) and selecting the application.
+    AccessControl,
+    /// Bytes of a file read so far (`total` once the chip declared it).
+    File {
+        /// Which file.
+        id: FileId,
+        /// Bytes read so far.
+        read: usize,
+        /// Declared length.
+        total: Option<usize>,
+    },
+    /// Chip Authentication started.
+    ChipAuthentication,
+    /// Active Authentication started.
+    ActiveAuthentication,
+}
+
+/// Everything the chip gave.
+#[derive(Debug)]
+pub struct ChipInspection {
+    /// The session result (raw bytes of every file).
+    pub read: ChipRead,
+    /// Counts and timings.
+    pub info: ReadInfo,
+    /// Outcome of Active Authentication (`aa`).
+    pub aa: Outcome,
+    /// Outcome of Chip Authentication (`ca`).
+    pub ca: Outcome,
+}
+
+impl ChipInspection {
+    /// The files read, for Passive Authentication (exactly the bytes the chip returned).
+    pub fn raw_files(&self) -> Vec<RawFile> {
+        self.read
+            .files
+            .iter()
+            .filter_map(|f| {
+                f.bytes().map(|b| RawFile {
+                    id: f.id,
+                    bytes: b.to_vec(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A transport that fails with [`TransportError::Cancelled`] once `flag` is set, so a caller
+/// that went away stops the read between two APDUs and the reader is released.
+pub struct Cancellable<'a> {
+    inner: &'a mut dyn CardTransport,
+    flag: Arc<AtomicBool>,
+}
+
+impl<'a> Cancellable<'a> {
+    /// Wraps `inner`.
+    pub fn new(inner: &'a mut dyn CardTransport, flag: Arc<AtomicBool>) -> Self {
+        Cancellable { inner, flag }
+    }
+}
+
+impl CardTransport for Cancellable<'_> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        if self.flag.load(Ordering::Relaxed) {
+            return Err(TransportError::Cancelled);
+        }
+        self.inner.transmit(command)
+    }
+    fn max_response_len(&self) -> usize {
+        self.inner.max_response_len()
+    }
+}
+
+fn phase_name(p: Phase) -> String {
+    match p {
+        Phase::AtrInfo => "read EF.ATR/INFO".into(),
+        Phase::CardAccess => "read EF.CardAccess".into(),
+        Phase::SelectApplication => "select eMRTD application".into(),
+        Phase::Bac => "access control".into(),
+        Phase::ReadFile(id) => format!("read {}", id.name()),
+        Phase::Done => "done".into(),
+        #[allow(unreachable_patterns)]
+        _ => "other".into(),
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Runs the whole chip side of an inspection over `t`. A failed access control or a broken
+/// secure channel is an error; CA and AA failures are outcomes in the result.
+pub fn inspect_chip(
+    t: &mut dyn CardTransport,
+    key: &AccessKey,
+    opts: &ChipOptions,
+    rng: &mut dyn CryptoRngCore,
+    events: &mut dyn FnMut(ChipEvent),
+) -> Result<ChipInspection, ChipError> {
+    let data_groups = opts.data_groups.clone().map(|mut d| {
+        for n in [14, 15] {
+            if !d.contains(&n) {
+                d.push(n);
+            }
+        }
+        d
+    });
+    let sopts = SessionOptions {
+        max_response_len: t.max_response_len(),
+        data_groups,
+        ..SessionOptions::default()
+    };
+    let session = ReadSession::new(key, sopts, rng)?;
+    let started = Instant::now();
+    let mut timings: Vec<Timing> = Vec::new();
+    let mut last = (Phase::AtrInfo, Instant::now(), 0u64);
+    let mut stats = ChipStats::default();
+    let mut access_reported = false;
+    let read = drive_observed(session, t, &mut stats, &mut |s, st| {
+        let p = s.progress();
+        if p.phase != last.0 {
+            timings.push(Timing {
+                step: phase_name(last.0),
+                milliseconds: ms(last.1.elapsed()),
+                apdus: st.apdus.saturating_sub(last.2),
+            });
+            last = (p.phase, Instant::now(), st.apdus);
+        }
+        match p.phase {
+            Phase::ReadFile(id) => events(ChipEvent::File {
+                id,
+                read: p.file_bytes,
+                total: p.file_total,
+            }),
+            Phase::Bac | Phase::SelectApplication if !access_reported => {
+                access_reported = true;
+                events(ChipEvent::AccessControl);
+            }
+            _ => {}
+        }
+    });
+    timings.push(Timing {
+        step: phase_name(last.0),
+        milliseconds: ms(last.1.elapsed()),
+        apdus: stats.apdus.saturating_sub(last.2),
+    });
+    let mut read = read?;
+
+    let t_ca = Instant::now();
+    let apdus_before = stats.apdus;
+    let ca = chip_authentication(&mut read, t, rng, events);
+    if ca.status != CheckStatus::NotPerformed {
+        timings.push(Timing {
+            step: "chip authentication".into(),
+            milliseconds: ms(t_ca.elapsed()),
+            apdus: 0,
+        });
+    }
+    let t_aa = Instant::now();
+    let aa = active_authentication(&mut read, t, opts, rng, events);
+    if aa.status != CheckStatus::NotPerformed {
+        timings.push(Timing {
+            step: "active authentication".into(),
+            milliseconds: ms(t_aa.elapsed()),
+            apdus: 0,
+        });
+    }
+    let _ = apdus_before;
+    timings.push(Timing {
+        step: "chip total".into(),
+        milliseconds: ms(started.elapsed()),
+        apdus: stats.apdus,
+    });
+    let files = read
+        .files
+        .iter()
+        .map(|f| {
+            let (status, bytes, apdus) = match &f.outcome {
+                FileOutcome::Read(r) => ("read", r.bytes.len(), r.stats.apdus),
+                FileOutcome::NotFound => ("not_found", 0, 0),
+                FileOutcome::AccessDenied => ("access_denied", 0, 0),
+                FileOutcome::Skipped { .. } => ("skipped", 0, 0),
+                #[allow(unreachable_patterns)]
+                _ => ("other", 0, 0),
+            };
+            FileSummary {
+                file: f.id.name().to_string(),
+                status: status.to_string(),
+                bytes: u64::try_from(bytes).unwrap_or(u64::MAX),
+                apdus: u64::from(apdus),
+            }
+        })
+        .collect();
+    let access = match serde_json::to_value(read.access) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => format!("{:?}", read.access).to_ascii_lowercase(),
+    };
+    let info = ReadInfo {
+        access_protocol: access,
+        apdus: stats.apdus,
+        bytes_sent: stats.bytes_sent,
+        bytes_received: stats.bytes_received,
+        files,
+        timings,
+    };
+    Ok(ChipInspection { read, info, aa, ca })
+}
+
+/// Chip Authentication v1 (Doc 9303-11 §6.2) when EF.DG14 holds ChipAuthenticationInfo. On
+/// success the read session continues under the new keys (AA then runs under them).
+fn chip_authentication(
+    read: &mut ChipRead,
+    t: &mut dyn CardTransport,
+    rng: &mut dyn CryptoRngCore,
+    events: &mut dyn FnMut(ChipEvent),
+) -> Outcome {
+    let Some(dg14) = read.file(FileId::Dg14).map(<[u8]>::to_vec) else {
+        return Outcome::new(
+            CheckStatus::NotPerformed,
+            "the document has no DG14 (EF.SOD does not list it)",
+        );
+    };
+    let infos = match SecurityInfos::parse_dg14(&dg14) {
+        Ok(i) => i,
+        Err(e) => return Outcome::new(CheckStatus::Failed, format!("DG14 unusable: {e}")),
+    };
+    if infos.chip_authentication_infos().next().is_none() {
+        return Outcome::new(
+            CheckStatus::NotPerformed,
+            "DG14 offers no Chip Authentication",
+        );
+    }
+    let Some(session) = read.session.take() else {
+        return Outcome::new(CheckStatus::NotPerformed, "no secure session");
+    };
+    events(ChipEvent::ChipAuthentication);
+    match ca::run(t, session, &infos, rng) {
+        Ok((new_session, token)) => {
+            read.session = Some(new_session);
+            Outcome::new(
+                CheckStatus::Passed,
+                format!(
+                    "ECDH {:?} key agreement with the chip's DG14 key, secure messaging ({:?}) restarted and confirmed",
+                    token.curve(),
+                    token.cipher()
+                ),
+            )
+        }
+        // Unsupported key types are not a clone signal; report them honestly.
+        Err(ca::CaFailure::Ca(e @ ca::CaError::Unsupported { .. })) => {
+            Outcome::new(CheckStatus::NotPerformed, e.to_string())
+        }
+        Err(e) => Outcome::new(CheckStatus::Failed, e.to_string()),
+    }
+}
+
+/// Active Authentication (Doc 9303-11 §6.1), run whenever DG15 was read; whether a DG15 is
+/// required is decided by EF.SOD (it was read because EF.SOD lists it).
+fn active_authentication(
+    read: &mut ChipRead,
+    t: &mut dyn CardTransport,
+    opts: &ChipOptions,
+    rng: &mut dyn CryptoRngCore,
+    events: &mut dyn FnMut(ChipEvent),
+) -> Outcome {
+    let Some(dg15_bytes) = read.file(FileId::Dg15).map(<[u8]>::to_vec) else {
+        return Outcome::new(
+            CheckStatus::NotPerformed,
+            "the document has no DG15 (EF.SOD does not list it)",
+        );
+    };
+    let dg15 = match Dg15::parse(&dg15_bytes) {
+        Ok(d) => d,
+        Err(e) => return Outcome::new(CheckStatus::Failed, format!("DG15 unusable: {e}")),
+    };
+    let Some(session) = read.session.take() else {
+        return Outcome::new(CheckStatus::NotPerformed, "no secure session");
+    };
+    let dg14 = read.file(FileId::Dg14).map(<[u8]>::to_vec);
+    let infos = dg14
+        .as_deref()
+        .and_then(|b| SecurityInfos::parse_dg14(b).ok());
+    let info = infos.as_ref().and_then(aa::find_aa_info);
+    let Some(len) = aa::expected_signature_len(&dg15.public_key) else {
+        read.session = Some(session);
+        return Outcome::new(CheckStatus::Failed, "DG15 key type not supported");
+    };
+    events(ChipEvent::ActiveAuthentication);
+    let protocol = match opts.aa_challenge {
+        Some(c) => ActiveAuthentication::with_challenge(c),
+        None => ActiveAuthentication::new(rng),
+    }
+    .for_signature_len(len, t.max_response_len() > 256);
+    let challenge = protocol.challenge();
+    let mut secured = Secured::new(session, protocol);
+    let outcome = match drive(&mut secured, t) {
+        Ok(rsp) => verify_aa(&dg15, info, &challenge, &rsp.signature, &opts.aa_policy),
+        Err(e) => Outcome::new(CheckStatus::Failed, e.to_string()),
+    };
+    read.session = Some(secured.into_parts().0);
+    outcome
+}
+
+/// Checks an Active Authentication signature against DG15 (also used for AA done elsewhere
+/// and handed in with the files).
+pub fn verify_aa(
+    dg15: &Dg15<'_>,
+    info: Option<&crate::lds::security_infos::ActiveAuthenticationInfo<'_>>,
+    challenge: &[u8; 8],
+    signature: &[u8],
+    policy: &AaPolicy,
+) -> Outcome {
+    match aa::verify_dg15(dg15, info, challenge, signature, policy) {
+        Ok(v) => Outcome::new(
+            CheckStatus::Passed,
+            format!(
+                "{:?} signature over the challenge verified with the DG15 key",
+                v.algorithm()
+            ),
+        ),
+        Err(e) => Outcome::new(CheckStatus::Failed, e.to_string()),
+    }
+}

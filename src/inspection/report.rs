@@ -1,0 +1,464 @@
+//! The inspection report and the one verdict rule. Every caller (CLI `read`, `verify`, the
+//! gRPC service) hands its evidence to [`assess`]; nothing else decides a verdict.
+//!
+//! Verdict rule:
+//! * any check `failed` (PA, AA, CA, DG1 against the printed MRZ, expiry, the printed MRZ's
+//!   check digits, an exact watchlist hit) makes the document **invalid**;
+//! * otherwise, PA not valid (e.g. no CSCA for the issuing state), or the chip offers chip
+//!   authentication (DG15 for AA, DG14 with ChipAuthenticationInfo for CA) and neither AA nor
+//!   CA passed, makes it **inconclusive**: the data is signed, but a copy of it on another chip
+//!   would look the same ([`AssessPolicy::require_chip_authentication`]);
+//! * otherwise **valid**. Warnings (SHA-1, stale CRL, possible watchlist match) never change
+//!   the verdict; they are for the officer to read.
+
+use serde::Serialize;
+
+use super::{document_checks, Printed};
+use crate::lds::dg11::Dg11;
+use crate::lds::dg12::Dg12;
+use crate::lds::dg2::Dg2;
+use crate::lds::security_infos::SecurityInfos;
+use crate::lds::{FileId, RawFile};
+use crate::mrz::{Date, Mrz};
+use crate::pa::{self, CheckStatus, PaPolicy, PaReport, PaVerdict};
+use crate::trust::TrustSnapshot;
+use crate::watchlist::{DocumentStatusSource, LookupResult, Query};
+
+/// The overall result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Genuine as far as every check can tell.
+    Valid,
+    /// At least one check failed.
+    Invalid,
+    /// Nothing failed but something mandatory could not be established; never "valid".
+    Inconclusive,
+}
+
+impl Verdict {
+    /// `valid`, `invalid`, `inconclusive`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Valid => "valid",
+            Verdict::Invalid => "invalid",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// A status with its reason (the outcome of AA, CA or access control).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// Status.
+    pub status: CheckStatus,
+    /// Why; never personal data.
+    pub reason: String,
+}
+
+impl Outcome {
+    /// An outcome.
+    pub fn new(status: CheckStatus, reason: impl Into<String>) -> Self {
+        Outcome {
+            status,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// One check of the report, with a stable id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportCheck {
+    /// Stable id (`mrz.check_digits`, `access_control`, `pa.*`, `aa`, `ca`,
+    /// `dg1.matches_printed_mrz`, `document.expiry`, `watchlist`).
+    pub id: String,
+    /// Status.
+    pub status: CheckStatus,
+    /// Why; never personal data.
+    pub reason: String,
+    /// Per-item results (e.g. per data group for `pa.dg_hashes`): `(item, result)`.
+    pub details: Vec<(String, String)>,
+}
+
+impl ReportCheck {
+    fn new(id: &str, o: &Outcome) -> Self {
+        ReportCheck {
+            id: id.to_string(),
+            status: o.status,
+            reason: o.reason.clone(),
+            details: Vec::new(),
+        }
+    }
+}
+
+/// One file of a chip read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileSummary {
+    /// Doc 9303 name.
+    pub file: String,
+    /// `read`, `not_found`, `access_denied`, `skipped`.
+    pub status: String,
+    /// Bytes read.
+    pub bytes: u64,
+    /// APDUs spent on it.
+    pub apdus: u64,
+}
+
+/// Wall time of one step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timing {
+    /// Step name.
+    pub step: String,
+    /// Milliseconds.
+    pub milliseconds: f64,
+    /// APDUs in the step.
+    pub apdus: u64,
+}
+
+/// Counts and timings of a chip read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadInfo {
+    /// `bac`, `pace`, `plain`.
+    pub access_protocol: String,
+    /// Command APDUs.
+    pub apdus: u64,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+    /// Bytes received.
+    pub bytes_received: u64,
+    /// Per file.
+    pub files: Vec<FileSummary>,
+    /// Per step.
+    pub timings: Vec<Timing>,
+}
+
+/// DG11/DG12 fields (personal data: for the terminal that asked, never logged).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Details {
+    /// DG11 full name.
+    pub full_name: Option<String>,
+    /// DG11 personal number.
+    pub personal_number: Option<String>,
+    /// DG11 full date of birth.
+    pub full_date_of_birth: Option<String>,
+    /// DG11 place of birth.
+    pub place_of_birth: Option<String>,
+    /// DG11 address.
+    pub address: Option<String>,
+    /// DG11 profession.
+    pub profession: Option<String>,
+    /// DG12 issuing authority.
+    pub issuing_authority: Option<String>,
+    /// DG12 date of issue.
+    pub date_of_issue: Option<String>,
+}
+
+/// A face image from DG2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Face {
+    /// `jpeg`, `jpeg2000`, `unknown`.
+    pub format: String,
+    /// The image bytes.
+    #[serde(skip)]
+    pub data: Vec<u8>,
+    /// Width in pixels, when declared.
+    pub width: Option<u32>,
+    /// Height in pixels, when declared.
+    pub height: Option<u32>,
+}
+
+/// The full report.
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectionReport {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Every check, in a fixed order.
+    pub checks: Vec<ReportCheck>,
+    /// The MRZ as the chip holds it (DG1).
+    pub mrz: Option<Mrz>,
+    /// Chip read counts and timings (absent for offline verification).
+    pub read: Option<ReadInfo>,
+    /// Watchlist answer, when a watchlist is configured and DG1 (or the printed MRZ) named
+    /// the document.
+    pub watchlist: Option<LookupResult>,
+    /// DG11/DG12 fields, when read.
+    pub details: Option<Details>,
+    /// DG2 faces, only when asked for.
+    pub faces: Vec<Face>,
+    /// The typed PA result (its `verified()` token exists only for a valid PA).
+    #[serde(skip)]
+    pub pa: PaReport,
+}
+
+impl InspectionReport {
+    /// The check with `id`.
+    pub fn check(&self, id: &str) -> Option<&ReportCheck> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+}
+
+/// Policy beside PA's own.
+#[derive(Debug, Clone)]
+pub struct AssessPolicy {
+    /// PA policy.
+    pub pa: PaPolicy,
+    /// A chip that offers AA or CA must pass one of them for a valid verdict (default true).
+    pub require_chip_authentication: bool,
+    /// Report OCR-confusable watchlist matches as a warning (default true).
+    pub report_possible_matches: bool,
+}
+
+impl Default for AssessPolicy {
+    fn default() -> Self {
+        AssessPolicy {
+            pa: PaPolicy::default(),
+            require_chip_authentication: true,
+            report_possible_matches: true,
+        }
+    }
+}
+
+/// What an inspection has to decide on.
+#[derive(Debug, Clone)]
+pub struct Evidence<'a> {
+    /// The chip files, exactly as read.
+    pub files: &'a [RawFile],
+    /// What the officer scanned or keyed from the printed page.
+    pub printed: Printed<'a>,
+    /// Access control outcome (`None` for offline verification: no check is reported).
+    pub access: Option<Outcome>,
+    /// Active Authentication outcome.
+    pub aa: Outcome,
+    /// Chip Authentication outcome.
+    pub ca: Outcome,
+    /// Return DG2 face images.
+    pub include_faces: bool,
+    /// Counts and timings of the chip read.
+    pub read: Option<ReadInfo>,
+}
+
+/// Where the inspection runs: trust anchors, time, watchlists, policy.
+pub struct Context<'a> {
+    /// CSCAs, CRLs.
+    pub trust: &'a TrustSnapshot,
+    /// Inspection time, Unix seconds.
+    pub now: i64,
+    /// Watchlists, if configured.
+    pub watchlist: Option<&'a dyn DocumentStatusSource>,
+    /// Policy.
+    pub policy: &'a AssessPolicy,
+}
+
+fn file<'f>(files: &'f [RawFile], id: FileId) -> Option<&'f [u8]> {
+    files
+        .iter()
+        .find(|f| f.id == id)
+        .map(|f| f.bytes.as_slice())
+}
+
+fn status_of(s: &str) -> CheckStatus {
+    match s {
+        "passed" => CheckStatus::Passed,
+        "failed" => CheckStatus::Failed,
+        "warning" => CheckStatus::Warning,
+        _ => CheckStatus::NotPerformed,
+    }
+}
+
+/// The watchlist check for the document the chip (or the printed MRZ) names.
+fn watchlist_check(
+    mrz: Option<&Mrz>,
+    printed: &Printed<'_>,
+    cx: &Context<'_>,
+) -> (Outcome, Option<LookupResult>) {
+    let Some(source) = cx.watchlist else {
+        return (
+            Outcome::new(CheckStatus::NotPerformed, "no watchlist configured"),
+            None,
+        );
+    };
+    let named = mrz.or(match printed {
+        Printed::Mrz(m) => Some(*m),
+        _ => None,
+    });
+    let Some(m) = named else {
+        return (
+            Outcome::new(
+                CheckStatus::NotPerformed,
+                "no MRZ to take the document number from",
+            ),
+            None,
+        );
+    };
+    // Doc 9303 document codes: the first letter is the type (P, I, A, C, V).
+    let doc_type = m.document_code.get(..1).unwrap_or("P");
+    let query = match Query::new(&m.issuing_state, doc_type, &m.document_number) {
+        Ok(q) => q,
+        Err(e) => {
+            return (
+                Outcome::new(
+                    CheckStatus::NotPerformed,
+                    format!("document not searchable: {e}"),
+                ),
+                None,
+            )
+        }
+    };
+    let result = source.lookup(&query);
+    let outcome = if let Some(hit) = result.records.first() {
+        Outcome::new(
+            CheckStatus::Failed,
+            format!(
+                "listed as {} in list {:?}{}",
+                hit.record.status.as_str(),
+                hit.record.list,
+                if result.records.len() > 1 {
+                    format!(" and {} more", result.records.len() - 1)
+                } else {
+                    String::new()
+                }
+            ),
+        )
+    } else if !result.possible_matches.is_empty() && cx.policy.report_possible_matches {
+        Outcome::new(
+            CheckStatus::Warning,
+            format!(
+                "not listed; {} possible match(es) differing only by OCR confusions (O/0, I/1, S/5, B/8, Z/2): for the officer to compare",
+                result.possible_matches.len()
+            ),
+        )
+    } else {
+        Outcome::new(CheckStatus::Passed, "not listed")
+    };
+    (outcome, Some(result))
+}
+
+fn details(files: &[RawFile]) -> Option<Details> {
+    let dg11 = file(files, FileId::Dg11).and_then(|b| Dg11::parse(b).ok());
+    let dg12 = file(files, FileId::Dg12).and_then(|b| Dg12::parse(b).ok());
+    if dg11.is_none() && dg12.is_none() {
+        return None;
+    }
+    let mut d = Details::default();
+    if let Some(g) = dg11 {
+        d.full_name = g.full_name.map(|f| f.lossy());
+        d.personal_number = g.personal_number.map(|f| f.lossy());
+        d.full_date_of_birth = g.full_date_of_birth.and_then(|f| f.digits());
+        d.place_of_birth = g.place_of_birth.map(|f| f.lossy());
+        d.address = g.address.map(|f| f.lossy());
+        d.profession = g.profession.map(|f| f.lossy());
+    }
+    if let Some(g) = dg12 {
+        d.issuing_authority = g.issuing_authority.map(|f| f.lossy());
+        d.date_of_issue = g.date_of_issue.and_then(|f| f.digits());
+    }
+    Some(d)
+}
+
+fn faces(files: &[RawFile]) -> Vec<Face> {
+    let Some(dg2) = file(files, FileId::Dg2).and_then(|b| Dg2::parse(b).ok()) else {
+        return Vec::new();
+    };
+    dg2.faces
+        .iter()
+        .map(|f| Face {
+            format: format!("{:?}", f.format).to_ascii_lowercase(),
+            data: f.image.to_vec(),
+            width: f.width,
+            height: f.height,
+        })
+        .collect()
+}
+
+/// Does the chip offer chip authentication (DG15, or DG14 with ChipAuthenticationInfo)?
+fn offers_chip_authentication(files: &[RawFile]) -> bool {
+    file(files, FileId::Dg15).is_some()
+        || file(files, FileId::Dg14)
+            .and_then(|b| SecurityInfos::parse_dg14(b).ok())
+            .is_some_and(|i| i.chip_authentication_infos().next().is_some())
+}
+
+/// Decides. See the module documentation for the rule.
+pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
+    let mut checks = Vec::new();
+    // mrz.check_digits: the printed MRZ as scanned (Doc 9303-3 §4.9).
+    let printed_check = match &e.printed {
+        Printed::Mrz(m) if m.valid() => Outcome::new(CheckStatus::Passed, "every check digit holds"),
+        Printed::Mrz(m) => Outcome::new(
+            CheckStatus::Failed,
+            format!(
+                "check digit wrong in: {}",
+                m.failing_checks()
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        _ => Outcome::new(CheckStatus::NotPerformed, "no printed MRZ given"),
+    };
+    checks.push(ReportCheck::new("mrz.check_digits", &printed_check));
+    if let Some(a) = &e.access {
+        checks.push(ReportCheck::new("access_control", a));
+    }
+    let pa = pa::verify(e.files, cx.trust, cx.now, &cx.policy.pa);
+    for c in &pa.checks {
+        checks.push(ReportCheck {
+            id: c.id.to_string(),
+            status: c.status,
+            reason: c.reason.clone(),
+            details: c
+                .details
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        });
+    }
+    checks.push(ReportCheck::new("aa", &e.aa));
+    checks.push(ReportCheck::new("ca", &e.ca));
+    let today = Date::from_unix(cx.now).unwrap_or(Date {
+        year: 1970,
+        month: 1,
+        day: 1,
+    });
+    for (id, st, reason) in document_checks(file(e.files, FileId::Dg1), &e.printed, today) {
+        checks.push(ReportCheck {
+            id: id.to_string(),
+            status: status_of(st),
+            reason,
+            details: Vec::new(),
+        });
+    }
+    let mrz = file(e.files, FileId::Dg1)
+        .and_then(|b| crate::lds::dg1::Dg1::parse(b).ok())
+        .and_then(|d| d.mrz().ok());
+    let (wl, watchlist) = watchlist_check(mrz.as_ref(), &e.printed, cx);
+    checks.push(ReportCheck::new("watchlist", &wl));
+
+    let any_failed = checks.iter().any(|c| c.status == CheckStatus::Failed);
+    let chip_auth_missing = cx.policy.require_chip_authentication
+        && offers_chip_authentication(e.files)
+        && e.aa.status != CheckStatus::Passed
+        && e.ca.status != CheckStatus::Passed;
+    let verdict = if any_failed || pa.verdict == PaVerdict::Invalid {
+        Verdict::Invalid
+    } else if pa.verdict == PaVerdict::Inconclusive || chip_auth_missing {
+        Verdict::Inconclusive
+    } else {
+        Verdict::Valid
+    };
+    InspectionReport {
+        verdict,
+        checks,
+        mrz,
+        read: e.read.clone(),
+        watchlist,
+        details: details(e.files),
+        faces: if e.include_faces {
+            faces(e.files)
+        } else {
+            Vec::new()
+        },
+        pa,
+    }
+}
