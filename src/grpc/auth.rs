@@ -36,17 +36,37 @@ pub struct Caller {
     pub role: Role,
 }
 
-/// Reads the caller from the client certificate (leaf first). Without mTLS (`--insecure`, or
-/// TLS without `client_ca`) every caller is the local operator.
+/// How callers are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `--insecure` (local development): every caller is the local operator, admin.
+    Insecure,
+    /// TLS without client certificates: every caller is an anonymous terminal; admin calls
+    /// are refused (an operator needs a certificate).
+    ServerTlsOnly,
+    /// mTLS: the client certificate names terminal and role.
+    Mutual,
+}
+
+/// Reads the caller from the client certificate (leaf first), per the server's [`ClientAuth`].
 pub fn caller_from_certs(
-    mtls: bool,
+    auth: ClientAuth,
     certs: Option<&[tonic::transport::CertificateDer<'static>]>,
 ) -> Result<Caller, ServiceError> {
-    if !mtls {
-        return Ok(Caller {
-            terminal: "local".into(),
-            role: Role::Admin,
-        });
+    match auth {
+        ClientAuth::Insecure => {
+            return Ok(Caller {
+                terminal: "local".into(),
+                role: Role::Admin,
+            })
+        }
+        ClientAuth::ServerTlsOnly => {
+            return Ok(Caller {
+                terminal: "anonymous".into(),
+                role: Role::Terminal,
+            })
+        }
+        ClientAuth::Mutual => {}
     }
     let leaf = certs
         .and_then(|c| c.first())
@@ -178,11 +198,13 @@ mod tests {
     }
 
     #[test]
-    fn without_mtls_the_caller_is_the_local_operator() {
-        let c = caller_from_certs(false, None).unwrap();
+    fn roles_per_client_auth_mode() {
+        let c = caller_from_certs(ClientAuth::Insecure, None).unwrap();
         assert_eq!(c.role, Role::Admin);
+        let c = caller_from_certs(ClientAuth::ServerTlsOnly, None).unwrap();
+        assert_eq!(c.role, Role::Terminal);
         assert!(matches!(
-            caller_from_certs(true, None),
+            caller_from_certs(ClientAuth::Mutual, None),
             Err(ServiceError::Unauthenticated(_))
         ));
     }

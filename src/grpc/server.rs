@@ -112,6 +112,13 @@ pub async fn start(
         config.limits.concurrent_per_terminal,
     );
     let mtls = config.client_ca.is_some();
+    let client_auth = if mtls {
+        super::auth::ClientAuth::Mutual
+    } else if config.insecure {
+        super::auth::ClientAuth::Insecure
+    } else {
+        super::auth::ClientAuth::ServerTlsOnly
+    };
     let state = Arc::new(State {
         trust: RwLock::new(Arc::new(trust)),
         watchlist: RwLock::new(watchlist.map(Arc::new)),
@@ -119,7 +126,7 @@ pub async fn start(
         audit,
         metrics: Arc::clone(&metrics),
         limiter,
-        mtls,
+        client_auth,
         started: Instant::now(),
         clock,
         policy,

@@ -14,7 +14,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 use super::audit::{AuditLog, AuditRecord};
-use super::auth::{caller_from_certs, Caller, Limiter, Role};
+use super::auth::{caller_from_certs, Caller, ClientAuth, Limiter, Role};
 use super::config::Config;
 use super::convert;
 use super::error::ServiceError;
@@ -45,15 +45,29 @@ pub enum Watchlist {
     Embedded {
         /// Its directory.
         dir: std::path::PathBuf,
-        /// The live snapshot.
-        store: Arc<Store>,
+        /// The live snapshot; none until the first import into an empty directory.
+        store: Option<Arc<Store>>,
     },
 }
 
 impl Watchlist {
-    fn source(&self) -> &(dyn DocumentStatusSource + Send + Sync) {
+    /// The lookup source; an empty store has none, so lookups say "unavailable" rather than
+    /// "not listed" (a misconfigured path must never clear every document).
+    fn source(&self) -> Option<&(dyn DocumentStatusSource + Send + Sync)> {
         match self {
-            Watchlist::Embedded { store, .. } => store.as_ref(),
+            Watchlist::Embedded { store, .. } => store
+                .as_deref()
+                .map(|s| s as &(dyn DocumentStatusSource + Send + Sync)),
+        }
+    }
+
+    /// Records per list.
+    fn lists(&self) -> Vec<crate::watchlist::store::ListInfo> {
+        match self {
+            Watchlist::Embedded { store, .. } => store
+                .as_ref()
+                .map(|s| s.stats().manifest.lists.clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -74,8 +88,8 @@ pub struct State {
     pub metrics: Arc<Metrics>,
     /// Per-terminal limits.
     pub limiter: Arc<Limiter>,
-    /// Client certificates are required (mTLS).
-    pub mtls: bool,
+    /// How callers authenticate.
+    pub client_auth: ClientAuth,
     /// Start time.
     pub started: Instant,
     /// Clock.
@@ -120,12 +134,15 @@ impl State {
             }
             Some(s) => {
                 let dir = std::path::PathBuf::from(s);
-                let store = Store::open(&dir)
-                    .map_err(|e| ServiceError::Unavailable("watchlist", e.to_string()))?;
-                Ok(Some(Watchlist::Embedded {
-                    dir,
-                    store: Arc::new(store),
-                }))
+                let store = match Store::open(&dir) {
+                    Ok(st) => Some(Arc::new(st)),
+                    Err(crate::watchlist::store::StoreError::Empty { .. }) => {
+                        tracing::warn!("watchlist store is empty: lookups are unavailable until an import");
+                        None
+                    }
+                    Err(e) => return Err(ServiceError::Unavailable("watchlist", e.to_string())),
+                };
+                Ok(Some(Watchlist::Embedded { dir, store }))
             }
         }
     }
@@ -140,8 +157,8 @@ impl State {
             *g = Arc::new(t);
         }
         let w = State::load_watchlist(&self.config)?;
-        if let Some(Watchlist::Embedded { store, .. }) = &w {
-            let n: u64 = store.stats().manifest.lists.iter().map(|l| l.records).sum();
+        if let Some(w) = &w {
+            let n: u64 = w.lists().iter().map(|l| l.records).sum();
             self.metrics
                 .watchlist_records
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
@@ -191,7 +208,7 @@ impl State {
         method: &'static str,
         need: Role,
     ) -> Result<(Caller, super::auth::Permit), ServiceError> {
-        let caller = caller_from_certs(self.mtls, certs)?;
+        let caller = caller_from_certs(self.client_auth, certs)?;
         if need == Role::Admin && caller.role != Role::Admin {
             return Err(ServiceError::PermissionDenied {
                 role: caller.role.as_str(),
@@ -278,10 +295,10 @@ impl State {
     fn assess(&self, e: &Evidence<'_>) -> InspectionReport {
         let trust = self.trust();
         let wl = self.watchlist();
-        let source: Option<&dyn DocumentStatusSource> = match &wl {
-            Some(w) => {
+        let source: Option<&dyn DocumentStatusSource> = match wl.as_deref().and_then(|w| w.source()) {
+            Some(src) => {
                 self.metrics.watchlist_lookups.inc();
-                Some(w.source() as &dyn DocumentStatusSource)
+                Some(src as &dyn DocumentStatusSource)
             }
             None => None,
         };
@@ -765,8 +782,12 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                     "watchlist",
                     "no watchlist configured".into(),
                 ))?;
+                let src = wl.source().ok_or(ServiceError::Unavailable(
+                    "watchlist",
+                    "the watchlist store is empty: import a list first".into(),
+                ))?;
                 st.metrics.watchlist_lookups.inc();
-                let result: LookupResult = wl.source().lookup(&q);
+                let result: LookupResult = src.lookup(&q);
                 let info = AuditInfo {
                     verdict: None,
                     document: Some(
@@ -850,7 +871,7 @@ where
 /// A blocking reader over chunks arriving from an async stream (bounded channel: the import
 /// streams with bounded memory).
 struct ChunkReader {
-    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    rx: std::sync::mpsc::Receiver<Result<Vec<u8>, ()>>,
     buf: Vec<u8>,
     pos: usize,
 }
@@ -859,9 +880,12 @@ impl Read for ChunkReader {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         while self.pos >= self.buf.len() {
             match self.rx.recv() {
-                Ok(b) => {
+                Ok(Ok(b)) => {
                     self.buf = b;
                     self.pos = 0;
+                }
+                Ok(Err(())) => {
+                    return Err(std::io::Error::other("upload aborted"));
                 }
                 Err(_) => return Ok(0),
             }
@@ -998,7 +1022,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
                         reason: "name the list".into(),
                     });
                 }
-                let (ctx, crx) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
+                let (ctx, crx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, ()>>(16);
                 let now = (st.clock)();
                 let strict = meta.strict;
                 let list = meta.list.clone();
@@ -1026,7 +1050,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
                             // Blocking send from async: the channel is small, so hand over
                             // on a blocking thread.
                             let tx = ctx.clone();
-                            let sent = tokio::task::spawn_blocking(move || tx.send(c).is_ok())
+                            let sent = tokio::task::spawn_blocking(move || tx.send(Ok(c)).is_ok())
                                 .await
                                 .unwrap_or(false);
                             if !sent {
@@ -1050,8 +1074,10 @@ impl pb::admin_service_server::AdminService for AdminApi {
                     }
                 }
                 if upload_err.is_some() {
-                    // Make the import fail: a truncated upload must not replace the list.
-                    let _ = ctx.send(b"\n\x00broken upload\x00\n".to_vec());
+                    // The reader fails, which aborts the import: a truncated upload must not
+                    // replace the list.
+                    let tx = ctx.clone();
+                    let _ = tokio::task::spawn_blocking(move || tx.send(Err(()))).await;
                 }
                 drop(ctx);
                 let report = job
@@ -1093,8 +1119,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
                 let mut watchlists = Vec::new();
                 let mut total = 0;
                 if let Some(wl) = st.watchlist() {
-                    let Watchlist::Embedded { store, .. } = wl.as_ref();
-                    for l in &store.stats().manifest.lists {
+                    for l in &wl.lists() {
                         total += l.records;
                         watchlists.push(pb::WatchlistInfo {
                             list: l.name.clone(),

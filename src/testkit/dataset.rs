@@ -52,7 +52,8 @@ pub fn file_for_name(name: &str) -> Option<FileId> {
         let n = stem
             .strip_prefix("Datagroup")
             .or_else(|| stem.strip_prefix("DG"))
-            .or_else(|| stem.strip_prefix("EF_DG"))?;
+            .or_else(|| stem.strip_prefix("EF_DG"))
+            .or_else(|| stem.strip_prefix("EF.DG"))?;
         FileId::data_group(n.parse().ok()?)
     })
 }
