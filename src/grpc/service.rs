@@ -579,6 +579,9 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                 }));
                 let (tx, rx) = mpsc::channel::<Result<pb::ReadDocumentResponse, Status>>(32);
                 let cancel = Arc::new(AtomicBool::new(false));
+                // Ends the watcher when the read is over, so its sender clone goes and the
+                // stream ends after the report.
+                let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
                 {
                     // The client going away (stream dropped) cancels the read.
                     let tx = tx.clone();
@@ -586,6 +589,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                     let stop = Arc::clone(&st.shutting_down);
                     tokio::spawn(async move {
                         tokio::select! {
+                            _ = done_rx => return,
                             _ = tx.closed() => {}
                             _ = async {
                                 while !stop.load(Ordering::Relaxed) {
@@ -692,6 +696,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                         }
                     }
                     st2.finish("ReadDocument.stream", Some(&caller), started, code, &info);
+                    let _ = done_tx.send(());
                 });
                 let s: ReadStream = Box::pin(ReceiverStream::new(rx));
                 Ok((s, AuditInfo::default()))
