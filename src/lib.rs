@@ -16,6 +16,7 @@
 
 pub mod apdu;
 pub mod chip;
+pub mod crypto;
 pub mod grpc;
 pub mod inspection;
 pub mod lds;
