@@ -118,6 +118,7 @@ fn phase_name(p: Phase) -> String {
         Phase::CardAccess => "read EF.CardAccess".into(),
         Phase::SelectApplication => "select eMRTD application".into(),
         Phase::Bac => "BAC".into(),
+        Phase::Pace => "PACE".into(),
         Phase::ReadFile(id) => format!("read {}", id.name()),
         Phase::Done => "done".into(),
     }

@@ -143,6 +143,9 @@ pub fn synthetic_bac_passport(params: super::lds_gen::GenParams) -> ChipProfile 
         Ok(p) => p,
         Err(_) => ChipProfile::bac(&info, BTreeMap::new()),
     };
+    // A BAC-only chip: the generated EF.CardAccess announces PACE, which this chip does not
+    // run (see `synthetic_pace_passport` for the PACE chip).
+    p.mf_files.remove(&FileId::CardAccess.fid());
     // The chip holds the private half of the DG15 key (Active Authentication).
     p.aa_key = Some(super::AaChipKey::EcdsaP256 {
         key: super::aa_keys::p256_key(),
@@ -170,5 +173,76 @@ pub const SIGNED_SOD: &[u8] = include_bytes!("../../testdata/pki/sod/rsa.bin");
 pub fn synthetic_signed_passport(params: super::lds_gen::GenParams) -> ChipProfile {
     let mut p = synthetic_bac_passport(params);
     p.app_files.insert(FileId::Sod.fid(), SIGNED_SOD.to_vec());
+    p
+}
+
+/// The synthetic passport's card access number (CAN, Doc 9303-11 §4.4.1).
+pub const SYNTHETIC_CAN: &str = "271828";
+
+/// A PACE protocol the synthetic PACE chip offers: (protocol OID dotted, parameterId).
+pub type PaceOffer = (&'static str, u64);
+
+/// The synthetic passport as a PACE chip (Doc 9303-11 §4.4) that also takes BAC: EF.CardAccess
+/// lists `offers`; the chip accepts the MRZ and [`SYNTHETIC_CAN`]. For a CAM offer the chip gets
+/// a static key on that curve, announced in an (unsigned) EF.CardSecurity.
+pub fn synthetic_pace_passport(
+    params: super::lds_gen::GenParams,
+    offers: &[PaceOffer],
+) -> ChipProfile {
+    use super::lds_gen::{
+        chip_authentication_public_key_info_ecdh, encode_security_infos,
+        encode_unsigned_card_security, pace_info,
+    };
+    use crate::chip::pace::{chip_side::PaceChipConfig, PaceGroup, PaceParams, PacePassword};
+    let mut p = synthetic_bac_passport(params);
+    let infos: Vec<Vec<u8>> = offers
+        .iter()
+        .map(|(oid, id)| pace_info(oid, 2, Some(*id)))
+        .collect();
+    p.mf_files
+        .insert(FileId::CardAccess.fid(), encode_security_infos(&infos));
+    let protocols: Vec<PaceParams> = offers
+        .iter()
+        .filter_map(|(oid, id)| {
+            let mut prm = PaceParams::standardized(
+                &crate::lds::asn1::oid_from_dotted(oid).unwrap_or_default(),
+                *id,
+            )
+            .ok()?;
+            prm.send_parameter_ref = offers.len() > 1;
+            Some(prm)
+        })
+        .collect();
+    let mut cam_secret = None;
+    if let Some(prm) = protocols
+        .iter()
+        .find(|q| q.protocol.mapping == crate::lds::oid::Mapping::ChipAuthentication)
+    {
+        if let PaceGroup::Ec(curve) = prm.group {
+            // A fixed synthetic static key: SK_IC = 0x5EED…5EED mod n.
+            let sk = num_bigint::BigUint::from_bytes_be(&[0x5E; 40]) % &curve.n;
+            if let Some(pk) = curve.mul(&sk, &curve.g) {
+                let mut cs_infos = infos.clone();
+                cs_infos.push(chip_authentication_public_key_info_ecdh(
+                    curve.parameter_id,
+                    &curve.encode(&pk),
+                    None,
+                ));
+                p.mf_files.insert(
+                    FileId::CardSecurity.fid(),
+                    encode_unsigned_card_security(&encode_security_infos(&cs_infos)),
+                );
+                cam_secret = Some(sk);
+            }
+        }
+    }
+    p.pace = Some(PaceChipConfig {
+        protocols,
+        passwords: vec![
+            PacePassword::Mrz(synthetic_mrz_information()),
+            PacePassword::Can(SYNTHETIC_CAN.into()),
+        ],
+        cam_secret,
+    });
     p
 }

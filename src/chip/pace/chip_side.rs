@@ -206,7 +206,9 @@ impl PaceChip {
         match state {
             ChipState::Selected { params, password } if !last && inner.is_empty() => {
                 let cipher = params.cipher();
-                let mut s = vec![0u8; 16];
+                // 16 bytes, 32 for AES-192/256: R(s,t) uses E(t, s) as the next key, so s
+                // is as long as the Integrated Mapping constants (no vector fixes this).
+                let mut s = vec![0u8; if cipher.key_len() > 16 { 32 } else { 16 }];
                 rng.fill_bytes(&mut s);
                 let Ok(z) = encrypt_nonce(&password.k_pi(cipher), cipher, &s) else {
                     return sw(0x6985);

@@ -801,9 +801,13 @@ fn single_do<'a>(
 
 fn ga(last: bool, data: Vec<u8>) -> CommandApdu {
     // Command chaining (CLA b5) on every step but the last (Doc 9303-11 §4.4.4.2).
+    // A DH-2048 public key does not fit a short APDU: such commands go extended, and so does
+    // Le, since the chip's answer is as long.
+    let body = tlv::encode(0x7C, &data);
+    let le = if body.len() > 255 { 65_536 } else { 256 };
     CommandApdu::new(if last { 0x00 } else { 0x10 }, 0x86, 0x00, 0x00)
-        .with_data(tlv::encode(0x7C, &data))
-        .with_le(256)
+        .with_data(body)
+        .with_le(le)
 }
 
 fn step_status(step: &'static str, sw: StatusWord) -> PaceError {
