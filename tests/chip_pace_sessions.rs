@@ -214,7 +214,12 @@ fn bac_only_chip_and_pace_refusing_chip_fall_back_to_bac_with_mrz() {
 
 #[test]
 fn can_on_a_chip_without_pace_is_a_typed_error() {
-    let p = inspectd::testkit::dataset::synthetic_bac_passport(GenParams::default());
+    let mut p = inspectd::testkit::dataset::synthetic_bac_passport(GenParams::default());
+    // Its EF.CardAccess announces PACE, but the chip refuses MSE:Set AT.
+    let e = session(&can(), opts_dg1(), &mut VirtualChip::new(p.clone(), 1)).unwrap_err();
+    assert!(matches!(e, ChipError::Pace(PaceError::MseRefused { .. })), "{e}");
+    // Without EF.CardAccess nothing offers PACE.
+    p.mf_files.clear();
     let e = session(&can(), opts_dg1(), &mut VirtualChip::new(p, 1)).unwrap_err();
     assert_eq!(e, ChipError::Pace(PaceError::NotOffered));
 }

@@ -143,9 +143,8 @@ pub fn synthetic_bac_passport(params: super::lds_gen::GenParams) -> ChipProfile 
         Ok(p) => p,
         Err(_) => ChipProfile::bac(&info, BTreeMap::new()),
     };
-    // A BAC-only chip: the generated EF.CardAccess announces PACE, which this chip does not
-    // run (see `synthetic_pace_passport` for the PACE chip).
-    p.mf_files.remove(&FileId::CardAccess.fid());
+    // The generated EF.CardAccess announces PACE, but this chip runs BAC only (it refuses
+    // MSE:Set AT, and the terminal falls back to BAC); `synthetic_pace_passport` speaks PACE.
     // The chip holds the private half of the DG15 key (Active Authentication).
     p.aa_key = Some(super::AaChipKey::EcdsaP256 {
         key: super::aa_keys::p256_key(),
