@@ -56,6 +56,9 @@ pub struct Args {
     /// Date of expiry, YYMMDD.
     #[arg(long)]
     date_of_expiry: Option<String>,
+    /// The card access number (opens the chip with PACE; Doc 9303-11 §4.4) instead of the MRZ.
+    #[arg(long, conflicts_with_all = ["mrz", "document_number"])]
+    can: Option<String>,
     /// Write the files read into DIR (the layout `inspectd verify` and `inspectd lds` take).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -74,6 +77,12 @@ pub struct Args {
 }
 
 fn key_from_args(a: &Args) -> Result<AccessKey, String> {
+    if let Some(can) = &a.can {
+        if can.is_empty() || !can.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("--can takes the digits printed on the document".into());
+        }
+        return Ok(AccessKey::Can(can.clone()));
+    }
     if !a.mrz.is_empty() {
         let joined = a.mrz.join("\n");
         let lines: Vec<&str> = joined
@@ -107,7 +116,8 @@ fn key_from_args(a: &Args) -> Result<AccessKey, String> {
             })
         }
         _ => {
-            Err("give --mrz, or --document-number with --date-of-birth and --date-of-expiry".into())
+            Err("give --mrz, --can, or --document-number with --date-of-birth and --date-of-expiry"
+                .into())
         }
     }
 }
@@ -156,6 +166,18 @@ pub fn run(args: Args) -> ExitCode {
                         return ExitCode::from(2);
                     }
                 },
+                // A CAN needs PACE: the synthetic passport as a PACE-GM chip.
+                None if args.can.is_some() => {
+                    let mut p = inspectd::testkit::dataset::synthetic_pace_passport(
+                        GenParams::default(),
+                        &[("0.4.0.127.0.7.2.2.4.2.2", 13)],
+                    );
+                    p.app_files.insert(
+                        FileId::Sod.fid(),
+                        inspectd::testkit::dataset::SIGNED_SOD.to_vec(),
+                    );
+                    p
+                }
                 None => synthetic_signed_passport(GenParams::default()),
             };
             // The virtual chip's own randomness is deterministic; the terminal's is not.
