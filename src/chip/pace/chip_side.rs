@@ -329,20 +329,16 @@ impl PaceChip {
                 let Ok(mut t_ic) = auth_token(&keys, &params, &pk_eph_ifd) else {
                     return sw(0x6985);
                 };
-                if faults.contains(&PaceFault::WrongToken) {
-                    t_ic[0] ^= 0x01;
+                if let (true, Some(b)) = (faults.contains(&PaceFault::WrongToken), t_ic.first_mut()) {
+                    *b ^= 0x01;
                 }
                 let mut body = tlv::encode(0x86, &t_ic);
                 if params.protocol.mapping == Mapping::ChipAuthentication
                     && !faults.contains(&PaceFault::CamMissing)
                 {
-                    let (Some(ca), Some(sk_map)) = (
-                        cam_data(cfg, &params, sk_map.as_ref(), faults, rng),
-                        sk_map.as_ref(),
-                    ) else {
+                    let Some(ca) = cam_data(cfg, &params, sk_map.as_ref(), faults, rng) else {
                         return sw(0x6985);
                     };
-                    let _ = sk_map;
                     let Ok(a_ic) = cam_encrypt(&keys, &ca) else {
                         return sw(0x6985);
                     };
