@@ -2,7 +2,12 @@
 //! group: only the terminal's own work is timed (`Pace::new` and every `resume`, plus the CAM
 //! check against EF.CardSecurity's static key); the virtual chip's computations in between are
 //! excluded. Run: `cargo bench --bench pace -- --warm-up-time 1 --measurement-time 3`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::time::{Duration, Instant};
 
@@ -69,7 +74,12 @@ fn bench(c: &mut Criterion) {
         ("CAM", "brainpoolP256r1", "0.4.0.127.0.7.2.2.4.6.2", 13),
         ("CAM", "brainpoolP384r1", "0.4.0.127.0.7.2.2.4.6.2", 16),
         ("CAM", "P-521", "0.4.0.127.0.7.2.2.4.6.2", 18),
-        ("DH-GM", "RFC 5114 2048-bit (id 2)", "0.4.0.127.0.7.2.2.4.1.2", 2),
+        (
+            "DH-GM",
+            "RFC 5114 2048-bit (id 2)",
+            "0.4.0.127.0.7.2.2.4.1.2",
+            2,
+        ),
     ];
     let mut g = c.benchmark_group("pace_terminal");
     g.sample_size(10);

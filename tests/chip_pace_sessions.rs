@@ -217,7 +217,10 @@ fn can_on_a_chip_without_pace_is_a_typed_error() {
     let mut p = inspectd::testkit::dataset::synthetic_bac_passport(GenParams::default());
     // Its EF.CardAccess announces PACE, but the chip refuses MSE:Set AT.
     let e = session(&can(), opts_dg1(), &mut VirtualChip::new(p.clone(), 1)).unwrap_err();
-    assert!(matches!(e, ChipError::Pace(PaceError::MseRefused { .. })), "{e}");
+    assert!(
+        matches!(e, ChipError::Pace(PaceError::MseRefused { .. })),
+        "{e}"
+    );
     // Without EF.CardAccess nothing offers PACE.
     p.mf_files.clear();
     let e = session(&can(), opts_dg1(), &mut VirtualChip::new(p, 1)).unwrap_err();

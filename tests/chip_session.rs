@@ -267,7 +267,11 @@ fn can_opens_pace_and_the_files_read_under_its_secure_messaging() {
     )
     .unwrap();
     let r = drive(s, &mut chip).unwrap();
-    assert!(matches!(r.access, AccessProtocol::Pace(_)), "{:?}", r.access);
+    assert!(
+        matches!(r.access, AccessProtocol::Pace(_)),
+        "{:?}",
+        r.access
+    );
     let files = generated();
     assert_eq!(r.file(FileId::Dg2).unwrap(), bytes_of(&files, "DG2.bin"));
     assert!(r.session.as_ref().unwrap().is_open());

@@ -115,10 +115,10 @@ fn key_from_args(a: &Args) -> Result<AccessKey, String> {
                 mrz_information: info,
             })
         }
-        _ => {
-            Err("give --mrz, --can, or --document-number with --date-of-birth and --date-of-expiry"
-                .into())
-        }
+        _ => Err(
+            "give --mrz, --can, or --document-number with --date-of-birth and --date-of-expiry"
+                .into(),
+        ),
     }
 }
 

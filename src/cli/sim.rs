@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use inspectd::lds::FileId;
 use inspectd::testkit::dataset::{
-    load_dir, synthetic_pace_passport, synthetic_signed_passport, with_extended_length,
-    SIGNED_SOD,
+    load_dir, synthetic_pace_passport, synthetic_signed_passport, with_extended_length, SIGNED_SOD,
 };
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::vpcd::{serve, VpcdOptions};

@@ -329,7 +329,8 @@ impl PaceChip {
                 let Ok(mut t_ic) = auth_token(&keys, &params, &pk_eph_ifd) else {
                     return sw(0x6985);
                 };
-                if let (true, Some(b)) = (faults.contains(&PaceFault::WrongToken), t_ic.first_mut()) {
+                if let (true, Some(b)) = (faults.contains(&PaceFault::WrongToken), t_ic.first_mut())
+                {
                     *b ^= 0x01;
                 }
                 let mut body = tlv::encode(0x86, &t_ic);
