@@ -446,3 +446,47 @@ fn explicit_domain_parameters_only_on_exact_match() {
         Err(PaceError::UnknownDomainParameters)
     );
 }
+
+#[test]
+fn status_words_of_each_step_map_to_typed_errors() {
+    // APDU 1 reads EF.CardAccess, 2 is MSE:Set AT, 3-6 the GENERAL AUTHENTICATE steps.
+    let offer = (oid(2, 2), 13u64);
+    let run_sw = |n: usize, sw: u16, key: &AccessKey| {
+        let mut chip = VirtualChip::new(profile(&[offer]), 9).with_fault(Fault::WrongSwAt(n, sw));
+        session(key, opts_dg1(), &mut chip)
+    };
+    let e = pace_err(run_sw(6, 0x63C2, &can()).unwrap_err());
+    assert_eq!(
+        e,
+        PaceError::WrongPassword {
+            sw: inspectd::apdu::StatusWord(0x63C2),
+            retries_left: Some(2)
+        }
+    );
+    assert!(e.to_string().contains("2 attempts left"));
+    let e = pace_err(run_sw(6, 0x63C0, &can()).unwrap_err());
+    assert!(matches!(e, PaceError::PasswordBlocked { .. }), "{e}");
+    let e = pace_err(run_sw(3, 0x6982, &can()).unwrap_err());
+    assert!(
+        matches!(e, PaceError::Status { step, .. } if step.contains("nonce")),
+        "{e}"
+    );
+    let e = pace_err(run_sw(4, 0x6A80, &can()).unwrap_err());
+    assert!(
+        matches!(e, PaceError::Status { step, .. } if step.contains("mapping")),
+        "{e}"
+    );
+    let e = pace_err(run_sw(5, 0x6985, &can()).unwrap_err());
+    assert!(
+        matches!(e, PaceError::Status { step, .. } if step.contains("key agreement")),
+        "{e}"
+    );
+    // 6A80 on MSE: one retry with DO'84' (the chip takes it), then PACE goes on.
+    let r = run_sw(2, 0x6A80, &can()).unwrap();
+    assert!(matches!(r.access, AccessProtocol::Pace(_)));
+    // 6A88 on MSE: refused; the MRZ falls back to BAC, the CAN cannot.
+    let r = run_sw(2, 0x6A88, &mrz()).unwrap();
+    assert_eq!(r.access, AccessProtocol::Bac);
+    let e = pace_err(run_sw(2, 0x6A88, &can()).unwrap_err());
+    assert!(matches!(e, PaceError::MseRefused { .. }), "{e}");
+}
