@@ -490,3 +490,45 @@ fn status_words_of_each_step_map_to_typed_errors() {
     let e = pace_err(run_sw(2, 0x6A88, &can()).unwrap_err());
     assert!(matches!(e, PaceError::MseRefused { .. }), "{e}");
 }
+
+#[test]
+fn chip_side_refuses_bad_terminal_input() {
+    use inspectd::apdu::CommandApdu;
+    use inspectd::chip::pace::chip_side::{PaceChip, PaceChipConfig};
+    let o = inspectd::lds::asn1::oid_from_dotted(oid(2, 2)).unwrap();
+    let cfg = PaceChipConfig {
+        protocols: vec![PaceParams::standardized(&o, 13).unwrap()],
+        passwords: vec![PacePassword::Mrz(synthetic_mrz_information())],
+        cam_secret: None,
+    };
+    let tlv = inspectd::tlv::encode;
+    let mse = |proto: &[u8], pw: u8| [tlv(0x80, proto), tlv(0x83, &[pw])].concat();
+    let mut chip = PaceChip::new();
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    // Unknown protocol, unknown password reference, a password the chip does not hold.
+    assert_eq!(
+        chip.mse_set_at(&cfg, &mse(&[1, 2, 3], 1)).response.sw.0,
+        0x6A80
+    );
+    assert_eq!(chip.mse_set_at(&cfg, &mse(&o, 9)).response.sw.0, 0x6A80);
+    assert_eq!(chip.mse_set_at(&cfg, &mse(&o, 2)).response.sw.0, 0x6A88);
+    // DO'84' naming another parameterId.
+    let with_84 = [mse(&o, 1), tlv(0x84, &[12])].concat();
+    assert_eq!(chip.mse_set_at(&cfg, &with_84).response.sw.0, 0x6A80);
+    assert_eq!(chip.mse_set_at(&cfg, &mse(&o, 1)).response.sw.0, 0x9000);
+    let ga = |cla: u8, body: Vec<u8>| {
+        CommandApdu::new(cla, 0x86, 0, 0)
+            .with_data(tlv(0x7C, &body))
+            .with_le(256)
+    };
+    let nonce = chip.general_authenticate(&cfg, &ga(0x10, vec![]), &mut rng, &[]);
+    assert_eq!(nonce.response.sw.0, 0x9000);
+    // A mapping key off the curve.
+    let mut bad = vec![0x04];
+    bad.extend([0x11; 64]);
+    let r = chip.general_authenticate(&cfg, &ga(0x10, tlv(0x81, &bad)), &mut rng, &[]);
+    assert_eq!(r.response.sw.0, 0x6A80);
+    // Out of order: the run was abandoned, GA is refused.
+    let r = chip.general_authenticate(&cfg, &ga(0x10, vec![]), &mut rng, &[]);
+    assert_eq!(r.response.sw.0, 0x6985);
+}
