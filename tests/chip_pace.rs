@@ -360,3 +360,28 @@ fn bsi_eac_worked_example_dh_gm_pin() {
     steps[1].1 = ResponseApdu::new(d, inspectd::apdu::StatusWord(0x9000));
     run(Pace::with_secrets(params, &pw, secrets), &steps).unwrap();
 }
+
+#[test]
+fn oversized_or_unaligned_nonce_is_refused() {
+    let f = vector("PACE ECDH Generic Mapping");
+    let pw = PacePassword::Mrz(f["MRZ_information"].as_str().unwrap().into());
+    for len in [15usize, 80] {
+        let params = PaceParams::standardized(&oid_bytes(&[2, 2]), 13).unwrap();
+        let secrets = PaceSecrets {
+            sk_map: uint(&f["SK_map_IFD"]),
+            sk_eph: uint(&f["SK_eph_IFD"]),
+            t: Vec::new(),
+        };
+        let mut d = vec![0x7C, (len + 2) as u8, 0x80, len as u8];
+        d.extend(vec![0xAB; len]);
+        let steps = vec![
+            (None, rsp("9000")),
+            (
+                None,
+                ResponseApdu::new(d, inspectd::apdu::StatusWord(0x9000)),
+            ),
+        ];
+        let e = run(Pace::with_secrets(params, &pw, secrets), &steps).unwrap_err();
+        assert_eq!(e, ChipError::Pace(PaceError::BadNonce { len }));
+    }
+}

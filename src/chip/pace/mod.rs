@@ -413,6 +413,9 @@ impl PaceParams {
     }
 }
 
+/// Longest encrypted nonce accepted (bytes).
+pub const MAX_NONCE_LEN: usize = 64;
+
 /// parameterIds 0-31 are standardized; 32-255 are proprietary (Doc 9303-11 §9.5.1).
 pub const FIRST_PROPRIETARY_ID: u64 = 32;
 
@@ -876,7 +879,9 @@ impl Pace {
         let dos = dynamic_auth_data(STEP_NONCE, &r.data)?;
         let z = single_do(STEP_NONCE, &dos, 0x80)?;
         let cipher = self.params.cipher();
-        if z.is_empty() || z.len() % cipher.block_len() != 0 {
+        // Nonces are one or two blocks (16 or 32 bytes); a hostile chip's long "nonce" would
+        // become a huge scalar in the mapping. Cap: 64 bytes.
+        if z.is_empty() || z.len() % cipher.block_len() != 0 || z.len() > MAX_NONCE_LEN {
             return Err(PaceError::BadNonce { len: z.len() });
         }
         let s = decrypt_nonce(&self.k_pi, cipher, z)?;
