@@ -107,10 +107,22 @@ enum ChipState {
     },
 }
 
+/// Fixed chip secrets (to reproduce a worked example's chip answers).
+#[derive(Clone)]
+pub struct ChipSecrets {
+    /// The nonce s.
+    pub s: Vec<u8>,
+    /// SK_map,IC (GM, CAM).
+    pub sk_map: BigUint,
+    /// SK_eph,IC.
+    pub sk_eph: BigUint,
+}
+
 /// The chip's PACE state (one per card session).
 #[derive(Default)]
 pub struct PaceChip {
     state: ChipState,
+    fixed: Option<ChipSecrets>,
 }
 
 impl std::fmt::Debug for PaceChip {
@@ -132,6 +144,14 @@ impl PaceChip {
     /// A chip with no PACE in progress.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A chip that uses `secrets` instead of drawing them (worked examples).
+    pub fn with_secrets(secrets: ChipSecrets) -> Self {
+        PaceChip {
+            state: ChipState::Idle,
+            fixed: Some(secrets),
+        }
     }
 
     /// Whether a PACE run is in progress (MSE:Set AT done, not yet finished).
@@ -210,6 +230,9 @@ impl PaceChip {
                 // is as long as the Integrated Mapping constants (no vector fixes this).
                 let mut s = vec![0u8; if cipher.key_len() > 16 { 32 } else { 16 }];
                 rng.fill_bytes(&mut s);
+                if let Some(f) = &self.fixed {
+                    s.clone_from(&f.s);
+                }
                 let Ok(z) = encrypt_nonce(&password.k_pi(cipher), cipher, &s) else {
                     return sw(0x6985);
                 };
@@ -245,7 +268,10 @@ impl PaceChip {
                         let Ok(pk_ifd) = group.decode(d.value) else {
                             return sw(0x6A80);
                         };
-                        let sk = group.random_scalar(rng);
+                        let sk = match &self.fixed {
+                            Some(f) => f.sk_map.clone(),
+                            None => group.random_scalar(rng),
+                        };
                         let (Some(pk), Some(h)) =
                             (group.exp(&group.generator(), &sk), group.exp(&pk_ifd, &sk))
                         else {
@@ -282,7 +308,10 @@ impl PaceChip {
                 let Ok(pk_ifd) = group.decode(d.value) else {
                     return sw(0x6A80);
                 };
-                let sk = group.random_scalar(rng);
+                let sk = match &self.fixed {
+                    Some(f) => f.sk_eph.clone(),
+                    None => group.random_scalar(rng),
+                };
                 let (Some(pk), Some(k)) = (group.exp(&g_hat, &sk), group.exp(&pk_ifd, &sk)) else {
                     return sw(0x6985);
                 };
