@@ -408,9 +408,21 @@ fn report(args: &Args, o: &Outcome<'_>) -> ExitCode {
             json!({"file": f.id.name(), "status": status, "bytes": bytes, "apdus": apdus})
         })
         .collect();
+    // PACE-CAM (Doc 9303-11 §4.4.3.5): chip authentication once EF.CardSecurity, which holds
+    // the static key, passes Passive Authentication (not yet part of the verdict).
+    let cam = read.cam.as_ref().map(|c| match c {
+        Ok(_) => (
+            "passed",
+            "chip authentication data matches the EF.CardSecurity key".to_string(),
+        ),
+        Err(e) => ("failed", e.to_string()),
+    });
+    let pace_skipped = read.pace_skipped.as_ref().map(ToString::to_string);
     if args.json {
         let v = json!({
             "access_protocol": read.access,
+            "pace_skipped": pace_skipped,
+            "pace_cam": cam.as_ref().map(|(st, r)| json!({"status": st, "reason": r})),
             "files": files,
             "sod_data_groups": read.sod_data_groups,
             "sod_error": read.sod_error,
@@ -430,6 +442,12 @@ fn report(args: &Args, o: &Outcome<'_>) -> ExitCode {
     }
     println!("VERDICT          {}", verdict.to_uppercase());
     println!("access control   {:?}", read.access);
+    if let Some(why) = &pace_skipped {
+        println!("PACE not used    {why}");
+    }
+    if let Some((st, why)) = &cam {
+        println!("PACE-CAM         {st} ({why})");
+    }
     if let Some(m) = &mrz {
         println!(
             "document         {} {} {}",
