@@ -159,6 +159,18 @@ mod tests {
     }
 
     #[test]
+    fn explicit_parameters_match_exactly() {
+        let g = DhGroup::by_parameter_id(1).unwrap();
+        let (p, gg, q) = (g.p.to_bytes_be(), g.g.to_bytes_be(), g.q.to_bytes_be());
+        assert_eq!(DhGroup::by_explicit(&p, &gg, Some(&q)), Some(g));
+        assert_eq!(DhGroup::by_explicit(&p, &gg, None), Some(g));
+        let mut g2 = gg.clone();
+        g2[3] ^= 1;
+        assert_eq!(DhGroup::by_explicit(&p, &g2, Some(&q)), None);
+        assert_eq!(DhGroup::by_explicit(&p, &gg, Some(&[7])), None);
+    }
+
+    #[test]
     fn rejects_trivial_and_small_subgroup_values() {
         let g = DhGroup::by_parameter_id(0).unwrap();
         let one = g.encode(&BigUint::from(1u8));
