@@ -532,3 +532,48 @@ fn chip_side_refuses_bad_terminal_input() {
     let r = chip.general_authenticate(&cfg, &ga(0x10, vec![]), &mut rng, &[]);
     assert_eq!(r.response.sw.0, 0x6985);
 }
+
+#[test]
+fn td1_eid_card_with_can() {
+    use inspectd::lds::sod::Sod;
+    use sha2::{Digest, Sha256};
+    let p = inspectd::testkit::dataset::synthetic_td1_can_card().unwrap();
+    let mut chip = VirtualChip::new(p, 4);
+    let r = session(&can(), SessionOptions::default(), &mut chip).unwrap();
+    assert!(matches!(r.access, AccessProtocol::Pace(_)));
+    let dg1 = r.file(FileId::Dg1).unwrap();
+    let mrz = inspectd::lds::dg1::Dg1::parse(dg1).unwrap().mrz().unwrap();
+    assert_eq!(mrz.format, inspectd::mrz::MrzFormat::Td1);
+    // EF.SOD lists the TD1 DG1's hash.
+    let sod = Sod::parse(r.file(FileId::Sod).unwrap()).unwrap();
+    let listed = sod
+        .lds_security_object
+        .data_group_hashes
+        .iter()
+        .find(|h| h.number == 1)
+        .map(|h| h.hash.to_vec());
+    assert_eq!(listed, Some(Sha256::digest(dg1).to_vec()));
+    // And Passive Authentication of what was read passes against the test PKI.
+    let dir = std::env::temp_dir().join(format!("inspectd-td1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in &r.files {
+        if let Some(b) = f.bytes() {
+            std::fs::write(dir.join(inspectd::testkit::dataset::dump_name(f.id)), b).unwrap();
+        }
+    }
+    let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_inspectd"))
+        .args(["verify", "--json", "--at", "2026-06-01T00:00:00Z"])
+        .args(["--trust", &format!("{pki}/csca-rsa.der")])
+        .args(["--trust", &format!("{pki}/crl-rsa.der")])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -245,3 +245,69 @@ pub fn synthetic_pace_passport(
     });
     p
 }
+
+/// The synthetic holder as a TD1 eID card (Doc 9303-5) that speaks PACE-GM (ECDH
+/// brainpoolP256r1, AES-128) with the CAN [`SYNTHETIC_CAN`] (or its TD1 MRZ): DG1 holds a TD1
+/// MRZ and EF.SOD is signed at run time by the test PKI's RSA Document Signer
+/// (`testdata/pki/ds-rsa.der`, key `testdata/pki/keys/ds-rsa2048.key.der`), so Passive
+/// Authentication against `testdata/pki/csca-rsa.der` passes. `None` if a test key is unusable.
+pub fn synthetic_td1_can_card() -> Option<ChipProfile> {
+    use super::pki::{self, MessageDigest, SodSpec, TestKey};
+    use crate::pa::algorithms::{DigestAlg, SignatureScheme};
+    use rand_core::SeedableRng;
+    let mut b = crate::mrz::MrzBuilder::new(crate::mrz::MrzFormat::Td1);
+    b.primary_identifier = "SPECIMEN".into();
+    b.secondary_identifier = "ANNA MARIA".into();
+    b.document_number = "U1234567T".into();
+    b.date_of_birth = "850101".into();
+    b.date_of_expiry = "351231".into();
+    let lines = b.build().ok()?;
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mrz_information = crate::mrz::parse(&refs).ok()?.mrz_information();
+    let mut p = synthetic_pace_passport(
+        super::lds_gen::GenParams::default(),
+        &[("0.4.0.127.0.7.2.2.4.2.2", 13)],
+    );
+    p.app_files
+        .insert(FileId::Dg1.fid(), super::lds_gen::encode_dg1(&refs));
+    let data_groups: Vec<(u8, Vec<u8>)> = p
+        .app_files
+        .iter()
+        .filter_map(|(fid, bytes)| {
+            // Data groups are 0101..0110 (EF.COM 011E and EF.SOD 011D are not).
+            let n = u8::try_from(fid & 0xFF)
+                .ok()
+                .filter(|n| (1..=16).contains(n) && fid >> 8 == 0x01)?;
+            Some((n, bytes.clone()))
+        })
+        .collect();
+    let key = TestKey::rsa_from_der(include_bytes!("../../testdata/pki/keys/ds-rsa2048.key.der"))?;
+    let spec = SodSpec {
+        data_groups,
+        lso_hash: (DigestAlg::Sha256.dotted().into(), Some(DigestAlg::Sha256)),
+        signer_digest: (DigestAlg::Sha256.dotted().into(), Some(DigestAlg::Sha256)),
+        scheme: SignatureScheme::RsaPkcs1 {
+            hash: DigestAlg::Sha256,
+        },
+        econtent_type: "2.23.136.1.1.1".into(),
+        content_type_attr: "2.23.136.1.1.1".into(),
+        message_digest: MessageDigest::Correct,
+        ds_certificate: include_bytes!("../../testdata/pki/ds-rsa.der").to_vec(),
+        include_certificate: true,
+        corrupt_signature: false,
+        indefinite: false,
+    };
+    let sod = pki::sod(
+        &spec,
+        &key,
+        &mut rand_chacha::ChaCha20Rng::seed_from_u64(0x7D1),
+    );
+    p.app_files.insert(FileId::Sod.fid(), sod);
+    if let Some(cfg) = p.pace.as_mut() {
+        cfg.passwords = vec![
+            crate::chip::pace::PacePassword::Can(SYNTHETIC_CAN.into()),
+            crate::chip::pace::PacePassword::Mrz(mrz_information),
+        ];
+    }
+    Some(p)
+}
