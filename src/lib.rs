@@ -9,13 +9,15 @@
 //! | [`lds`] | Logical Data Structure files (Part 10), SecurityInfos (Part 11 section 9.2) | no |
 //! | [`apdu`] | Command/response APDUs (ISO/IEC 7816-4) | no |
 //! | [`sm`] | Secure messaging (Part 11 section 9.8) | no |
-//! | [`chip`] | sans-IO chip protocols: BAC, reading, the read session (Part 11) | only `chip::drive` via `CardTransport` |
+//! | [`crypto`] | PACE group arithmetic: standardized curves and MODP groups (Part 11 section 9.5.1) | no |
+//! | [`chip`] | sans-IO chip protocols: BAC, PACE, reading, the read session (Part 11) | only `chip::drive` via `CardTransport` |
 //! | [`testkit`] | the virtual chip and data generators | in-process only |
 //! | [`grpc`] | the service; the only module that knows tonic/prost | yes |
 #![forbid(unsafe_code)]
 
 pub mod apdu;
 pub mod chip;
+pub mod crypto;
 pub mod grpc;
 pub mod inspection;
 pub mod lds;

@@ -253,14 +253,39 @@ fn plain_chip_needs_the_policy_switch() {
 }
 
 #[test]
-fn can_is_refused_until_pace_exists() {
-    let e = ReadSession::new(
-        &AccessKey::Can("123456".into()),
+fn can_opens_pace_and_the_files_read_under_its_secure_messaging() {
+    // Doc 9303-11 §4.4: a CAN is a PACE password (the BAC chip cannot take it).
+    let p = inspectd::testkit::dataset::synthetic_pace_passport(
+        GenParams::default(),
+        &[("0.4.0.127.0.7.2.2.4.2.2", 13)],
+    );
+    let mut chip = VirtualChip::new(p, 21);
+    let s = ReadSession::new(
+        &AccessKey::Can(inspectd::testkit::dataset::SYNTHETIC_CAN.into()),
         SessionOptions::default(),
         &mut ChaCha20Rng::seed_from_u64(1),
     )
+    .unwrap();
+    let r = drive(s, &mut chip).unwrap();
+    assert!(
+        matches!(r.access, AccessProtocol::Pace(_)),
+        "{:?}",
+        r.access
+    );
+    let files = generated();
+    assert_eq!(r.file(FileId::Dg2).unwrap(), bytes_of(&files, "DG2.bin"));
+    assert!(r.session.as_ref().unwrap().is_open());
+    let e = drive(
+        ReadSession::new(
+            &AccessKey::Can("123456".into()),
+            SessionOptions::default(),
+            &mut ChaCha20Rng::seed_from_u64(1),
+        )
+        .unwrap(),
+        &mut VirtualChip::new(synthetic_bac_passport(GenParams::default()), 21),
+    )
     .unwrap_err();
-    assert!(matches!(e, ChipError::Protocol { .. }));
+    assert!(matches!(e, ChipError::Pace(_)), "{e}");
 }
 
 #[test]
@@ -284,9 +309,15 @@ fn progress_goes_through_every_phase_and_counts_dg2_bytes() {
         },
     )
     .unwrap();
+    // PACE is tried first (EF.CardAccess offers it; this chip refuses MSE:Set AT), then BAC.
     assert_eq!(
-        &phases[..3],
-        &[Phase::CardAccess, Phase::SelectApplication, Phase::Bac]
+        &phases[..4],
+        &[
+            Phase::CardAccess,
+            Phase::Pace,
+            Phase::SelectApplication,
+            Phase::Bac
+        ]
     );
     assert!(phases.contains(&Phase::ReadFile(FileId::Sod)));
     // The observer runs between exchanges, so the last phase it sees is the last file.
@@ -408,8 +439,9 @@ fn ef_atr_info_declaring_extended_length_is_used() {
     let (r, apdus) = run_ext(p);
     assert!(matches!(outcome(&r, FileId::AtrInfo), FileOutcome::Read(_)));
     assert_eq!(r.max_response_len, 65_536);
-    // ATR/INFO, CardAccess, SELECT, 2 BAC, then one READ per file.
-    assert_eq!(apdus, 5 + 8);
+    // ATR/INFO, CardAccess, MSE:Set AT for PACE (refused: this chip announces PACE in
+    // EF.CardAccess but runs BAC only), SELECT, 2 BAC, then one READ per file.
+    assert_eq!(apdus, 6 + 8);
 }
 
 #[test]

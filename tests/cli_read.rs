@@ -189,3 +189,32 @@ fn a_printed_mrz_that_differs_from_the_chip_makes_the_document_invalid() {
     assert_eq!(v["passive_authentication"]["verdict"], "valid");
     assert_eq!(v["active_authentication"]["status"], "passed");
 }
+
+#[test]
+fn can_reads_the_built_in_pace_passport() {
+    let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki");
+    let out = bin()
+        .args(["read", "--virtual", "--json", "--can", "271828"])
+        .args(["--trust", &format!("{pki}/csca-rsa.der")])
+        .args(["--trust", &format!("{pki}/crl-rsa.der")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let access = &v["access_protocol"]["pace"];
+    assert_eq!(access["mapping"], "Generic", "{v}");
+    assert_eq!(access["password"], "can");
+    // A wrong CAN is reported as a wrong password.
+    let out = bin()
+        .args(["read", "--virtual", "--can", "000000"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wrong PACE password"), "{err}");
+}

@@ -22,6 +22,7 @@
 pub mod aa;
 mod bac;
 pub mod ca;
+pub mod pace;
 mod read;
 mod secure;
 mod select;
@@ -32,6 +33,7 @@ mod transport;
 pub use aa::{AaError, AaPolicy, AaResponse, AaVerified, ActiveAuthentication};
 pub use bac::{bac_chip_respond, Bac, BacKey};
 pub use ca::{CaConfirm, CaError, CaFailure, CaKeysAgreed, ChipAuthenticated, ChipAuthentication};
+pub use pace::{Pace, PaceError, PaceEstablished, PaceParams, PacePassword};
 pub use read::{
     FileRead, FileRef, ReadFile, ReadOptions, ReadStats, MAX_SIZE_BIOMETRIC, MAX_SIZE_DEFAULT,
 };
@@ -128,6 +130,9 @@ pub enum ChipError {
         /// Which command.
         step: &'static str,
     },
+    /// PACE failed (Doc 9303-11 §4.4).
+    #[error("PACE: {0}")]
+    Pace(#[from] PaceError),
     /// `resume` called after the protocol finished or failed.
     #[error("protocol already finished")]
     Finished,

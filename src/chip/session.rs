@@ -8,14 +8,18 @@
 //! Observers (progress bars, gRPC progress streams, timing) use [`ReadSession::progress`]
 //! between exchanges via [`drive_observed`](super::drive_observed).
 
-use rand_core::CryptoRngCore;
+use rand_core::{CryptoRngCore, SeedableRng};
 
+use super::pace::{
+    CamPending, CamVerified, Pace, PaceError, PaceParams, PacePassword, PaceSummary,
+};
 use super::{
     Bac, BacKey, ChipError, ChipProtocol, FileRead, ReadFile, ReadOptions, SecureSession, Secured,
     SelectApplication, Step, MAX_SIZE_BIOMETRIC, MAX_SIZE_DEFAULT,
 };
 use crate::apdu::ResponseApdu;
 use crate::lds::atr_info::AtrInfo;
+use crate::lds::card_security::CardSecurity;
 use crate::lds::security_infos::{SecurityInfo, SecurityInfos};
 use crate::lds::sod::Sod;
 use crate::lds::FileId;
@@ -31,6 +35,19 @@ pub enum AccessKey {
     },
     /// A card access number (PACE only).
     Can(String),
+    /// An eID PIN (PACE only).
+    Pin(String),
+}
+
+impl AccessKey {
+    /// The PACE password for this key.
+    pub fn pace_password(&self) -> PacePassword {
+        match self {
+            AccessKey::Mrz { mrz_information } => PacePassword::Mrz(mrz_information.clone()),
+            AccessKey::Can(c) => PacePassword::Can(c.clone()),
+            AccessKey::Pin(p) => PacePassword::Pin(p.clone()),
+        }
+    }
 }
 
 impl std::fmt::Debug for AccessKey {
@@ -39,6 +56,7 @@ impl std::fmt::Debug for AccessKey {
         match self {
             AccessKey::Mrz { .. } => f.write_str("AccessKey::Mrz(..)"),
             AccessKey::Can(_) => f.write_str("AccessKey::Can(..)"),
+            AccessKey::Pin(_) => f.write_str("AccessKey::Pin(..)"),
         }
     }
 }
@@ -52,6 +70,8 @@ pub enum AccessProtocol {
     Plain,
     /// Basic Access Control (Doc 9303-11 §4.3).
     Bac,
+    /// PACE (Doc 9303-11 §4.4).
+    Pace(PaceSummary),
 }
 
 /// Options of a [`ReadSession`].
@@ -66,6 +86,9 @@ pub struct SessionOptions {
     pub read_eac_protected: bool,
     /// Allow a chip without access control (plain reads after a failed GET CHALLENGE).
     pub allow_plain: bool,
+    /// Use BAC when EF.CardAccess offers no usable PACE or the chip refuses MSE:Set AT
+    /// (only with an MRZ key; a failed PACE run never falls back).
+    pub allow_bac_fallback: bool,
 }
 
 impl Default for SessionOptions {
@@ -75,6 +98,7 @@ impl Default for SessionOptions {
             data_groups: None,
             read_eac_protected: false,
             allow_plain: false,
+            allow_bac_fallback: true,
         }
     }
 }
@@ -129,9 +153,16 @@ pub struct ChipRead {
     pub sod_data_groups: Vec<u8>,
     /// Why EF.SOD could not be parsed, if it could not.
     pub sod_error: Option<String>,
-    /// EF.CardAccess offers PACE (this build still opens the chip with BAC; PACE is chosen
-    /// here once it exists).
+    /// EF.CardAccess offers PACE.
     pub pace_offered: bool,
+    /// Why PACE was not used although EF.CardAccess was read (unusable EF.CardAccess,
+    /// unsupported parameters, MSE:Set AT refused), when BAC was used instead.
+    pub pace_skipped: Option<PaceError>,
+    /// PACE-CAM: the check of the chip's authentication data against the static key in
+    /// EF.CardSecurity (read in this session). It counts as chip authentication only when
+    /// EF.CardSecurity passes Passive Authentication; [`CamVerified::static_public_key`] is
+    /// the key to bind to it.
+    pub cam: Option<Result<CamVerified, PaceError>>,
     /// The largest response data field used for reading (after EF.ATR/INFO).
     pub max_response_len: usize,
 }
@@ -158,6 +189,8 @@ pub enum Phase {
     SelectApplication,
     /// Basic Access Control.
     Bac,
+    /// PACE (including the EF.CardSecurity read of PACE-CAM).
+    Pace,
     /// Reading a file.
     ReadFile(FileId),
     /// Finished.
@@ -225,6 +258,13 @@ enum State {
     },
     SelectApp(SelectApplication),
     Bac(Bac),
+    Pace(Box<Pace>),
+    /// PACE-CAM: EF.CardSecurity (master file) under the new SM, for the static key.
+    CardSecurity {
+        read: Secured<ReadFile>,
+        cam: CamPending,
+    },
+    SecureSelectApp(Secured<SelectApplication>),
     File {
         id: FileId,
         read: FileReader,
@@ -248,6 +288,11 @@ pub struct ReadSession {
     /// stepping down again (each step-down costs an APDU per file).
     learned_le: Option<usize>,
     pace_offered: bool,
+    key: AccessKey,
+    /// Seed for the PACE secrets, drawn at construction (the protocol is chosen later).
+    pace_seed: [u8; 32],
+    pace_skipped: Option<PaceError>,
+    cam: Option<Result<CamVerified, PaceError>>,
 }
 
 impl std::fmt::Debug for ReadSession {
@@ -272,14 +317,11 @@ impl ReadSession {
                 &BacKey::from_mrz_information(mrz_information),
                 rng,
             )),
-            // A CAN opens PACE only.
-            AccessKey::Can(_) => {
-                return Err(ChipError::Protocol {
-                    step: "access control",
-                    detail: "a CAN needs PACE, which this chip session does not offer yet",
-                })
-            }
+            // A CAN or PIN opens PACE only.
+            AccessKey::Can(_) | AccessKey::Pin(_) => None,
         };
+        let mut pace_seed = [0u8; 32];
+        rng.fill_bytes(&mut pace_seed);
         Ok(ReadSession {
             opts,
             state: State::Start,
@@ -291,6 +333,10 @@ impl ReadSession {
             session_out: None,
             learned_le: None,
             pace_offered: false,
+            key: key.clone(),
+            pace_seed,
+            pace_skipped: None,
+            cam: None,
         })
     }
 
@@ -302,6 +348,8 @@ impl ReadSession {
             State::Mf { .. } => Phase::CardAccess,
             State::SelectApp(_) => Phase::SelectApplication,
             State::Bac(_) => Phase::Bac,
+            State::Pace(_) | State::CardSecurity { .. } => Phase::Pace,
+            State::SecureSelectApp(_) => Phase::SelectApplication,
             State::File { id, .. } => Phase::ReadFile(*id),
             State::Done | State::Failed => Phase::Done,
         }
@@ -315,6 +363,9 @@ impl ReadSession {
                 (r.bytes_read(), r.declared_len())
             }
             State::Mf { read, .. } => (read.bytes_read(), read.declared_len()),
+            State::CardSecurity { read, .. } => {
+                (read.inner().bytes_read(), read.inner().declared_len())
+            }
             _ => (0, None),
         };
         Progress {
@@ -383,6 +434,8 @@ impl ReadSession {
             sod_data_groups: std::mem::take(&mut self.sod_data_groups),
             sod_error: self.sod_error.take(),
             pace_offered: self.pace_offered,
+            pace_skipped: self.pace_skipped.take(),
+            cam: self.cam.take(),
             max_response_len: self.opts.max_response_len,
         }))
     }
@@ -395,6 +448,7 @@ impl ReadSession {
         outcome: FileOutcome,
     ) -> Result<Step<ChipRead>, ChipError> {
         self.learn_block(&outcome);
+        let mut pace = None;
         if let FileOutcome::Read(f) = &outcome {
             if id == FileId::AtrInfo {
                 // A declaration caps what the reader path allows; without one the transport's
@@ -407,18 +461,76 @@ impl ReadSession {
                     self.opts.max_response_len = self.opts.max_response_len.min(data.max(256));
                 }
             } else {
-                self.pace_offered = SecurityInfos::parse_card_access(&f.bytes)
-                    .map(|s| s.infos.iter().any(|i| matches!(i, SecurityInfo::Pace(_))))
-                    .unwrap_or(false);
+                match SecurityInfos::parse_card_access(&f.bytes) {
+                    Ok(s) => {
+                        self.pace_offered =
+                            s.infos.iter().any(|i| matches!(i, SecurityInfo::Pace(_)));
+                        if self.pace_offered {
+                            match PaceParams::select(&s) {
+                                Ok(p) => pace = Some(p),
+                                Err(e) => self.pace_skipped = Some(e),
+                            }
+                        }
+                    }
+                    // A broken EF.CardAccess cannot be trusted to choose PACE parameters.
+                    Err(_) => {
+                        self.pace_skipped = Some(PaceError::Unsupported {
+                            reason: "EF.CardAccess is not a valid SecurityInfos SET",
+                        })
+                    }
+                }
             }
         }
         self.files.push(SessionFile { id, outcome });
         if id == FileId::AtrInfo {
             return self.start_card_access();
         }
+        if let Some(params) = pace {
+            let mut rng = rand_chacha::ChaCha20Rng::from_seed(self.pace_seed);
+            let mut p = Box::new(Pace::new(params, &self.key.pace_password(), &mut rng));
+            let step = p.resume(None)?;
+            self.state = State::Pace(p);
+            return first(step);
+        }
+        self.select_for_bac()
+    }
+
+    /// The application is selected plain and BAC follows (no usable PACE).
+    fn select_for_bac(&mut self) -> Result<Step<ChipRead>, ChipError> {
+        if self.bac.is_none() || !self.opts.allow_bac_fallback {
+            return Err(match self.pace_skipped.take() {
+                Some(e) => ChipError::Pace(e),
+                None => ChipError::Pace(PaceError::NotOffered),
+            });
+        }
         let mut sel = SelectApplication::emrtd();
         let step = sel.resume(None)?;
         self.state = State::SelectApp(sel);
+        first(step)
+    }
+
+    /// PACE finished: CAM reads EF.CardSecurity first, then the application is selected under
+    /// the new secure messaging.
+    fn pace_done(&mut self, est: super::PaceEstablished) -> Result<Step<ChipRead>, ChipError> {
+        self.access = AccessProtocol::Pace(est.summary);
+        let session = est.session;
+        if let Some(cam) = est.cam {
+            // EF.CardSecurity (SFI 1D of the master file) carries the static key.
+            let opts = self
+                .read_options(FileId::CardSecurity, Some(&session))
+                .with_max_file_size(MAX_SIZE_DEFAULT);
+            let mut read = Secured::new(session, ReadFile::by_sfi(0x1D, opts));
+            let step = read.resume(None)?;
+            self.state = State::CardSecurity { read, cam };
+            return first(step);
+        }
+        self.secure_select(session)
+    }
+
+    fn secure_select(&mut self, session: SecureSession) -> Result<Step<ChipRead>, ChipError> {
+        let mut sel = Secured::new(session, SelectApplication::emrtd());
+        let step = sel.resume(None)?;
+        self.state = State::SecureSelectApp(sel);
         first(step)
     }
 
@@ -540,6 +652,55 @@ impl ChipProtocol for ReadSession {
                     let step = bac.resume(None)?;
                     self.state = State::Bac(bac);
                     first(step)
+                }
+            },
+            (State::Pace(mut pace), Some(r)) => match pace.resume(Some(r)) {
+                Ok(Step::Transmit(c)) => {
+                    self.state = State::Pace(pace);
+                    Ok(Step::Transmit(c))
+                }
+                Ok(Step::Done(est)) => self.pace_done(est),
+                // A chip that announces PACE but refuses MSE:Set AT: BAC, if the key allows.
+                Err(ChipError::Pace(e @ PaceError::MseRefused { .. })) if self.bac.is_some() => {
+                    self.pace_skipped = Some(e);
+                    self.select_for_bac()
+                }
+                Err(e) => Err(e),
+            },
+            (State::CardSecurity { mut read, cam }, Some(r)) => {
+                let (outcome, verdict) = match read.resume(Some(r)) {
+                    Ok(Step::Transmit(c)) => {
+                        self.state = State::CardSecurity { read, cam };
+                        return Ok(Step::Transmit(c));
+                    }
+                    Ok(Step::Done(f)) => {
+                        let v = match CardSecurity::parse(&f.bytes) {
+                            Ok(cs) => cam.verify_with_infos(&cs.security_infos),
+                            Err(_) => Err(PaceError::CamNoStaticKey),
+                        };
+                        (FileOutcome::Read(f), v)
+                    }
+                    Err(e) => match survivable(&e) {
+                        Some(o) if read.session().is_open() => (o, Err(PaceError::CamNoStaticKey)),
+                        _ => return Err(e),
+                    },
+                };
+                self.cam = Some(verdict);
+                self.files.push(SessionFile {
+                    id: FileId::CardSecurity,
+                    outcome,
+                });
+                let (session, _) = read.into_parts();
+                self.secure_select(session)
+            }
+            (State::SecureSelectApp(mut sel), Some(r)) => match sel.resume(Some(r))? {
+                Step::Transmit(c) => {
+                    self.state = State::SecureSelectApp(sel);
+                    Ok(Step::Transmit(c))
+                }
+                Step::Done(()) => {
+                    let (session, _) = sel.into_parts();
+                    self.next_file(FIXED_HEAD.to_vec(), Some(session))
                 }
             },
             (State::Bac(mut bac), Some(r)) => match bac.resume(Some(r)) {

@@ -56,6 +56,9 @@ pub struct Args {
     /// Date of expiry, YYMMDD.
     #[arg(long)]
     date_of_expiry: Option<String>,
+    /// The card access number (opens the chip with PACE; Doc 9303-11 §4.4) instead of the MRZ.
+    #[arg(long, conflicts_with_all = ["mrz", "document_number"])]
+    can: Option<String>,
     /// Write the files read into DIR (the layout `inspectd verify` and `inspectd lds` take).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -74,6 +77,12 @@ pub struct Args {
 }
 
 fn key_from_args(a: &Args) -> Result<AccessKey, String> {
+    if let Some(can) = &a.can {
+        if can.is_empty() || !can.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("--can takes the digits printed on the document".into());
+        }
+        return Ok(AccessKey::Can(can.clone()));
+    }
     if !a.mrz.is_empty() {
         let joined = a.mrz.join("\n");
         let lines: Vec<&str> = joined
@@ -106,9 +115,10 @@ fn key_from_args(a: &Args) -> Result<AccessKey, String> {
                 mrz_information: info,
             })
         }
-        _ => {
-            Err("give --mrz, or --document-number with --date-of-birth and --date-of-expiry".into())
-        }
+        _ => Err(
+            "give --mrz, --can, or --document-number with --date-of-birth and --date-of-expiry"
+                .into(),
+        ),
     }
 }
 
@@ -118,6 +128,7 @@ fn phase_name(p: Phase) -> String {
         Phase::CardAccess => "read EF.CardAccess".into(),
         Phase::SelectApplication => "select eMRTD application".into(),
         Phase::Bac => "BAC".into(),
+        Phase::Pace => "PACE".into(),
         Phase::ReadFile(id) => format!("read {}", id.name()),
         Phase::Done => "done".into(),
     }
@@ -155,6 +166,18 @@ pub fn run(args: Args) -> ExitCode {
                         return ExitCode::from(2);
                     }
                 },
+                // A CAN needs PACE: the synthetic passport as a PACE-GM chip.
+                None if args.can.is_some() => {
+                    let mut p = inspectd::testkit::dataset::synthetic_pace_passport(
+                        GenParams::default(),
+                        &[("0.4.0.127.0.7.2.2.4.2.2", 13)],
+                    );
+                    p.app_files.insert(
+                        FileId::Sod.fid(),
+                        inspectd::testkit::dataset::SIGNED_SOD.to_vec(),
+                    );
+                    p
+                }
                 None => synthetic_signed_passport(GenParams::default()),
             };
             // The virtual chip's own randomness is deterministic; the terminal's is not.
@@ -385,9 +408,21 @@ fn report(args: &Args, o: &Outcome<'_>) -> ExitCode {
             json!({"file": f.id.name(), "status": status, "bytes": bytes, "apdus": apdus})
         })
         .collect();
+    // PACE-CAM (Doc 9303-11 §4.4.3.5): chip authentication once EF.CardSecurity, which holds
+    // the static key, passes Passive Authentication (not yet part of the verdict).
+    let cam = read.cam.as_ref().map(|c| match c {
+        Ok(_) => (
+            "passed",
+            "chip authentication data matches the EF.CardSecurity key".to_string(),
+        ),
+        Err(e) => ("failed", e.to_string()),
+    });
+    let pace_skipped = read.pace_skipped.as_ref().map(ToString::to_string);
     if args.json {
         let v = json!({
             "access_protocol": read.access,
+            "pace_skipped": pace_skipped,
+            "pace_cam": cam.as_ref().map(|(st, r)| json!({"status": st, "reason": r})),
             "files": files,
             "sod_data_groups": read.sod_data_groups,
             "sod_error": read.sod_error,
@@ -407,6 +442,12 @@ fn report(args: &Args, o: &Outcome<'_>) -> ExitCode {
     }
     println!("VERDICT          {}", verdict.to_uppercase());
     println!("access control   {:?}", read.access);
+    if let Some(why) = &pace_skipped {
+        println!("PACE not used    {why}");
+    }
+    if let Some((st, why)) = &cam {
+        println!("PACE-CAM         {st} ({why})");
+    }
     if let Some(m) = &mrz {
         println!(
             "document         {} {} {}",

@@ -6,7 +6,11 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use inspectd::testkit::dataset::{load_dir, synthetic_signed_passport, with_extended_length};
+use inspectd::lds::FileId;
+use inspectd::testkit::dataset::{
+    load_dir, synthetic_pace_passport, synthetic_signed_passport, synthetic_td1_can_card,
+    with_extended_length, SIGNED_SOD,
+};
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::vpcd::{serve, VpcdOptions};
 use inspectd::testkit::{ChipProfile, Fault, VirtualChip};
@@ -21,7 +25,11 @@ pub struct Args {
     #[arg(long, conflicts_with = "profile")]
     dataset: Option<PathBuf>,
     /// A built-in profile: `bac` (synthetic BAC passport), `bac-extended` (extended length
-    /// declared in EF.ATR/INFO and the ATR), `short-le` (a chip that takes Le <= 160).
+    /// declared in EF.ATR/INFO and the ATR), `short-le` (a chip that takes Le <= 160),
+    /// `pace-gm`, `pace-im`, `pace-cam` (PACE ECDH brainpoolP256r1 AES-128 with the generic,
+    /// integrated or chip-authentication mapping), `pace-dh` (PACE DH-GM, RFC 5114 1024-bit);
+    /// the PACE chips take the MRZ or the CAN 271828; `td1-can` (a TD1 eID card, PACE-GM with
+    /// the CAN 271828, EF.SOD signed by the test PKI).
     #[arg(long, default_value = "bac")]
     profile: String,
     /// Leave the field after this many APDUs (card removed mid-read).
@@ -30,6 +38,13 @@ pub struct Args {
     /// Insert the card again after it leaves the field or the reader resets, until killed.
     #[arg(long)]
     repeat: bool,
+}
+
+/// The synthetic PACE passport offering one protocol, with the signed EF.SOD.
+fn pace(oid: &'static str, parameter_id: u64) -> ChipProfile {
+    let mut p = synthetic_pace_passport(GenParams::default(), &[(oid, parameter_id)]);
+    p.app_files.insert(FileId::Sod.fid(), SIGNED_SOD.to_vec());
+    p
 }
 
 fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
@@ -43,8 +58,15 @@ fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
         "bac" => Ok((base, Vec::new())),
         "bac-extended" => Ok((with_extended_length(base), Vec::new())),
         "short-le" => Ok((base, vec![Fault::MaxLe(160)])),
+        "pace-gm" => Ok((pace("0.4.0.127.0.7.2.2.4.2.2", 13), Vec::new())),
+        "pace-im" => Ok((pace("0.4.0.127.0.7.2.2.4.4.2", 13), Vec::new())),
+        "pace-cam" => Ok((pace("0.4.0.127.0.7.2.2.4.6.2", 13), Vec::new())),
+        "pace-dh" => Ok((pace("0.4.0.127.0.7.2.2.4.1.2", 0), Vec::new())),
+        "td1-can" => synthetic_td1_can_card()
+            .map(|p| (p, Vec::new()))
+            .ok_or_else(|| "td1-can: the test PKI key is unusable".to_string()),
         other => Err(format!(
-            "unknown profile {other:?} (bac, bac-extended, short-le)"
+            "unknown profile {other:?} (bac, bac-extended, short-le, pace-gm, pace-im, pace-cam, pace-dh, td1-can)"
         )),
     }
 }

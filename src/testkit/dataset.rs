@@ -144,6 +144,8 @@ pub fn synthetic_bac_passport(params: super::lds_gen::GenParams) -> ChipProfile 
         Ok(p) => p,
         Err(_) => ChipProfile::bac(&info, BTreeMap::new()),
     };
+    // The generated EF.CardAccess announces PACE, but this chip runs BAC only (it refuses
+    // MSE:Set AT, and the terminal falls back to BAC); `synthetic_pace_passport` speaks PACE.
     // The chip holds the private half of the DG15 key (Active Authentication).
     p.aa_key = Some(super::AaChipKey::EcdsaP256 {
         key: super::aa_keys::p256_key(),
@@ -172,4 +174,141 @@ pub fn synthetic_signed_passport(params: super::lds_gen::GenParams) -> ChipProfi
     let mut p = synthetic_bac_passport(params);
     p.app_files.insert(FileId::Sod.fid(), SIGNED_SOD.to_vec());
     p
+}
+
+/// The synthetic passport's card access number (CAN, Doc 9303-11 §4.4.1).
+pub const SYNTHETIC_CAN: &str = "271828";
+
+/// A PACE protocol the synthetic PACE chip offers: (protocol OID dotted, parameterId).
+pub type PaceOffer = (&'static str, u64);
+
+/// The synthetic passport as a PACE chip (Doc 9303-11 §4.4) that also takes BAC: EF.CardAccess
+/// lists `offers`; the chip accepts the MRZ and [`SYNTHETIC_CAN`]. For a CAM offer the chip gets
+/// a static key on that curve, announced in an (unsigned) EF.CardSecurity.
+pub fn synthetic_pace_passport(
+    params: super::lds_gen::GenParams,
+    offers: &[PaceOffer],
+) -> ChipProfile {
+    use super::lds_gen::{
+        chip_authentication_public_key_info_ecdh, encode_security_infos,
+        encode_unsigned_card_security, pace_info,
+    };
+    use crate::chip::pace::{chip_side::PaceChipConfig, PaceGroup, PaceParams, PacePassword};
+    let mut p = synthetic_bac_passport(params);
+    let infos: Vec<Vec<u8>> = offers
+        .iter()
+        .map(|(oid, id)| pace_info(oid, 2, Some(*id)))
+        .collect();
+    p.mf_files
+        .insert(FileId::CardAccess.fid(), encode_security_infos(&infos));
+    let protocols: Vec<PaceParams> = offers
+        .iter()
+        .filter_map(|(oid, id)| {
+            let mut prm = PaceParams::standardized(
+                &crate::lds::asn1::oid_from_dotted(oid).unwrap_or_default(),
+                *id,
+            )
+            .ok()?;
+            prm.send_parameter_ref = offers.len() > 1;
+            Some(prm)
+        })
+        .collect();
+    let mut cam_secret = None;
+    if let Some(prm) = protocols
+        .iter()
+        .find(|q| q.protocol.mapping == crate::lds::oid::Mapping::ChipAuthentication)
+    {
+        if let PaceGroup::Ec(curve) = prm.group {
+            // A fixed synthetic static key: SK_IC = 0x5EED…5EED mod n.
+            let sk = num_bigint::BigUint::from_bytes_be(&[0x5E; 40]) % &curve.n;
+            if let Some(pk) = curve.mul(&sk, &curve.g) {
+                let mut cs_infos = infos.clone();
+                cs_infos.push(chip_authentication_public_key_info_ecdh(
+                    curve.parameter_id,
+                    &curve.encode(&pk),
+                    None,
+                ));
+                p.mf_files.insert(
+                    FileId::CardSecurity.fid(),
+                    encode_unsigned_card_security(&encode_security_infos(&cs_infos)),
+                );
+                cam_secret = Some(sk);
+            }
+        }
+    }
+    p.pace = Some(PaceChipConfig {
+        protocols,
+        passwords: vec![
+            PacePassword::Mrz(synthetic_mrz_information()),
+            PacePassword::Can(SYNTHETIC_CAN.into()),
+        ],
+        cam_secret,
+    });
+    p
+}
+
+/// The synthetic holder as a TD1 eID card (Doc 9303-5) that speaks PACE-GM (ECDH
+/// brainpoolP256r1, AES-128) with the CAN [`SYNTHETIC_CAN`] (or its TD1 MRZ): DG1 holds a TD1
+/// MRZ and EF.SOD is signed at run time by the test PKI's RSA Document Signer
+/// (`testdata/pki/ds-rsa.der`, key `testdata/pki/keys/ds-rsa2048.key.der`), so Passive
+/// Authentication against `testdata/pki/csca-rsa.der` passes. `None` if a test key is unusable.
+pub fn synthetic_td1_can_card() -> Option<ChipProfile> {
+    use super::pki::{self, MessageDigest, SodSpec, TestKey};
+    use crate::pa::algorithms::{DigestAlg, SignatureScheme};
+    use rand_core::SeedableRng;
+    let mut b = crate::mrz::MrzBuilder::new(crate::mrz::MrzFormat::Td1);
+    b.primary_identifier = "SPECIMEN".into();
+    b.secondary_identifier = "ANNA MARIA".into();
+    b.document_number = "U1234567T".into();
+    b.date_of_birth = "850101".into();
+    b.date_of_expiry = "351231".into();
+    let lines = b.build().ok()?;
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mrz_information = crate::mrz::parse(&refs).ok()?.mrz_information();
+    let mut p = synthetic_pace_passport(
+        super::lds_gen::GenParams::default(),
+        &[("0.4.0.127.0.7.2.2.4.2.2", 13)],
+    );
+    p.app_files
+        .insert(FileId::Dg1.fid(), super::lds_gen::encode_dg1(&refs));
+    let data_groups: Vec<(u8, Vec<u8>)> = p
+        .app_files
+        .iter()
+        .filter_map(|(fid, bytes)| {
+            // Data groups are 0101..0110 (EF.COM 011E and EF.SOD 011D are not).
+            let n = u8::try_from(fid & 0xFF)
+                .ok()
+                .filter(|n| (1..=16).contains(n) && fid >> 8 == 0x01)?;
+            Some((n, bytes.clone()))
+        })
+        .collect();
+    let key = TestKey::rsa_from_der(include_bytes!("../../testdata/pki/keys/ds-rsa2048.key.der"))?;
+    let spec = SodSpec {
+        data_groups,
+        lso_hash: (DigestAlg::Sha256.dotted().into(), Some(DigestAlg::Sha256)),
+        signer_digest: (DigestAlg::Sha256.dotted().into(), Some(DigestAlg::Sha256)),
+        scheme: SignatureScheme::RsaPkcs1 {
+            hash: DigestAlg::Sha256,
+        },
+        econtent_type: "2.23.136.1.1.1".into(),
+        content_type_attr: "2.23.136.1.1.1".into(),
+        message_digest: MessageDigest::Correct,
+        ds_certificate: include_bytes!("../../testdata/pki/ds-rsa.der").to_vec(),
+        include_certificate: true,
+        corrupt_signature: false,
+        indefinite: false,
+    };
+    let sod = pki::sod(
+        &spec,
+        &key,
+        &mut rand_chacha::ChaCha20Rng::seed_from_u64(0x7D1),
+    );
+    p.app_files.insert(FileId::Sod.fid(), sod);
+    if let Some(cfg) = p.pace.as_mut() {
+        cfg.passwords = vec![
+            crate::chip::pace::PacePassword::Can(SYNTHETIC_CAN.into()),
+            crate::chip::pace::PacePassword::Mrz(mrz_information),
+        ];
+    }
+    Some(p)
 }

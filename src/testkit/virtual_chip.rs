@@ -14,6 +14,7 @@ use rand_core::{CryptoRngCore, SeedableRng};
 use crate::apdu::{CommandApdu, ResponseApdu, StatusWord};
 use crate::chip::aa::{encode_message_representative, m1_len, AaHash, Trailer};
 use crate::chip::ca::CaCurve;
+use crate::chip::pace::chip_side::{PaceChip, PaceChipConfig, PaceFault};
 use crate::chip::{bac_chip_respond, BacKey, CardTransport, TransportError};
 use crate::sm::{derive_key, ChipSmSession, SmCipher, SmKeys, KDF_ENC, KDF_MAC};
 
@@ -81,6 +82,8 @@ pub enum Fault {
     /// Chip Authentication: the chip computes the shared secret with another private key than
     /// the one EF.DG14 announces (a clone); its answers under the new keys fail the MAC.
     CaKeyMismatch,
+    /// A PACE misbehaviour of the chip side (BSI TR-03105 Part 5.1 ISO7816_G negatives).
+    Pace(PaceFault),
 }
 
 /// The chip's Chip Authentication private key (Doc 9303-11 §6.2). Synthetic test keys only.
@@ -248,6 +251,8 @@ pub struct ChipProfile {
     pub aa_key: Option<AaChipKey>,
     /// The Chip Authentication key; `None`: MSE:Set KAT/AT for CA is refused (6D00/6A88).
     pub ca_key: Option<CaChipKey>,
+    /// PACE (Doc 9303-11 §4.4); `None`: MSE:Set AT for PACE is refused (6A88).
+    pub pace: Option<PaceChipConfig>,
 }
 
 impl ChipProfile {
@@ -263,6 +268,7 @@ impl ChipProfile {
             eac_protected: vec![0x0103, 0x0104],
             aa_key: None,
             ca_key: None,
+            pace: None,
         }
     }
 }
@@ -286,6 +292,7 @@ pub struct VirtualChip {
     ca_cipher: Option<SmCipher>,
     // CA: the session that replaces `sm` once the current response is wrapped.
     sm_next: Option<ChipSmSession>,
+    pace: PaceChip,
     apdus: usize,
     removed: bool,
 }
@@ -321,6 +328,7 @@ impl VirtualChip {
             sm: None,
             ca_cipher: None,
             sm_next: None,
+            pace: PaceChip::new(),
             apdus: 0,
             removed: false,
         }
@@ -350,6 +358,7 @@ impl VirtualChip {
         self.sm = None;
         self.ca_cipher = None;
         self.sm_next = None;
+        self.pace.reset();
         self.removed = false;
     }
 
@@ -404,7 +413,8 @@ impl VirtualChip {
     /// Handles one plain (already unwrapped) command.
     fn process(&mut self, cmd: &CommandApdu) -> ResponseApdu {
         let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
-        if cmd.cla & 0xF0 != 0 && cmd.cla & 0x0C == 0 {
+        // CLA 10: command chaining (PACE GENERAL AUTHENTICATE).
+        if cmd.cla & 0xE0 != 0 && cmd.cla & 0x0C == 0 {
             return r(sw::CLA_NOT_SUPPORTED);
         }
         match cmd.ins {
@@ -532,6 +542,16 @@ impl VirtualChip {
     /// protocol OID, DO'84' keyId) for Chip Authentication (Doc 9303-11 §6.2.1).
     fn mse_set(&mut self, cmd: &CommandApdu) -> ResponseApdu {
         let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        if cmd.p1 == 0xC1 && cmd.p2 == 0xA4 {
+            // MSE:Set AT for PACE (Doc 9303-11 §4.4.4.1), before any secure messaging.
+            let Some(cfg) = self.profile.pace.as_ref() else {
+                return r(sw::REF_DATA_NOT_FOUND);
+            };
+            if cmd.le.is_some() {
+                return r(sw::WRONG_LENGTH);
+            }
+            return self.pace.mse_set_at(cfg, &cmd.data).response;
+        }
         self.ca_cipher = None;
         let Some(key) = self.profile.ca_key.clone() else {
             return r(sw::REF_DATA_NOT_FOUND);
@@ -582,6 +602,30 @@ impl VirtualChip {
     /// GENERAL AUTHENTICATE `7C { 80 ephemeral key }` after MSE:Set AT (Doc 9303-11 §6.2.1).
     fn general_authenticate(&mut self, cmd: &CommandApdu) -> ResponseApdu {
         let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        if self.pace.in_progress() {
+            let Some(cfg) = self.profile.pace.as_ref() else {
+                return r(sw::CONDITIONS_NOT_SATISFIED);
+            };
+            let faults: Vec<PaceFault> = self
+                .faults
+                .iter()
+                .filter_map(|f| match f {
+                    Fault::Pace(p) => Some(*p),
+                    _ => None,
+                })
+                .collect();
+            let answer = self
+                .pace
+                .general_authenticate(cfg, cmd, self.rng.as_mut(), &faults);
+            if let Some(keys) = answer.established {
+                let ssc = vec![0u8; keys.cipher().block_len()];
+                match ChipSmSession::new(keys, &ssc) {
+                    Ok(sm) => self.sm = Some(sm),
+                    Err(_) => return r(sw::CONDITIONS_NOT_SATISFIED),
+                }
+            }
+            return answer.response;
+        }
         let (Some(cipher), Some(key)) = (self.ca_cipher.take(), self.profile.ca_key.clone()) else {
             return r(sw::CONDITIONS_NOT_SATISFIED);
         };
