@@ -18,7 +18,7 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Import CSCA certificates, CRLs and CSCA master lists (a failed file changes nothing;
+    /// Import CSCA certificates, CRLs, CSCA master lists and deviation lists (a failed file changes nothing;
     /// re-import is a no-op).
     Import {
         /// The trust store directory (created if missing).
@@ -112,7 +112,7 @@ fn import(
                     .map(|sum| {
                         println!(
                             "{source}: LDIF: {} DS certificate(s), {} CRL(s), {} master list(s) \
-                             with {} CSCA(s), {} deviation list(s) (not applied), {} refused",
+                             with {} CSCA(s), {} deviation list(s), {} refused",
                             sum.ds_certificates,
                             sum.crls,
                             sum.master_lists,
@@ -124,6 +124,14 @@ fn import(
                             println!("  refused: {r}");
                         }
                         ImportOutcome::Added
+                    })
+                    .map_err(|e| e.to_string())
+            } else if inspectd::trust::deviation::is_deviation_list(&b) {
+                store
+                    .import_deviation_list(&b, &anchors, &source, now, 2048)
+                    .map(|(o, n)| {
+                        println!("{source}: deviation list with {n} deviation(s)");
+                        o
                     })
                     .map_err(|e| e.to_string())
             } else if is_master_list(&b) {

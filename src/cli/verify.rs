@@ -116,6 +116,9 @@ pub(super) fn load_trust(
         for c in snap.crls() {
             b.push_crl((*c.crl).clone(), c.provenance.clone());
         }
+        for d in snap.deviation_lists() {
+            b.push_deviation_list((*d.list).clone(), d.provenance.clone());
+        }
     }
     for p in trust {
         let bytes = read(p)?;
@@ -123,9 +126,14 @@ pub(super) fn load_trust(
             source: p.display().to_string(),
             imported_at: at,
         };
-        b = b
-            .any(&bytes, prov)
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+        // A deviation list must chain to a CSCA given before it (or in the store).
+        b = if inspectd::trust::deviation::is_deviation_list(&bytes) {
+            b.deviation_list(&bytes, &[], at, 2048, prov)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+        } else {
+            b.any(&bytes, prov)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+        };
     }
     Ok(b.build())
 }

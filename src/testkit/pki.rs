@@ -1172,7 +1172,150 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
     let ml = master_list(&listed, &c_ml_signer, &k_ds_rsa, &pkcs1, &mut rng);
     out.push(("ml-signer.der".to_owned(), c_ml_signer));
     out.push(("masterlist.der".to_owned(), ml));
+
+    // Deviation lists (Doc 9303-12 §10), after every other use of the RNG. The signer is
+    // issued by CSCA RSA (country UT), so the list speaks for UT documents.
+    let c_dl_signer = ds(
+        0x3002,
+        "Deviation List Signer",
+        &n_csca_rsa,
+        spki_ds_rsa.clone(),
+        aki_rsa.clone(),
+        KU_DIGITAL_SIGNATURE,
+        pkcs1,
+        &k_csca_rsa,
+        &mut rng,
+    );
+    // [1] IMPLICIT IssuerAndSerialNumber: the SEQUENCE's contents.
+    let ias = |c: &[u8]| {
+        crate::pa::cert::Certificate::from_der(c)
+            .map(|c| [c.issuer_raw.clone(), encode(0x02, &c.serial)].concat())
+            .unwrap_or_default()
+    };
+    let doc_number = lds_gen::specimen_mrz()[1]
+        .get(..9)
+        .unwrap_or_default()
+        .to_owned();
+    let ski_ds_p256 = key_id(&k_ds_p256.spki(false));
+    let entries = [
+        // The DS with keyCertSign instead of digitalSignature (ds-rsa-keyusage).
+        deviation_entry(
+            &[encode(0xA1, &ias(&c_ds_rsa_ku))],
+            &[dev_desc(
+                "DS keyUsage keyCertSign instead of digitalSignature",
+                "2.23.136.1.1.7.1.2",
+                Some(der_oid("2.5.29.15")),
+            )],
+        ),
+        // The specimen document, issued in December 2025, with a wrong DG2 hash.
+        deviation_entry(
+            &[
+                issuance_period(unix(2025, 12, 1), unix(2025, 12, 31) + 86_399),
+                encode(0xA5, &encode(0x13, doc_number.as_bytes())),
+            ],
+            &[dev_desc(
+                "DG2 rewritten after signing",
+                "2.23.136.1.1.7.2.2",
+                Some(der_small(2)),
+            )],
+        ),
+        // Passports under DS RSA: the SOD signature value is wrong.
+        deviation_entry(
+            &[encode(0x80, b"P<"), encode(0xA1, &ias(&c_ds_rsa))],
+            &[dev_desc(
+                "SOD signature value wrong",
+                "2.23.136.1.1.7.2.3",
+                None,
+            )],
+        ),
+        // Another document number: DG1 hash wrong (must not apply to the specimen).
+        deviation_entry(
+            &[encode(0xA5, &encode(0x13, b"Z99999997"))],
+            &[dev_desc(
+                "DG1 hash wrong",
+                "2.23.136.1.1.7.2.2",
+                Some(der_small(1)),
+            )],
+        ),
+        // Documents under DS P256: the AA key is compromised (not a PA check; reported).
+        deviation_entry(
+            &[encode(0x82, &ski_ds_p256)],
+            &[dev_desc("AA key compromised", "2.23.136.1.1.7.1.4", None)],
+        ),
+    ];
+    let dl = deviation_list(&entries, &c_dl_signer, &k_ds_rsa, &pkcs1, &mut rng);
+    // The same list signed by a signer that a rogue key issued under the CSCA P256 name.
+    let c_dl_rogue = ds(
+        0x3003,
+        "Rogue Deviation List Signer",
+        &n_csca_p256,
+        k_ds_p256.spki(false),
+        aki_p256.clone(),
+        KU_DIGITAL_SIGNATURE,
+        ecdsa,
+        &k_rogue,
+        &mut rng,
+    );
+    let dl_rogue = deviation_list(&entries, &c_dl_rogue, &k_ds_p256, &ecdsa, &mut rng);
+    out.push(("dl-signer.der".to_owned(), c_dl_signer));
+    out.push(("deviations.der".to_owned(), dl));
+    out.push(("deviations-untrusted.der".to_owned(), dl_rogue));
     out
+}
+
+/// A Deviation: DeviationDocuments fields (already tagged, in order) and descriptions.
+pub fn deviation_entry(documents: &[Vec<u8>], descriptions: &[Vec<u8>]) -> Vec<u8> {
+    let mut d: Vec<Vec<u8>> = descriptions.to_vec();
+    d.sort();
+    seq(&[
+        &encode(0x30, &documents.concat()),
+        &encode(0x31, &d.concat()),
+    ])
+}
+
+/// A DeviationDescription; `parameter` is the encoded value put under the explicit [0].
+pub fn dev_desc(text: &str, oid_s: &str, parameter: Option<Vec<u8>>) -> Vec<u8> {
+    let p = parameter.map(|v| encode(0xA0, &v)).unwrap_or_default();
+    seq(&[&encode(0x13, text.as_bytes()), &der_oid(oid_s), &p])
+}
+
+/// issuingDate [4] IssuancePeriod (GeneralizedTime bounds).
+pub fn issuance_period(first: i64, last: i64) -> Vec<u8> {
+    let gt = |t: i64| {
+        let (y, m, d, hh, mm, ss) = civil(t);
+        encode(
+            0x18,
+            format!("{y:04}{m:02}{d:02}{hh:02}{mm:02}{ss:02}Z").as_bytes(),
+        )
+    };
+    encode(0xA4, &[gt(first), gt(last)].concat())
+}
+
+/// A deviation list (CMS SignedData, eContentType id-icao-DeviationList, Doc 9303-12 §10)
+/// with `deviations` (encoded Deviation values), digestAlgorithm SHA-256, signed like
+/// [`master_list`].
+pub fn deviation_list(
+    deviations: &[Vec<u8>],
+    signer_cert: &[u8],
+    signer_key: &TestKey,
+    scheme: &SignatureScheme,
+    rng: &mut ChaCha20Rng,
+) -> Vec<u8> {
+    let mut set: Vec<Vec<u8>> = deviations.to_vec();
+    set.sort();
+    let econtent = seq(&[
+        &der_small(0),
+        &seq(&[&der_oid(DigestAlg::Sha256.dotted())]),
+        &encode(0x31, &set.concat()),
+    ]);
+    signed_list(
+        "2.23.136.1.1.7",
+        &econtent,
+        signer_cert,
+        signer_key,
+        scheme,
+        rng,
+    )
 }
 
 /// A CSCA master list (CMS SignedData, eContentType id-icao-cscaMasterList) carrying
@@ -1188,11 +1331,24 @@ pub fn master_list(
     let mut set: Vec<Vec<u8>> = certificates.iter().map(|c| (*c).clone()).collect();
     set.sort();
     let econtent = seq(&[&der_small(0), &encode(0x31, &set.concat())]);
-    let md = Sha256::digest(&econtent).to_vec();
+    signed_list(ML, &econtent, signer_cert, signer_key, scheme, rng)
+}
+
+/// CMS SignedData over `econtent` of type `content_type` (an ICAO signed list), with the
+/// signer certificate included and contentType + messageDigest signed attributes.
+fn signed_list(
+    content_type: &str,
+    econtent: &[u8],
+    signer_cert: &[u8],
+    signer_key: &TestKey,
+    scheme: &SignatureScheme,
+    rng: &mut ChaCha20Rng,
+) -> Vec<u8> {
+    let md = Sha256::digest(econtent).to_vec();
     let mut attrs = [
         seq(&[
             &der_oid("1.2.840.113549.1.9.3"),
-            &encode(0x31, &der_oid(ML)),
+            &encode(0x31, &der_oid(content_type)),
         ]),
         seq(&[
             &der_oid("1.2.840.113549.1.9.4"),
@@ -1211,7 +1367,10 @@ pub fn master_list(
         &signature_alg_id(scheme),
         &encode(0x04, &sig),
     ]);
-    let encap = seq(&[&der_oid(ML), &encode(0xA0, &encode(0x04, &econtent))]);
+    let encap = seq(&[
+        &der_oid(content_type),
+        &encode(0xA0, &encode(0x04, econtent)),
+    ]);
     let sd = seq(&[
         &der_small(3),
         &encode(0x31, &digest_alg),
