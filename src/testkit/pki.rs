@@ -141,6 +141,14 @@ pub fn signature_alg_id(s: &SignatureScheme) -> Vec<u8> {
             };
             seq(&[&der_oid(o)])
         }
+        SignatureScheme::Dsa { hash } => {
+            let o = match hash {
+                Sha1 => "1.2.840.10040.4.3",
+                Sha224 => "2.16.840.1.101.3.4.3.1",
+                _ => "2.16.840.1.101.3.4.3.2",
+            };
+            seq(&[&der_oid(o)])
+        }
     }
 }
 
@@ -156,6 +164,38 @@ pub enum TestKey {
         /// The private scalar.
         d: Vec<u8>,
     },
+    /// DSA.
+    Dsa(Box<dsa::SigningKey>),
+}
+
+/// The DSA 2048/256 key of RFC 6979 Appendix A.2.2 (p, q, g, x; a published test key).
+pub fn rfc6979_dsa2048() -> Option<TestKey> {
+    const P: &str = "9DB6FB5951B66BB6FE1E140F1D2CE5502374161FD6538DF1648218642F0B5C48\
+C8F7A41AADFA187324B87674FA1822B00F1ECF8136943D7C55757264E5A1A44F\
+FE012E9936E00C1D3E9310B01C7D179805D3058B2A9F4BB6F9716BFE6117C6B5\
+B3CC4D9BE341104AD4A80AD6C94E005F4B993E14F091EB51743BF33050C38DE2\
+35567E1B34C3D6A5C0CEAA1A0F368213C3D19843D0B4B09DCB9FC72D39C8DE41\
+F1BF14D4BB4563CA28371621CAD3324B6A2D392145BEBFAC748805236F5CA2FE\
+92B871CD8F9C36D3292B5509CA8CAA77A2ADFC7BFD77DDA6F71125A7456FEA15\
+3E433256A2261C6A06ED3693797E7995FAD5AABBCFBE3EDA2741E375404AE25B";
+    const Q: &str = "F2C3119374CE76C9356990B465374A17F23F9ED35089BD969F61C6DDE9998C1F";
+    const G: &str = "5C7FF6B06F8F143FE8288433493E4769C4D988ACE5BE25A0E24809670716C613\
+D7B0CEE6932F8FAA7C44D2CB24523DA53FBE4F6EC3595892D1AA58C4328A06C4\
+6A15662E7EAA703A1DECF8BBB2D05DBE2EB956C142A338661D10461C0D135472\
+085057F3494309FFA73C611F78B32ADBB5740C361C9F35BE90997DB2014E2EF5\
+AA61782F52ABEB8BD6432C4DD097BC5423B285DAFB60DC364E8161F4A2A35ACA\
+3A10B1C4D203CC76A470A33AFDCBDD92959859ABD8B56E1725252D78EAC66E71\
+BA9AE3F1DD2487199874393CD4D832186800654760E1E34C09E4D155179F9EC0\
+DC4473F996BDCE6EED1CABED8B6F116F7AD9CF505DF0F998E34AB27514B0FFE7";
+    const X: &str = "69C7548C21D0DFEA6B9A51C9EAD4E27C33D3B3F180316E5BCAB92C933F0E4DBC";
+    let n = |h: &str| hex::decode(h).ok().map(|b| dsa::BigUint::from_bytes_be(&b));
+    let (p, q, g, x) = (n(P)?, n(Q)?, n(G)?, n(X)?);
+    let y = g.modpow(&x, &p);
+    let comp = dsa::Components::from_components(p, q, g).ok()?;
+    let vk = dsa::VerifyingKey::from_components(comp, y).ok()?;
+    dsa::SigningKey::from_components(vk, x)
+        .ok()
+        .map(|k| TestKey::Dsa(Box::new(k)))
 }
 
 macro_rules! ec_ops {
@@ -275,6 +315,17 @@ impl TestKey {
     pub fn spki(&self, explicit: bool) -> Vec<u8> {
         match self {
             TestKey::Rsa(k) => lds_gen::spki_rsa(&k.n().to_bytes_be(), &k.e().to_bytes_be()),
+            TestKey::Dsa(k) => {
+                let c = k.verifying_key().components();
+                let int = |v: &dsa::BigUint| encode(0x02, &der_uint(&v.to_bytes_be()));
+                let params = seq(&[&int(c.p()), &int(c.q()), &int(c.g())]);
+                let mut bits = vec![0u8];
+                bits.extend_from_slice(&int(k.verifying_key().y()));
+                seq(&[
+                    &seq(&[&der_oid("1.2.840.10040.4.1"), &params]),
+                    &encode(0x03, &bits),
+                ])
+            }
             TestKey::Ec { curve, d } => {
                 let point = ec_public(*curve, d);
                 match curve.params() {
@@ -290,7 +341,7 @@ impl TestKey {
     pub fn ec_point(&self) -> Vec<u8> {
         match self {
             TestKey::Ec { curve, d } => ec_public(*curve, d),
-            TestKey::Rsa(_) => Vec::new(),
+            TestKey::Rsa(_) | TestKey::Dsa(_) => Vec::new(),
         }
     }
 
@@ -321,6 +372,21 @@ impl TestKey {
                     EcdsaFormat::Plain => plain,
                     EcdsaFormat::Der => plain_to_der(&plain),
                 }
+            }
+            (TestKey::Dsa(k), SignatureScheme::Dsa { hash }) => {
+                // RFC 6979 deterministic k with the scheme's hash.
+                let sig = match hash {
+                    DigestAlg::Sha1 => k.sign_prehashed_rfc6979::<Sha1>(&h),
+                    DigestAlg::Sha224 => k.sign_prehashed_rfc6979::<Sha224>(&h),
+                    _ => k.sign_prehashed_rfc6979::<Sha256>(&h),
+                };
+                sig.map(|s| {
+                    seq(&[
+                        &encode(0x02, &der_uint(&s.r().to_bytes_be())),
+                        &encode(0x02, &der_uint(&s.s().to_bytes_be())),
+                    ])
+                })
+                .unwrap_or_default()
             }
             _ => Vec::new(),
         }
@@ -1260,6 +1326,42 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
     out.push(("dl-signer.der".to_owned(), c_dl_signer));
     out.push(("deviations.der".to_owned(), dl));
     out.push(("deviations-untrusted.der".to_owned(), dl_rogue));
+
+    // DSA (TR-03105 5.1 LDS_H_13 DSA-SHA1, H_97/98 DSA-SHA224/256): a DS with the RFC 6979
+    // A.2.2 DSA-2048/256 key, certified by CSCA RSA; signatures use RFC 6979 nonces.
+    if let Some(k_ds_dsa) = rfc6979_dsa2048() {
+        let c_ds_dsa = ds(
+            0x2401,
+            "DS DSA",
+            &n_csca_rsa,
+            k_ds_dsa.spki(false),
+            aki_rsa.clone(),
+            KU_DIGITAL_SIGNATURE,
+            pkcs1,
+            &k_csca_rsa,
+            &mut rng,
+        );
+        for (n, hash) in [("dsa", Sha256), ("dsa-sha224", Sha224), ("dsa-sha1", Sha1)] {
+            let spec = SodSpec {
+                scheme: SignatureScheme::Dsa { hash },
+                signer_digest: (hash.dotted().into(), Some(hash)),
+                ds_certificate: c_ds_dsa.clone(),
+                ..base.clone()
+            };
+            out.push((format!("sod/{n}.bin"), sod(&spec, &k_ds_dsa, &mut rng)));
+        }
+        let corrupt = SodSpec {
+            scheme: SignatureScheme::Dsa { hash: Sha256 },
+            ds_certificate: c_ds_dsa.clone(),
+            corrupt_signature: true,
+            ..base.clone()
+        };
+        out.push((
+            "sod/dsa-sig-corrupt.bin".to_owned(),
+            sod(&corrupt, &k_ds_dsa, &mut rng),
+        ));
+        out.push(("ds-dsa.der".to_owned(), c_ds_dsa));
+    }
     out
 }
 
@@ -1399,6 +1501,42 @@ mod tests {
         }
         assert_eq!(x509_time(unix(2049, 12, 31))[0], 0x17);
         assert_eq!(x509_time(unix(2050, 1, 1))[0], 0x18);
+    }
+
+    #[test]
+    fn dsa_sign_verify_and_size_caps() {
+        use crate::pa::algorithms::{verify, AlgError, VerifyingKey};
+        let k = rfc6979_dsa2048().unwrap();
+        let vk = VerifyingKey::from_spki_der(&k.spki(false)).unwrap();
+        assert_eq!(vk.describe(), "DSA-2048");
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        for hash in [DigestAlg::Sha1, DigestAlg::Sha224, DigestAlg::Sha256] {
+            let s = SignatureScheme::Dsa { hash };
+            let sig = k.sign(&s, b"msg", &mut rng);
+            verify(&vk, &s, b"msg", &sig, 2048).unwrap();
+            assert_eq!(
+                verify(&vk, &s, b"msh", &sig, 2048),
+                Err(AlgError::BadSignature)
+            );
+            // The RSA floor applies to p.
+            assert!(matches!(
+                verify(&vk, &s, b"msg", &sig, 3072),
+                Err(AlgError::Disallowed { .. })
+            ));
+        }
+        // A p beyond FIPS 186-4 sizes is refused before any arithmetic.
+        let big = |n: usize| encode(0x02, &der_uint(&vec![0xC3; n]));
+        let params = seq(&[&big(513), &big(32), &big(2)]);
+        let mut bits = vec![0u8];
+        bits.extend_from_slice(&big(4));
+        let spki = seq(&[
+            &seq(&[&der_oid("1.2.840.10040.4.1"), &params]),
+            &encode(0x03, &bits),
+        ]);
+        assert!(matches!(
+            VerifyingKey::from_spki_der(&spki),
+            Err(AlgError::Unsupported { .. })
+        ));
     }
 
     #[test]
