@@ -24,6 +24,8 @@ pub const RSA_KEYS: &[(&str, usize, u64)] = &[
     ("csca-rsa2048.key.der", 2048, 0x9303_0001),
     ("csca-rsa3072.key.der", 3072, 0x9303_0002),
     ("ds-rsa2048.key.der", 2048, 0x9303_0003),
+    ("csca-rsa4096.key.der", 4096, 0x9303_0004),
+    ("ds-rsa4096.key.der", 4096, 0x9303_0005),
 ];
 
 /// Generates one RSA key (slow in debug builds) as PKCS #1 DER.
@@ -1362,6 +1364,92 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
         ));
         out.push(("ds-dsa.der".to_owned(), c_ds_dsa));
     }
+
+    // RSA-4096 with RSASSA-PSS throughout (issue 6 benchmark family): CSCA, DS and SOD.
+    if let (Some(k_csca_4096), Some(k_ds_4096)) = (
+        rsa_key("csca-rsa4096.key.der"),
+        rsa_key("ds-rsa4096.key.der"),
+    ) {
+        let n_csca_4096 = name("UT", ORG, "CSCA", "CSCA RSA4096 PSS");
+        let spki_csca_4096 = k_csca_4096.spki(false);
+        let c_csca_4096 = csca(
+            0x1401,
+            &n_csca_4096,
+            &k_csca_4096,
+            spki_csca_4096.clone(),
+            &k_csca_4096,
+            None,
+            pss,
+            csca_dates,
+            &mut rng,
+        );
+        let c_ds_4096 = ds(
+            0x2501,
+            "DS RSA4096 PSS",
+            &n_csca_4096,
+            k_ds_4096.spki(false),
+            key_id(&spki_csca_4096),
+            KU_DIGITAL_SIGNATURE,
+            pss,
+            &k_csca_4096,
+            &mut rng,
+        );
+        let spec = SodSpec {
+            scheme: pss,
+            ds_certificate: c_ds_4096.clone(),
+            ..base.clone()
+        };
+        out.push((
+            "sod/rsa4096-pss.bin".to_owned(),
+            sod(&spec, &k_ds_4096, &mut rng),
+        ));
+        out.push(("csca-rsa4096-pss.der".to_owned(), c_csca_4096));
+        out.push(("ds-rsa4096-pss.der".to_owned(), c_ds_4096));
+    }
+
+    // brainpoolP384r1 with explicit parameters (Doc 9303-12 §4.1.6.3), ECDSA with SHA-384.
+    let ecdsa384 = SignatureScheme::Ecdsa {
+        hash: Sha384,
+        format: EcdsaFormat::Der,
+    };
+    let k_csca_bp384 = TestKey::ec(NamedCurve::BrainpoolP384r1, 0x9303_0301);
+    let k_ds_bp384 = TestKey::ec(NamedCurve::BrainpoolP384r1, 0x9303_0302);
+    let n_csca_bp384 = name("UT", ORG, "CSCA", "CSCA BP384");
+    let spki_csca_bp384 = k_csca_bp384.spki(true);
+    let c_csca_bp384 = csca(
+        0x1501,
+        &n_csca_bp384,
+        &k_csca_bp384,
+        spki_csca_bp384.clone(),
+        &k_csca_bp384,
+        None,
+        ecdsa384,
+        csca_dates,
+        &mut rng,
+    );
+    let c_ds_bp384 = ds(
+        0x2601,
+        "DS BP384",
+        &n_csca_bp384,
+        k_ds_bp384.spki(true),
+        key_id(&spki_csca_bp384),
+        KU_DIGITAL_SIGNATURE,
+        ecdsa384,
+        &k_csca_bp384,
+        &mut rng,
+    );
+    let spec = SodSpec {
+        scheme: ecdsa384,
+        signer_digest: (Sha384.dotted().into(), Some(Sha384)),
+        ds_certificate: c_ds_bp384.clone(),
+        ..base.clone()
+    };
+    out.push((
+        "sod/bp384.bin".to_owned(),
+        sod(&spec, &k_ds_bp384, &mut rng),
+    ));
+    out.push(("csca-bp384.der".to_owned(), c_csca_bp384));
+    out.push(("ds-bp384.der".to_owned(), c_ds_bp384));
     out
 }
 
