@@ -422,6 +422,24 @@ fn structure_check(sod: &Sod<'_>) -> Check {
             sd.signer_infos.len()
         ));
     }
+    // RFC 5652 §5.3: version 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier
+    // (TR-03105 5.1 LDS_H_84/85).
+    for si in &sd.signer_infos {
+        let want = match si.sid_kind {
+            SidKind::IssuerAndSerialNumber => 1,
+            SidKind::SubjectKeyIdentifier => 3,
+        };
+        if si.version != want {
+            problems.push(format!(
+                "SignerInfo version {} with {} (version {want} required)",
+                si.version,
+                match si.sid_kind {
+                    SidKind::IssuerAndSerialNumber => "issuerAndSerialNumber",
+                    SidKind::SubjectKeyIdentifier => "subjectKeyIdentifier",
+                }
+            ));
+        }
+    }
     let c = if problems.is_empty() {
         Check::new(
             ids::SOD_STRUCTURE,

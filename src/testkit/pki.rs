@@ -550,6 +550,18 @@ pub struct SodSpec {
     pub corrupt_signature: bool,
     /// Indefinite lengths on the outer containers (77, ContentInfo, [0], SignedData).
     pub indefinite: bool,
+    /// Identify the signer by `[0] subjectKeyIdentifier` instead of issuerAndSerialNumber.
+    pub sid_ski: bool,
+    /// SignerInfo version to write (None: 1 for issuerAndSerialNumber, 3 for SKI).
+    pub signer_info_version: Option<u64>,
+    /// signatureAlgorithm written instead of the scheme's (the signature still follows
+    /// `scheme`): an OID and whether to add NULL parameters.
+    pub signature_oid: Option<(String, bool)>,
+    /// LDSSecurityObject version written (None: 1 with ldsVersionInfo, as usual); with
+    /// `Some(v)`, `lso_version_info` decides whether ldsVersionInfo is present.
+    pub lso_version: Option<u64>,
+    /// With `lso_version`: include ldsVersionInfo.
+    pub lso_version_info: bool,
 }
 
 fn cert_issuer_and_serial(cert_der: &[u8]) -> Vec<u8> {
@@ -575,7 +587,22 @@ pub fn sod(spec: &SodSpec, key: &TestKey, rng: &mut ChaCha20Rng) -> Vec<u8> {
         })
         .collect();
     let lso_alg = seq(&[&der_oid(&spec.lso_hash.0), &[0x05, 0x00]]);
-    let lso = lds_gen::encode_lds_security_object(&lso_alg, &hashes, Some(("0108", "040000")));
+    let lso = match spec.lso_version {
+        None => lds_gen::encode_lds_security_object(&lso_alg, &hashes, Some(("0108", "040000"))),
+        Some(v) => {
+            // A version that may contradict the ldsVersionInfo presence (TR-03105 LDS_H_86..89).
+            let list: Vec<u8> = hashes
+                .iter()
+                .flat_map(|(n, h)| seq(&[&der_small(u64::from(*n)), &encode(0x04, h)]))
+                .collect();
+            let vi = if spec.lso_version_info {
+                seq(&[&encode(0x13, b"0108"), &encode(0x13, b"040000")])
+            } else {
+                Vec::new()
+            };
+            seq(&[&der_small(v), &lso_alg, &encode(0x30, &list), &vi])
+        }
+    };
     let md = match spec.signer_digest.1 {
         Some(a) => a.digest(&lso),
         None => Sha256::digest(&lso).get(..16).unwrap_or_default().to_vec(),
@@ -613,12 +640,26 @@ pub fn sod(spec: &SodSpec, key: &TestKey, rng: &mut ChaCha20Rng) -> Vec<u8> {
         }
     }
     let digest_alg = seq(&[&der_oid(&spec.signer_digest.0), &[0x05, 0x00]]);
+    let (sid, default_version) = if spec.sid_ski {
+        let ski = crate::pa::cert::Certificate::from_der(&spec.ds_certificate)
+            .ok()
+            .and_then(|c| c.ski)
+            .unwrap_or_default();
+        (encode(0x80, &ski), 3)
+    } else {
+        (cert_issuer_and_serial(&spec.ds_certificate), 1)
+    };
+    let sig_alg = match &spec.signature_oid {
+        Some((o, true)) => seq(&[&der_oid(o), &[0x05, 0x00]]),
+        Some((o, false)) => seq(&[&der_oid(o)]),
+        None => signature_alg_id(&spec.scheme),
+    };
     let signer_info = seq(&[
-        &der_small(1),
-        &cert_issuer_and_serial(&spec.ds_certificate),
+        &der_small(spec.signer_info_version.unwrap_or(default_version)),
+        &sid,
         &digest_alg,
         &encode(0xA0, &attrs_body),
-        &signature_alg_id(&spec.scheme),
+        &sig_alg,
         &encode(0x04, &sig),
     ]);
     let econtent_oid = der_oid(&spec.econtent_type);
@@ -1058,6 +1099,11 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
         include_certificate: true,
         corrupt_signature: false,
         indefinite: false,
+        sid_ski: false,
+        signer_info_version: None,
+        signature_oid: None,
+        lso_version: None,
+        lso_version_info: false,
     };
     let sha1 = SodSpec {
         lso_hash: (Sha1.dotted().into(), Some(Sha1)),
@@ -1405,6 +1451,87 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
         ));
         out.push(("csca-rsa4096-pss.der".to_owned(), c_csca_4096));
         out.push(("ds-rsa4096-pss.der".to_owned(), c_ds_4096));
+    }
+
+    // More TR-03105 5.1 LDS_H structure cases over the RSA passport.
+    let more: Vec<(&str, SodSpec)> = vec![
+        // H_44: no DG1 hash (DG1 is read).
+        (
+            "rsa-no-dg1",
+            SodSpec {
+                data_groups: dgs.iter().filter(|(n, _)| *n != 1).cloned().collect(),
+                ..base.clone()
+            },
+        ),
+        // H_74: LDSSecurityObject SHA-512, SignerInfo digest and signature SHA-256.
+        (
+            "rsa-lso-sha512",
+            SodSpec {
+                lso_hash: (Sha512.dotted().into(), Some(Sha512)),
+                ..base.clone()
+            },
+        ),
+        // H_79: rsaEncryption as the signature algorithm (hash from the SignerInfo digest).
+        (
+            "rsa-sigalg-rsaencryption",
+            SodSpec {
+                signature_oid: Some(("1.2.840.113549.1.1.1".into(), true)),
+                ..base.clone()
+            },
+        ),
+        // H_36: a signature algorithm that is not allowed (md5WithRSAEncryption).
+        (
+            "rsa-sigalg-md5rsa",
+            SodSpec {
+                signature_oid: Some(("1.2.840.113549.1.1.4".into(), true)),
+                ..base.clone()
+            },
+        ),
+        // Signer identified by subjectKeyIdentifier (SignerInfo v3), Doc 9303-10 §4.6.2.
+        (
+            "rsa-sid-ski",
+            SodSpec {
+                sid_ski: true,
+                ..base.clone()
+            },
+        ),
+        // H_84: SignerInfo version 3 with issuerAndSerialNumber.
+        (
+            "rsa-si-v3-issuer-serial",
+            SodSpec {
+                signer_info_version: Some(3),
+                ..base.clone()
+            },
+        ),
+        // H_85: SignerInfo version 1 with subjectKeyIdentifier.
+        (
+            "rsa-si-v1-ski",
+            SodSpec {
+                sid_ski: true,
+                signer_info_version: Some(1),
+                ..base.clone()
+            },
+        ),
+        // H_86..89 family: LDSSecurityObject v0 with ldsVersionInfo, v1 without it.
+        (
+            "rsa-lso-v0-with-versioninfo",
+            SodSpec {
+                lso_version: Some(0),
+                lso_version_info: true,
+                ..base.clone()
+            },
+        ),
+        (
+            "rsa-lso-v1-without-versioninfo",
+            SodSpec {
+                lso_version: Some(1),
+                lso_version_info: false,
+                ..base.clone()
+            },
+        ),
+    ];
+    for (n, spec) in more {
+        out.push((format!("sod/{n}.bin"), sod(&spec, &k_ds_rsa, &mut rng)));
     }
 
     // brainpoolP384r1 with explicit parameters (Doc 9303-12 §4.1.6.3), ECDSA with SHA-384.
