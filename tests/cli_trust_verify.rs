@@ -171,3 +171,130 @@ fn verify_exit_codes() {
     let out = bin().args(["verify", "/nonexistent/dir"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn check<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap()
+}
+
+#[test]
+fn verify_master_list_anchor_and_deviation_lists() {
+    let d = dump();
+    // A master list in --trust is used only with an anchor its signer chains to.
+    let out = bin()
+        .args([
+            "verify",
+            "--json",
+            "--at",
+            AT,
+            "--trust",
+            &pki("masterlist.der"),
+        ])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--master-list-anchor"));
+    let out = bin()
+        .args([
+            "verify",
+            "--json",
+            "--at",
+            AT,
+            "--trust",
+            &pki("masterlist.der"),
+        ])
+        .args(["--master-list-anchor", &pki("csca-p256.der")])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the signer is not under CSCA P256"
+    );
+    let out = bin()
+        .args([
+            "verify",
+            "--json",
+            "--at",
+            AT,
+            "--trust",
+            &pki("masterlist.der"),
+        ])
+        .args(["--master-list-anchor", &pki("csca-rsa.der")])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "valid");
+    assert!(check(&v, "pa.ds_certificate")["details"]["csca_source"]
+        .as_str()
+        .unwrap()
+        .contains("master list"));
+
+    // A changed DG2 byte: invalid, unless a verified deviation list names DG2 for this
+    // document, imported into the store with `trust import`; then a named warning.
+    let mut dg2 = std::fs::read(d.path().join("DG2.bin")).unwrap();
+    dg2[200] ^= 1;
+    std::fs::write(d.path().join("DG2.bin"), dg2).unwrap();
+    let store = tmp("dl-store");
+    let s = store.path().to_str().unwrap();
+    // Before its CSCA is in the store, the deviation list is refused.
+    let out = bin()
+        .args([
+            "trust",
+            "import",
+            "--trust-store",
+            s,
+            &pki("deviations.der"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let out = bin()
+        .args(["trust", "import", "--trust-store", s])
+        .args([&pki("csca-rsa.der"), &pki("deviations.der")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verify = |store: Option<&str>| {
+        let mut c = bin();
+        c.args([
+            "verify",
+            "--json",
+            "--at",
+            AT,
+            "--trust",
+            &pki("csca-rsa.der"),
+        ]);
+        if let Some(s) = store {
+            c.args(["--trust-store", s]);
+        }
+        let out = c.arg(d.path()).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), v)
+    };
+    let (code, v) = verify(None);
+    assert_eq!(code, Some(1));
+    assert_eq!(v["verdict"], "invalid");
+    assert_eq!(check(&v, "pa.deviations")["status"], "not_performed");
+    let (code, v) = verify(Some(s));
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(check(&v, "pa.dg_hashes")["status"], "warning");
+    assert_eq!(check(&v, "pa.deviations")["status"], "warning");
+    assert!(check(&v, "pa.dg_hashes")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("id-Deviation-LDS-DGHashWrong"));
+}
