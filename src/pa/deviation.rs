@@ -115,32 +115,13 @@ fn facts<'a>(ds: &'a Certificate, files: &[RawFile]) -> Facts<'a> {
         .find(|f| f.id == FileId::Dg12)
         .and_then(|f| crate::lds::dg12::Dg12::parse(&f.bytes).ok())
         .and_then(|d| d.date_of_issue.and_then(|x| x.digits()))
-        .and_then(|s| yyyymmdd(&s));
+        .and_then(|s| super::time::parse_yyyymmdd(&s));
     Facts {
         ds,
         document_type: mrz.as_ref().map(|m| m.document_code.clone()),
         document_number: mrz.map(|m| m.document_number),
         date_of_issue,
     }
-}
-
-fn yyyymmdd(s: &str) -> Option<i64> {
-    if s.len() != 8 {
-        return None;
-    }
-    let n = |a: usize, b: usize| s.get(a..b).and_then(|x| x.parse::<u32>().ok());
-    let (m, d) = (n(4, 6)?, n(6, 8)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    Some(super::time::unix_from_civil(
-        i64::from(n(0, 4)?),
-        m,
-        d,
-        0,
-        0,
-        0,
-    ))
 }
 
 /// Every description of every verified list that covers this document.

@@ -301,6 +301,10 @@ pub fn verify(
             None,
         ),
     };
+    let chain_check = match &ds {
+        Some(ds) => issue_date_check(chain_check, ds, files),
+        None => chain_check,
+    };
     let revocation = match (&ds, &csca) {
         (Some(ds), Some(csca)) => revocation_check(ds, csca, trust, at, policy),
         _ => Check::new(ids::DS_REVOCATION, NotPerformed, "no verified DS/CSCA pair"),
@@ -903,6 +907,40 @@ fn chain_check(
             .detail("candidates", candidates.len().to_string()),
         Some(csca),
     )
+}
+
+/// Pitfalls #5 / Doc 9303-12 §5.3: a document is signed while its DS certificate is valid, so
+/// a DG12 date of issue outside the DS validity is suspicious (forged DG12, or a back-dated
+/// DS). A warning on `pa.ds_certificate`, never a failure: DG12 is optional and dates are
+/// day-granular.
+fn issue_date_check(mut c: Check, ds: &Certificate, files: &[RawFile]) -> Check {
+    let Some(doi) = files
+        .iter()
+        .find(|f| f.id == FileId::Dg12)
+        .and_then(|f| crate::lds::dg12::Dg12::parse(&f.bytes).ok())
+        .and_then(|d| d.date_of_issue.and_then(|x| x.digits()))
+        .and_then(|s| time::parse_yyyymmdd(&s))
+    else {
+        return c;
+    };
+    let day = |t: i64| t.div_euclid(86_400).saturating_mul(86_400);
+    let date = time::format_rfc3339(doi);
+    let date = date.get(..10).unwrap_or(&date).to_owned();
+    c = c.detail("dg12_date_of_issue", date.clone());
+    if doi < day(ds.not_before) || doi > ds.not_after {
+        let msg = format!(
+            "DG12 date of issue {date} outside the DS certificate validity ({} to {})",
+            time::format_rfc3339(ds.not_before),
+            time::format_rfc3339(ds.not_after)
+        );
+        if c.status == CheckStatus::Passed {
+            c.status = CheckStatus::Warning;
+            c.reason = msg;
+        } else {
+            c.reason = format!("{}; {msg}", c.reason);
+        }
+    }
+    c
 }
 
 fn revocation_check(

@@ -1534,6 +1534,39 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
         out.push((format!("sod/{n}.bin"), sod(&spec, &k_ds_rsa, &mut rng)));
     }
 
+    // DG12 whose date of issue (2024-06-01) precedes the DS certificate (2025-01-01), and a
+    // SOD over it (pitfalls #5).
+    let dg12_early = lds_gen::encode_dg12(&lds_gen::Dg12Fields {
+        issuing_authority: Some("UTOPIA PASSPORT OFFICE".into()),
+        date_of_issue: Some("20240601".into()),
+        endorsements: Some("NONE".into()),
+        personalization_time: Some("20240531120000".into()),
+        personalization_device_serial: Some("SYNTH-0001".into()),
+        ..lds_gen::Dg12Fields::default()
+    });
+    let dgs_early: Vec<(u8, Vec<u8>)> = dgs
+        .iter()
+        .map(|(n, b)| {
+            (
+                *n,
+                if *n == 12 {
+                    dg12_early.clone()
+                } else {
+                    b.clone()
+                },
+            )
+        })
+        .collect();
+    let spec = SodSpec {
+        data_groups: dgs_early,
+        ..base.clone()
+    };
+    out.push((
+        "sod/rsa-dg12-before-ds.bin".to_owned(),
+        sod(&spec, &k_ds_rsa, &mut rng),
+    ));
+    out.push(("DG12-issued-2024.bin".to_owned(), dg12_early));
+
     // brainpoolP384r1 with explicit parameters (Doc 9303-12 §4.1.6.3), ECDSA with SHA-384.
     let ecdsa384 = SignatureScheme::Ecdsa {
         hash: Sha384,
