@@ -352,6 +352,60 @@ mod deviation_lists {
     }
 
     #[test]
+    fn only_the_signer_state_and_bounded_entries_apply() {
+        use inspectd::trust::deviation::{
+            Deviation, DeviationDescription, DeviationDocuments, DeviationList,
+        };
+        let snap_with = |list: DeviationList| {
+            let mut b = TrustSnapshot::builder()
+                .csca(&pki("csca-rsa.der"), prov())
+                .unwrap();
+            b.push_deviation_list(list, prov());
+            b.build()
+        };
+        let verified =
+            parse_and_verify(&pki("deviations.der"), &[cert("csca-rsa.der")], at(), 2048).unwrap();
+        let files = passport(true);
+        // The verified list applies (DG2 listed for this document) ...
+        let r = pa::verify(
+            &files,
+            &snap_with(verified.clone()),
+            at(),
+            &PaPolicy::default(),
+        );
+        assert_eq!(r.verdict, PaVerdict::Valid);
+        // ... but not when its signer speaks for another state than the DS's.
+        let mut foreign = verified.clone();
+        foreign.signer_country = Some("XX".into());
+        let r = pa::verify(&files, &snap_with(foreign), at(), &PaPolicy::default());
+        assert_eq!(r.verdict, PaVerdict::Invalid);
+        assert_eq!(
+            r.check(pa::ids::DEVIATIONS).unwrap().status,
+            CheckStatus::Passed
+        );
+        // An entry with no bound at all (every document of the state) is never applied.
+        let unbounded = DeviationList {
+            deviations: vec![Deviation {
+                documents: DeviationDocuments::default(),
+                descriptions: vec![DeviationDescription {
+                    description: None,
+                    kind: DeviationKind::DgHashWrong,
+                    oid: "2.23.136.1.1.7.2.2".into(),
+                    parameter_int: Some(2),
+                    parameter_oid: None,
+                }],
+            }],
+            ..verified
+        };
+        let r = pa::verify(&files, &snap_with(unbounded), at(), &PaPolicy::default());
+        assert_eq!(r.verdict, PaVerdict::Invalid);
+        assert_eq!(
+            r.check(pa::ids::DG_HASHES).unwrap().status,
+            CheckStatus::Failed
+        );
+    }
+
+    #[test]
     fn ldif_deviation_lists_are_verified_and_stored() {
         let dl = pki("deviations.der");
         let rogue = pki("deviations-untrusted.der");
