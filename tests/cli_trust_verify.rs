@@ -285,6 +285,17 @@ fn verify_master_list_anchor_and_deviation_lists() {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         (out.status.code(), v)
     };
+    // `trust list` shows the list, its signer and its entries.
+    let out = bin()
+        .args(["trust", "list", "--trust-store", s, "--json"])
+        .output()
+        .unwrap();
+    let l: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dls = l["deviation_lists"].as_array().unwrap();
+    assert_eq!(dls.len(), 1);
+    assert_eq!(dls[0]["signer_country"], "UT");
+    assert_eq!(dls[0]["entries"].as_array().unwrap().len(), 5);
+    assert!(dls[0]["source"].as_str().unwrap().contains("signed by"));
     let (code, v) = verify(None);
     assert_eq!(code, Some(1));
     assert_eq!(v["verdict"], "invalid");
