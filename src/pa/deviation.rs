@@ -7,16 +7,18 @@
 //! of DG12, document number; every bound given must match, and an entry with no bound at all
 //! is never applied). The failing check then becomes a **warning** whose reason names the
 //! deviation and the list, and `pa.deviations` is a warning too: never a silent pass.
-//! Deviations that remove the signature proof itself (DS certificate signature, SOD
-//! signature) leave the verdict at most inconclusive, since nothing then shows that the
-//! issuer wrote the data. Which failures a deviation type covers:
+//! Deviations that remove a proof (DS certificate signature, SOD signature, a data group hash)
+//! leave the verdict at most inconclusive: the issuer declared the defect, so it is no sign of
+//! forgery, but nothing then shows that the issuer wrote that data, and a consumer that reads
+//! only the verdict must not show it as authentic. Encoding deviations, after which every
+//! signature and hash still verifies, allow a valid verdict. Which failures a type covers:
 //!
 //! | deviation type | failure it covers |
 //! | --- | --- |
 //! | id-Deviation-CertOrKey-DSSignature | `pa.ds_certificate`: no candidate CSCA verifies the DS signature (verdict at most inconclusive) |
 //! | id-Deviation-CertOrKey-DSEncoding | `pa.ds_certificate`: DS keyUsage / basicConstraints profile (parameter: the extension OID, or none for any) |
 //! | id-Deviation-CertOrKey-CSCAEncoding | `pa.ds_certificate`: CSCA keyUsage / basicConstraints profile |
-//! | id-Deviation-LDS-DGHashWrong | `pa.dg_hashes`: the hash of the data group named by the parameter |
+//! | id-Deviation-LDS-DGHashWrong | `pa.dg_hashes`: the hash of the data group named by the parameter (verdict at most inconclusive) |
 //! | id-Deviation-LDS-SODSignatureWrong | `pa.sod_signature`: the signature value does not verify (verdict at most inconclusive) |
 //!
 //! Validity periods, revocation, algorithms, country codes and a data group read but not
@@ -239,7 +241,9 @@ pub(crate) fn apply(
             for (it, l) in items.iter().zip(cover.iter().flatten()) {
                 if matches!(
                     l.desc.kind,
-                    DeviationKind::DsSignature | DeviationKind::SodSignatureWrong
+                    DeviationKind::DsSignature
+                        | DeviationKind::SodSignatureWrong
+                        | DeviationKind::DgHashWrong
                 ) {
                     cap = true;
                 }
@@ -281,7 +285,9 @@ pub(crate) fn apply(
     let mut c = if !applied.is_empty() {
         let mut r = format!("{} failure(s) accepted as listed deviations", applied.len());
         if cap {
-            r.push_str(" (signature deviation: the verdict stays inconclusive at best)");
+            r.push_str(
+                " (a signature or hash is unproven: the verdict stays inconclusive at best)",
+            );
         }
         Check::new(id, Warning, r)
     } else if !not_pa.is_empty() {
