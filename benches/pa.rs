@@ -1,10 +1,11 @@
 //! Passive Authentication of one document (SOD signature + DS→CSCA chain + CRL + hashes of DG1
 //! and a 25 KB DG2) per family, beside the bare signature verifications it contains. Uses the
-//! committed synthetic PKI in `testdata/pki/`. Brainpool families are not benchmarked: no
-//! correct brainpool implementation is available yet (see `pa::algorithms`).
+//! committed synthetic PKI in `testdata/pki/`. After the criterion runs, the same process runs
+//! `openssl speed` for the same algorithms (when `openssl` is on PATH), so the peer figures
+//! come from the same machine state.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // benchmark harness, like tests
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::Criterion;
 use inspectd::lds::sod::Sod;
 use inspectd::lds::{FileId, RawFile};
 use inspectd::pa::algorithms::{self, SignatureScheme};
@@ -13,6 +14,7 @@ use inspectd::pa::{self, PaPolicy, PaVerdict};
 use inspectd::trust::{Provenance, TrustSnapshot};
 use std::hint::black_box;
 use std::path::PathBuf;
+use std::process::Command;
 
 fn read(rel: &str) -> Vec<u8> {
     std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap()
@@ -91,7 +93,69 @@ fn benches(c: &mut Criterion) {
         "p256.bin",
         &["csca-p256.der", "crl-p256.der"],
     );
+    // No CRL for these two: PA holds two signature checks (SOD and DS certificate).
+    family(
+        c,
+        "rsa4096_pss",
+        "rsa4096-pss.bin",
+        &["csca-rsa4096-pss.der"],
+    );
+    family(c, "brainpoolp384r1", "bp384.bin", &["csca-bp384.der"]);
 }
 
-criterion_group!(pa_benches, benches);
-criterion_main!(pa_benches);
+/// `openssl speed` verify times (µs) for the same algorithms, printed after the criterion runs.
+fn openssl_peer() {
+    let algs = ["rsa2048", "rsa4096", "ecdsap256", "ecdsabrp384r1"];
+    let out = match Command::new("openssl")
+        .args(["speed", "-seconds", "2"])
+        .args(algs)
+        .output()
+    {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        _ => {
+            println!("openssl speed: not available");
+            return;
+        }
+    };
+    let version = Command::new("openssl")
+        .arg("version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    println!("peer ({version}, openssl speed -seconds 2, same run):");
+    // Result lines: "rsa 2048 bits 0.000571s 0.000016s 1751.3 62500.0" and
+    // "384 bits ecdsa (brainpoolP384r1) 0.0008s 0.0007s 1278.8 1486.0".
+    for line in out.lines() {
+        let l = line.trim_start();
+        let fields: Vec<&str> = l.split_whitespace().collect();
+        let is_rsa = l.starts_with("rsa ") && l.contains(" bits ");
+        let is_ec = l.contains(" bits ecdsa (");
+        if !(is_rsa || is_ec) {
+            continue;
+        }
+        // The last column is verify/s (the seconds columns have only 4 decimals for ECDSA).
+        let per_s = fields.last().and_then(|f| f.parse::<f64>().ok());
+        if let Some(v) = per_s.filter(|v| *v > 0.0).map(|v| 1.0 / v) {
+            let name = if is_rsa {
+                format!("RSA-{}", fields.get(1).copied().unwrap_or("?"))
+            } else {
+                l.split('(')
+                    .nth(1)
+                    .and_then(|x| x.split(')').next())
+                    .unwrap_or("?")
+                    .to_owned()
+            };
+            println!("  openssl {name} verify: {:.1} µs", v * 1e6);
+        }
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    benches(&mut c);
+    c.final_summary();
+    // Only under `cargo bench` (which passes --bench), not when `cargo test` smoke-runs it.
+    if std::env::args().any(|a| a == "--bench") {
+        openssl_peer();
+    }
+}

@@ -107,7 +107,19 @@ fn build_case(case: &Value) -> (Vec<RawFile>, TrustSnapshot, i64) {
             source: t.to_owned(),
             imported_at: 0,
         };
-        b = if let Some(ds) = t.strip_prefix("ds:") {
+        b = if let Some(dl) = t.strip_prefix("dl:") {
+            // A deviation list, verified against the CSCAs listed before it, imported on
+            // 2026-06-01 (its signer's validity, whatever the case's inspection time).
+            let import = pa::time::parse_rfc3339("2026-06-01T00:00:00Z").unwrap();
+            b.deviation_list(
+                &std::fs::read(pkidir.join(dl)).unwrap(),
+                &[],
+                import,
+                2048,
+                prov,
+            )
+            .unwrap()
+        } else if let Some(ds) = t.strip_prefix("ds:") {
             b.ds_certificate(&std::fs::read(pkidir.join(ds)).unwrap(), prov)
                 .unwrap()
         } else {

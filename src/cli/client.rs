@@ -15,7 +15,11 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Server URL (`http://` plain-text, `https://` TLS).
-    #[arg(long, env = "INSPECTD_SERVER", default_value = "http://127.0.0.1:50051")]
+    #[arg(
+        long,
+        env = "INSPECTD_SERVER",
+        default_value = "http://127.0.0.1:50051"
+    )]
     server: String,
     /// CA certificate that signed the server certificate (PEM).
     #[arg(long)]
@@ -105,9 +109,7 @@ async fn channel(a: &Args) -> Result<Channel, String> {
         }
         ep = ep.tls_config(tls).map_err(|e| e.to_string())?;
     }
-    ep.connect()
-        .await
-        .map_err(|e| format!("{}: {e}", a.server))
+    ep.connect().await.map_err(|e| format!("{}: {e}", a.server))
 }
 
 fn report_exit(r: &pb::Report, json: bool) -> ExitCode {
@@ -220,7 +222,8 @@ async fn go(a: &Args) -> Result<ExitCode, String> {
         Cmd::Verify { dir, mrz } => {
             let mut files = Vec::new();
             let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+            let mut paths: Vec<PathBuf> =
+                entries.filter_map(Result::ok).map(|e| e.path()).collect();
             paths.sort();
             for p in paths {
                 let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
@@ -267,10 +270,16 @@ async fn go(a: &Args) -> Result<ExitCode, String> {
             } else {
                 println!("{}", if res.listed { "LISTED" } else { "not listed" });
                 for h in &res.records {
-                    println!("  {} {} (list {}, ref {})", h.status, h.document_number, h.list, h.reference);
+                    println!(
+                        "  {} {} (list {}, ref {})",
+                        h.status, h.document_number, h.list, h.reference
+                    );
                 }
                 for h in &res.possible_matches {
-                    println!("  possible match: {} {} (list {})", h.status, h.document_number, h.list);
+                    println!(
+                        "  possible match: {} {} (list {})",
+                        h.status, h.document_number, h.list
+                    );
                 }
             }
             Ok(if res.listed {

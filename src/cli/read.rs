@@ -214,14 +214,18 @@ pub fn run(args: Args) -> ExitCode {
         Ok(mut read) => {
             let aa = active_authentication(&mut read, transport.as_mut(), &mut rng);
             let at = super::verify::now();
-            let trust =
-                match super::verify::load_trust(args.trust_store.as_deref(), &args.trust, at) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        eprintln!("inspectd read: {e}");
-                        return ExitCode::from(2);
-                    }
-                };
+            let trust = match super::verify::load_trust(
+                args.trust_store.as_deref(),
+                &args.trust,
+                &[],
+                at,
+            ) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("inspectd read: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let files: Vec<RawFile> = read
                 .files
                 .iter()

@@ -43,7 +43,11 @@ pub struct Args {
     #[arg(long, env = "INSPECTD_TRUST_STORE")]
     trust_store: Option<PathBuf>,
     /// Master-list signer anchor (repeatable).
-    #[arg(long = "master-list-anchor", env = "INSPECTD_MASTER_LIST_ANCHORS", value_delimiter = ',')]
+    #[arg(
+        long = "master-list-anchor",
+        env = "INSPECTD_MASTER_LIST_ANCHORS",
+        value_delimiter = ','
+    )]
     master_list_anchors: Vec<PathBuf>,
     /// Watchlist store directory (or postgres:// URL).
     #[arg(long, env = "INSPECTD_WATCHLIST")]
@@ -127,7 +131,10 @@ pub fn run(a: Args) -> ExitCode {
         print!("{}", config.to_toml());
         return ExitCode::SUCCESS;
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("inspectd serve: runtime: {e}");

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use inspectd::pa::cert::Certificate;
+use inspectd::trust::deviation::DsIdentifier;
 use inspectd::trust::{is_master_list, ImportOutcome, TrustStore};
 use serde_json::json;
 
@@ -18,7 +19,7 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Import CSCA certificates, CRLs and CSCA master lists (a failed file changes nothing;
+    /// Import CSCA certificates, CRLs, CSCA master lists and deviation lists (a failed file changes nothing;
     /// re-import is a no-op).
     Import {
         /// The trust store directory (created if missing).
@@ -112,7 +113,7 @@ fn import(
                     .map(|sum| {
                         println!(
                             "{source}: LDIF: {} DS certificate(s), {} CRL(s), {} master list(s) \
-                             with {} CSCA(s), {} deviation list(s) (not applied), {} refused",
+                             with {} CSCA(s), {} deviation list(s), {} refused",
                             sum.ds_certificates,
                             sum.crls,
                             sum.master_lists,
@@ -124,6 +125,14 @@ fn import(
                             println!("  refused: {r}");
                         }
                         ImportOutcome::Added
+                    })
+                    .map_err(|e| e.to_string())
+            } else if inspectd::trust::deviation::is_deviation_list(&b) {
+                store
+                    .import_deviation_list(&b, &anchors, &source, now, 2048)
+                    .map(|(o, n)| {
+                        println!("{source}: deviation list with {n} deviation(s)");
+                        o
                     })
                     .map_err(|e| e.to_string())
             } else if is_master_list(&b) {
@@ -212,8 +221,47 @@ fn list(dir: &std::path::Path, country: Option<&str>, as_json: bool) -> ExitCode
             })
         })
         .collect();
+    let deviation_lists: Vec<_> = snap
+        .deviation_lists()
+        .iter()
+        .filter(|d| want(d.list.signer_country.as_deref()))
+        .map(|d| {
+            let entries: Vec<_> = d
+                .list
+                .deviations
+                .iter()
+                .map(|e| {
+                    json!({
+                        "document_type": e.documents.document_type,
+                        "ds": e.documents.ds.as_ref().map(|id| match id {
+                            DsIdentifier::IssuerAndSerial { serial, .. } =>
+                                format!("issuer and serial {}", hex::encode_upper(serial)),
+                            DsIdentifier::Ski(k) => format!("SKI {}", hex::encode_upper(k)),
+                            DsIdentifier::CertificateDigest(h) =>
+                                format!("certificate digest {}", hex::encode_upper(h)),
+                        }),
+                        "issuing_period": e.documents.issuing_period,
+                        "document_numbers": e.documents.document_numbers.len(),
+                        "deviations": e.descriptions.iter().map(|x| x.describe()).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            json!({
+                "signer": d.list.signer,
+                "signer_country": d.list.signer_country,
+                "entries": entries,
+                "source": d.provenance.source,
+                "imported_at": d.provenance.imported_at,
+            })
+        })
+        .collect();
     if as_json {
-        let v = json!({"cscas": cscas, "crls": crls, "master_lists": []});
+        let v = json!({
+            "cscas": cscas,
+            "crls": crls,
+            "master_lists": [],
+            "deviation_lists": deviation_lists,
+        });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return ExitCode::SUCCESS;
     }
@@ -236,6 +284,14 @@ fn list(dir: &std::path::Path, country: Option<&str>, as_json: bool) -> ExitCode
             c["issuer"].as_str().unwrap_or(""),
             c["revoked"],
             if c["fresh"] == true { "fresh" } else { "STALE" }
+        );
+    }
+    println!("{} deviation list(s)", deviation_lists.len());
+    for d in &deviation_lists {
+        println!(
+            "  {}  ({} entries)",
+            d["source"].as_str().unwrap_or(""),
+            d["entries"].as_array().map_or(0, Vec::len)
         );
     }
     ExitCode::SUCCESS

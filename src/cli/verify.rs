@@ -1,11 +1,16 @@
-//! `inspectd verify [--trust-store DIR] [--trust FILE]... [--at RFC3339] [--json]
-//! (DIR | --sod FILE [--dg N=FILE]...)`: Passive Authentication (Doc 9303-11 §5.1) of a dump.
+//! `inspectd verify [--trust-store DIR] [--trust FILE]... [--master-list-anchor CERT]...
+//! [--at RFC3339] [--json] (DIR | --sod FILE [--dg N=FILE]...)`: Passive Authentication (Doc 9303-11 §5.1) of a dump.
 //! Exit 0 valid, 1 invalid or inconclusive, 2 unusable input.
 
 use inspectd::lds::{FileId, RawFile};
+use inspectd::pa::cert::Certificate;
 use inspectd::pa::{self, CheckStatus, PaPolicy, PaVerdict};
 use inspectd::testkit::dataset::file_for_name;
-use inspectd::trust::{Provenance, TrustSnapshot, TrustStore};
+use inspectd::trust::ldif::LdifObject;
+use inspectd::trust::{
+    deviation, is_master_list, master_list, Provenance, TrustSnapshot, TrustSnapshotBuilder,
+    TrustStore,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -23,9 +28,15 @@ pub struct Args {
     /// Trust store directory (csca/, crl/, provenance.json).
     #[arg(long)]
     trust_store: Option<PathBuf>,
-    /// A CSCA certificate (DER/PEM) or CRL (DER), repeatable.
+    /// A CSCA certificate (DER/PEM), CRL (DER), CSCA master list, deviation list or ICAO PKD
+    /// LDIF file, repeatable. Master lists are used only when their signer chains to a
+    /// --master-list-anchor; deviation lists when their signer chains to an anchor or a CSCA
+    /// given before them.
     #[arg(long = "trust", value_name = "FILE")]
     trust: Vec<PathBuf>,
+    /// A master-list signer anchor (a CSCA or the signer's own certificate), repeatable.
+    #[arg(long = "master-list-anchor", value_name = "CERT")]
+    anchors: Vec<PathBuf>,
     /// Inspection time (RFC 3339, UTC); defaults to now.
     #[arg(long)]
     at: Option<String>,
@@ -100,12 +111,20 @@ fn load_files(args: &Args) -> Result<Vec<RawFile>, String> {
     Ok(files)
 }
 
-/// Builds the trust snapshot from a store directory and/or loose files (CSCAs, CRLs).
+/// Builds the trust snapshot from a store directory and/or loose files: CSCAs, CRLs, master
+/// lists (signer chained to one of `anchors`), deviation lists and ICAO PKD LDIF files.
 pub(super) fn load_trust(
     trust_store: Option<&Path>,
     trust: &[PathBuf],
+    anchors: &[PathBuf],
     at: i64,
 ) -> Result<TrustSnapshot, String> {
+    let mut anchor_certs = Vec::new();
+    for a in anchors {
+        let certs = Certificate::from_pem_or_der(&read(a)?)
+            .map_err(|e| format!("--master-list-anchor {}: {e}", a.display()))?;
+        anchor_certs.extend(certs);
+    }
     let mut b = TrustSnapshot::builder();
     if let Some(dir) = trust_store {
         let store = TrustStore::open(dir).map_err(|e| e.to_string())?;
@@ -116,18 +135,83 @@ pub(super) fn load_trust(
         for c in snap.crls() {
             b.push_crl((*c.crl).clone(), c.provenance.clone());
         }
+        for c in snap.ds_certificates() {
+            b = b
+                .ds_certificate(&c.cert.der, c.provenance.clone())
+                .map_err(|e| e.to_string())?;
+        }
+        for d in snap.deviation_lists() {
+            b.push_deviation_list((*d.list).clone(), d.provenance.clone());
+        }
     }
     for p in trust {
         let bytes = read(p)?;
-        let prov = Provenance {
-            source: p.display().to_string(),
-            imported_at: at,
-        };
-        b = b
-            .any(&bytes, prov)
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+        let source = p.display().to_string();
+        let is_ldif = p
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("ldif"))
+            || bytes.starts_with(b"version:")
+            || bytes.starts_with(b"dn:");
+        if is_ldif {
+            let entries =
+                inspectd::trust::ldif::parse(&bytes).map_err(|e| format!("{source}: {e}"))?;
+            for e in &entries {
+                let src = format!("{source} ({})", e.dn);
+                for o in &e.objects {
+                    b = add_object(b, o, &src, &anchor_certs, at, true)?;
+                }
+            }
+        } else {
+            let o = LdifObject::Certificate(bytes);
+            b = add_object(b, &o, &source, &anchor_certs, at, false)?;
+        }
     }
     Ok(b.build())
+}
+
+/// Adds one trust object; loose files come in as `Certificate` and are told apart here.
+/// Certificates from an LDIF file are PKD DS certificates, never anchors.
+fn add_object(
+    mut b: TrustSnapshotBuilder,
+    o: &LdifObject,
+    source: &str,
+    anchors: &[Certificate],
+    at: i64,
+    from_ldif: bool,
+) -> Result<TrustSnapshotBuilder, String> {
+    let prov = |s: String| Provenance {
+        source: s,
+        imported_at: at,
+    };
+    let err = |e: &dyn std::fmt::Display| format!("{source}: {e}");
+    let bytes = match o {
+        LdifObject::Certificate(d) | LdifObject::MasterList(d) | LdifObject::DeviationList(d) => d,
+        LdifObject::Crl(d) => {
+            return b.crl(d, prov(source.to_owned())).map_err(|e| err(&e));
+        }
+        _ => return Ok(b),
+    };
+    let from_ldif_as_ds = from_ldif && matches!(o, LdifObject::Certificate(_));
+    if deviation::is_deviation_list(bytes) {
+        // Verified against the anchors and the CSCAs given before it.
+        b.deviation_list(bytes, anchors, at, 2048, prov(source.to_owned()))
+            .map_err(|e| err(&e))
+    } else if is_master_list(bytes) {
+        if anchors.is_empty() {
+            return Err(err(&"a master list needs a --master-list-anchor"));
+        }
+        let ml = master_list::parse_and_verify(bytes, anchors, at, 2048).map_err(|e| err(&e))?;
+        let signer = ml.signer.unwrap_or_default();
+        for c in ml.certificates {
+            b.push_csca(c, prov(format!("master list {source} signed by {signer}")));
+        }
+        Ok(b)
+    } else if from_ldif_as_ds {
+        b.ds_certificate(bytes, prov(source.to_owned()))
+            .map_err(|e| err(&e))
+    } else {
+        b.any(bytes, prov(source.to_owned())).map_err(|e| err(&e))
+    }
 }
 
 pub(super) fn status_word(s: CheckStatus) -> &'static str {
@@ -158,7 +242,7 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let trust = match load_trust(args.trust_store.as_deref(), &args.trust, at) {
+    let trust = match load_trust(args.trust_store.as_deref(), &args.trust, &args.anchors, at) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("{e}");

@@ -79,7 +79,9 @@ pub fn caller_from_certs(
         .next()
         .and_then(|a| a.as_str().ok())
         .filter(|s| !s.is_empty() && s.len() <= 128)
-        .ok_or(ServiceError::Unauthenticated("client certificate has no CN"))?;
+        .ok_or(ServiceError::Unauthenticated(
+            "client certificate has no CN",
+        ))?;
     let ous: Vec<&str> = subject
         .iter_organizational_unit()
         .filter_map(|a| a.as_str().ok())
@@ -159,7 +161,9 @@ impl Limiter {
         b.tokens = (b.tokens + elapsed * self.rate).min(self.burst);
         b.last = now;
         if b.tokens < 1.0 {
-            return Err(ServiceError::Limited("rate limit reached for this terminal"));
+            return Err(ServiceError::Limited(
+                "rate limit reached for this terminal",
+            ));
         }
         if b.in_flight >= self.concurrent {
             return Err(ServiceError::Limited(

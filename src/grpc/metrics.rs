@@ -95,7 +95,10 @@ impl Metrics {
                             Ok(0) | Err(_) => break,
                             Ok(k) => {
                                 n = n.saturating_add(k);
-                                if buf.get(..n).is_some_and(|b| b.windows(4).any(|w| w == b"\r\n\r\n")) {
+                                if buf
+                                    .get(..n)
+                                    .is_some_and(|b| b.windows(4).any(|w| w == b"\r\n\r\n"))
+                                {
                                     break;
                                 }
                             }

@@ -232,7 +232,11 @@ impl Readers {
     }
 
     /// Connects the leased reader (blocking).
-    pub fn connect(&self, lease: &ReaderLease, wait: Duration) -> Result<BoxTransport, ServiceError> {
+    pub fn connect(
+        &self,
+        lease: &ReaderLease,
+        wait: Duration,
+    ) -> Result<BoxTransport, ServiceError> {
         let b = self
             .backend_for(&lease.name)
             .ok_or_else(|| ServiceError::ReaderNotFound(lease.name.clone()))?;

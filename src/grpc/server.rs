@@ -136,7 +136,9 @@ pub async fn start(
     state.reload()?;
 
     let mut builder = Server::builder()
-        .timeout(Duration::from_secs(config.limits.request_timeout_secs.max(1)))
+        .timeout(Duration::from_secs(
+            config.limits.request_timeout_secs.max(1),
+        ))
         .tcp_nodelay(true);
     if let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) {
         let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?));
@@ -185,7 +187,10 @@ pub async fn start(
     .max_encoding_message_size(max.max(64 * 1024 * 1024));
     let admin = pb::admin_service_server::AdminServiceServer::new(AdminApi(Arc::clone(&state)))
         .max_decoding_message_size(max);
-    let mut router = builder.add_service(health).add_service(inspection).add_service(admin);
+    let mut router = builder
+        .add_service(health)
+        .add_service(inspection)
+        .add_service(admin);
     if config.reflection {
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(super::FILE_DESCRIPTOR_SET)

@@ -383,7 +383,9 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     let mut checks = Vec::new();
     // mrz.check_digits: the printed MRZ as scanned (Doc 9303-3 §4.9).
     let printed_check = match &e.printed {
-        Printed::Mrz(m) if m.valid() => Outcome::new(CheckStatus::Passed, "every check digit holds"),
+        Printed::Mrz(m) if m.valid() => {
+            Outcome::new(CheckStatus::Passed, "every check digit holds")
+        }
         Printed::Mrz(m) => Outcome::new(
             CheckStatus::Failed,
             format!(

@@ -199,6 +199,11 @@ pub enum SignatureScheme {
         /// The signature encoding.
         format: EcdsaFormat,
     },
+    /// DSA (FIPS 186-4), signature `Dss-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }`.
+    Dsa {
+        /// The hash.
+        hash: DigestAlg,
+    },
 }
 
 impl SignatureScheme {
@@ -207,7 +212,8 @@ impl SignatureScheme {
         match *self {
             SignatureScheme::RsaPkcs1 { hash }
             | SignatureScheme::RsaPss { hash, .. }
-            | SignatureScheme::Ecdsa { hash, .. } => hash,
+            | SignatureScheme::Ecdsa { hash, .. }
+            | SignatureScheme::Dsa { hash } => hash,
         }
     }
 
@@ -230,6 +236,7 @@ impl SignatureScheme {
                     EcdsaFormat::Plain => "plain",
                 }
             ),
+            SignatureScheme::Dsa { hash } => format!("DSA with {}", hash.name()),
         }
     }
 
@@ -272,6 +279,10 @@ impl SignatureScheme {
             "0.4.0.127.0.7.1.1.4.1.3" => ec(Sha256, EcdsaFormat::Plain),
             "0.4.0.127.0.7.1.1.4.1.4" => ec(Sha384, EcdsaFormat::Plain),
             "0.4.0.127.0.7.1.1.4.1.5" => ec(Sha512, EcdsaFormat::Plain),
+            // id-dsa-with-sha1 (RFC 3279), dsa-with-sha224/256 (RFC 5758).
+            "1.2.840.10040.4.3" => Ok(SignatureScheme::Dsa { hash: Sha1 }),
+            "2.16.840.1.101.3.4.3.1" => Ok(SignatureScheme::Dsa { hash: Sha224 }),
+            "2.16.840.1.101.3.4.3.2" => Ok(SignatureScheme::Dsa { hash: Sha256 }),
             _ => Err(AlgError::Unsupported {
                 what: format!("signature algorithm {d}"),
             }),
@@ -459,6 +470,68 @@ pub enum VerifyingKey {
         /// True when the key carried explicit parameters that matched the table.
         explicit: bool,
     },
+    /// DSA (id-dsa 1.2.840.10040.4.1 with Dss-Parms).
+    Dsa(DsaKey),
+}
+
+/// A DSA public key (FIPS 186-4 §4.1) whose sizes are within [`DSA_MAX_P_BITS`] and the
+/// q sizes FIPS 186-4 allows, so that verification cost is bounded for hostile keys.
+#[derive(Debug, Clone)]
+pub struct DsaKey(Box<dsa::VerifyingKey>);
+
+impl PartialEq for DsaKey {
+    fn eq(&self, o: &Self) -> bool {
+        self.0 == o.0
+    }
+}
+impl Eq for DsaKey {}
+
+/// Largest DSA p accepted (FIPS 186-4 §4.2 defines L up to 3072).
+pub const DSA_MAX_P_BITS: usize = 3072;
+/// id-dsa.
+const OID_DSA: &str = "1.2.840.10040.4.1";
+
+impl DsaKey {
+    /// From Dss-Parms (`SEQUENCE { p, q, g }`, the AlgorithmIdentifier parameters) and the
+    /// subjectPublicKey bytes (`INTEGER y`).
+    fn from_parts(params: &[u8], key: &[u8]) -> Result<Self, AlgError> {
+        let bad = || AlgError::Malformed {
+            what: "DSA public key",
+        };
+        let mut c = Cursor::new(params, FileId::Sod, asn1::DER);
+        let (_, mut s) = c.sequence().map_err(|_| bad())?;
+        c.finish().map_err(|_| bad())?;
+        let p = s.integer().map_err(|_| bad())?;
+        let q = s.integer().map_err(|_| bad())?;
+        let g = s.integer().map_err(|_| bad())?;
+        s.finish().map_err(|_| bad())?;
+        let mut k = Cursor::new(key, FileId::Sod, asn1::DER);
+        let y = k.integer().map_err(|_| bad())?;
+        k.finish().map_err(|_| bad())?;
+        if [&p, &q, &g, &y].iter().any(|i| i.is_negative()) {
+            return Err(bad());
+        }
+        let big = |i: &asn1::Integer<'_>| dsa::BigUint::from_bytes_be(i.unsigned_bytes());
+        let (p, q, g, y) = (big(&p), big(&q), big(&g), big(&y));
+        let (pb, qb) = (bits_of(&p), bits_of(&q));
+        if pb > DSA_MAX_P_BITS || !matches!(qb, 160 | 224 | 256) {
+            return Err(AlgError::Unsupported {
+                what: format!("DSA key sizes L={pb} N={qb} (FIPS 186-4)"),
+            });
+        }
+        let comp = dsa::Components::from_components(p, q, g).map_err(|_| bad())?;
+        dsa::VerifyingKey::from_components(comp, y)
+            .map(|k| DsaKey(Box::new(k)))
+            .map_err(|_| bad())
+    }
+
+    fn p_bits(&self) -> usize {
+        bits_of(self.0.components().p())
+    }
+}
+
+fn bits_of(n: &dsa::BigUint) -> usize {
+    n.bits()
 }
 
 impl VerifyingKey {
@@ -513,6 +586,12 @@ impl VerifyingKey {
                     explicit,
                 })
             }
+            _ if s.algorithm.algorithm.dotted() == OID_DSA => {
+                let params = s.algorithm.parameters_raw.ok_or(AlgError::Unsupported {
+                    what: "DSA key without Dss-Parms (inherited parameters)".into(),
+                })?;
+                DsaKey::from_parts(params, s.subject_public_key.bytes).map(VerifyingKey::Dsa)
+            }
             _ => Err(AlgError::Unsupported {
                 what: format!("key algorithm {}", s.algorithm.algorithm.dotted()),
             }),
@@ -529,6 +608,7 @@ impl VerifyingKey {
                 .and_then(|p| hex::decode(p.n).ok())
                 .map(|n| n.len().saturating_mul(8))
                 .unwrap_or(0),
+            VerifyingKey::Dsa(k) => k.p_bits(),
         }
     }
 
@@ -539,6 +619,7 @@ impl VerifyingKey {
             VerifyingKey::Ec {
                 curve, explicit, ..
             } => format!("EC {curve:?}{}", if *explicit { " (explicit)" } else { "" }),
+            VerifyingKey::Dsa(k) => format!("DSA-{}", k.p_bits()),
         }
     }
 }
@@ -592,6 +673,16 @@ pub fn verify_prehashed(
         (VerifyingKey::Ec { curve, point, .. }, SignatureScheme::Ecdsa { format, .. }) => {
             verify_ecdsa(*curve, point, hashed, signature, *format)
         }
+        (VerifyingKey::Dsa(k), SignatureScheme::Dsa { .. }) => {
+            // The same floor as RSA: both are finite-field schemes of the same strength.
+            let bits = k.p_bits();
+            if bits < min_rsa_bits {
+                return Err(AlgError::Disallowed {
+                    what: format!("DSA-{bits} below the minimum of {min_rsa_bits} bits"),
+                });
+            }
+            verify_dsa(k, hashed, signature)
+        }
         _ => Err(AlgError::Unsupported {
             what: format!(
                 "signature scheme {} with a {} key",
@@ -600,6 +691,30 @@ pub fn verify_prehashed(
             ),
         }),
     }
+}
+
+/// DSA over a digest; the signature is the DER `Dss-Sig-Value`.
+fn verify_dsa(k: &DsaKey, hashed: &[u8], signature: &[u8]) -> Result<(), AlgError> {
+    use dsa::signature::hazmat::PrehashVerifier;
+    let bad = || AlgError::Malformed {
+        what: "DSA signature",
+    };
+    let mut c = Cursor::new(signature, FileId::Sod, asn1::DER);
+    let (_, mut s) = c.sequence().map_err(|_| bad())?;
+    c.finish().map_err(|_| bad())?;
+    let r = s.integer().map_err(|_| bad())?;
+    let sv = s.integer().map_err(|_| bad())?;
+    s.finish().map_err(|_| bad())?;
+    if r.is_negative() || sv.is_negative() {
+        return Err(AlgError::BadSignature);
+    }
+    let sig = dsa::Signature::from_components(
+        dsa::BigUint::from_bytes_be(r.unsigned_bytes()),
+        dsa::BigUint::from_bytes_be(sv.unsigned_bytes()),
+    )
+    .map_err(|_| AlgError::BadSignature)?;
+    k.0.verify_prehash(hashed, &sig)
+        .map_err(|_| AlgError::BadSignature)
 }
 
 fn check_rsa_size(k: &rsa::RsaPublicKey, min: usize) -> Result<(), AlgError> {

@@ -7,6 +7,7 @@
 
 pub mod algorithms;
 pub mod cert;
+pub mod deviation;
 pub mod time;
 
 use crate::lds::asn1::{self, tag, Cursor};
@@ -38,8 +39,12 @@ pub mod ids {
     pub const COUNTRY_CONSISTENCY: &str = "pa.country_consistency";
     /// Algorithms allowed / weak.
     pub const ALGORITHMS: &str = "pa.algorithms";
-    /// Every id, in report order.
-    pub const ALL: [&str; 7] = [
+    /// ICAO deviation lists (Doc 9303-12 §10) applied to this document (see
+    /// [`super::deviation`]): warning when a failure was accepted as a listed deviation or a
+    /// deviation PA does not evaluate is listed; never a silent pass.
+    pub const DEVIATIONS: &str = "pa.deviations";
+    /// Every id, in report order (stable; new ids are appended).
+    pub const ALL: [&str; 8] = [
         SOD_STRUCTURE,
         SOD_SIGNATURE,
         DS_CERTIFICATE,
@@ -47,6 +52,7 @@ pub mod ids {
         DG_HASHES,
         COUNTRY_CONSISTENCY,
         ALGORITHMS,
+        DEVIATIONS,
     ];
 }
 
@@ -166,6 +172,8 @@ pub struct PaPolicy {
     pub missing_crl: MissingCrl,
     /// MRZ issuing-state code → certificate countryName (ISO 3166-1 alpha-2), e.g. D → DE.
     pub country_map: BTreeMap<String, String>,
+    /// How ICAO deviation lists in the trust snapshot are applied.
+    pub deviations: deviation::DeviationPolicy,
 }
 
 impl Default for PaPolicy {
@@ -193,6 +201,7 @@ impl Default for PaPolicy {
             max_candidates: 8,
             missing_crl: MissingCrl::Warning,
             country_map,
+            deviations: deviation::DeviationPolicy::default(),
         }
     }
 }
@@ -277,9 +286,12 @@ pub fn verify(
         Some(Ok(s)) => s,
     };
     let structure = structure_check(&sod);
-    let (sig_check, ds) = signature_check(&sod, trust, policy, &mut notes);
+    let mut sig_failures = Vec::new();
+    let mut chain_failures = Vec::new();
+    let mut dg_failures = Vec::new();
+    let (sig_check, ds) = signature_check(&sod, trust, policy, &mut notes, &mut sig_failures);
     let (chain_check, csca) = match &ds {
-        Some(ds) => chain_check(ds, trust, at, policy, &mut notes),
+        Some(ds) => chain_check(ds, trust, at, policy, &mut notes, &mut chain_failures),
         None => (
             Check::new(
                 ids::DS_CERTIFICATE,
@@ -289,11 +301,15 @@ pub fn verify(
             None,
         ),
     };
+    let chain_check = match &ds {
+        Some(ds) => issue_date_check(chain_check, ds, files),
+        None => chain_check,
+    };
     let revocation = match (&ds, &csca) {
         (Some(ds), Some(csca)) => revocation_check(ds, csca, trust, at, policy),
         _ => Check::new(ids::DS_REVOCATION, NotPerformed, "no verified DS/CSCA pair"),
     };
-    let (dg_check, matched) = dg_hash_check(&sod, files, &mut notes);
+    let (dg_check, matched) = dg_hash_check(&sod, files, &mut notes, &mut dg_failures);
     let country = country_check(
         ds.as_deref(),
         csca.as_ref().map(|c| &*c.cert),
@@ -319,7 +335,7 @@ pub fn verify(
     };
     let mut alg = alg;
     alg.details = std::mem::take(&mut notes.used);
-    let checks = vec![
+    let mut checks = vec![
         structure,
         sig_check,
         chain_check,
@@ -328,7 +344,23 @@ pub fn verify(
         country,
         alg,
     ];
-    let verdict = verdict_of(&checks, policy);
+    let (dev_check, cap) = deviation::apply(
+        &mut checks,
+        &[
+            (ids::SOD_SIGNATURE, sig_failures),
+            (ids::DS_CERTIFICATE, chain_failures),
+            (ids::DG_HASHES, dg_failures),
+        ],
+        ds.as_deref(),
+        files,
+        trust,
+        policy.deviations,
+    );
+    checks.push(dev_check);
+    let mut verdict = verdict_of(&checks, policy);
+    if cap && verdict == PaVerdict::Valid {
+        verdict = PaVerdict::Inconclusive;
+    }
     let verified = (verdict == PaVerdict::Valid).then(|| PaVerified {
         sod_sha256: DigestAlg::Sha256.digest(sod.raw),
         data_groups: matched,
@@ -393,6 +425,24 @@ fn structure_check(sod: &Sod<'_>) -> Check {
             "{} SignerInfos (exactly 1 expected)",
             sd.signer_infos.len()
         ));
+    }
+    // RFC 5652 §5.3: version 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier
+    // (TR-03105 5.1 LDS_H_84/85).
+    for si in &sd.signer_infos {
+        let want = match si.sid_kind {
+            SidKind::IssuerAndSerialNumber => 1,
+            SidKind::SubjectKeyIdentifier => 3,
+        };
+        if si.version != want {
+            problems.push(format!(
+                "SignerInfo version {} with {} (version {want} required)",
+                si.version,
+                match si.sid_kind {
+                    SidKind::IssuerAndSerialNumber => "issuerAndSerialNumber",
+                    SidKind::SubjectKeyIdentifier => "subjectKeyIdentifier",
+                }
+            ));
+        }
     }
     let c = if problems.is_empty() {
         Check::new(
@@ -573,6 +623,7 @@ fn signature_check(
     trust: &TrustSnapshot,
     policy: &PaPolicy,
     notes: &mut AlgNotes,
+    failures: &mut Vec<deviation::Failure>,
 ) -> (Check, Option<Arc<Certificate>>) {
     use CheckStatus::*;
     let id = ids::SOD_SIGNATURE;
@@ -651,9 +702,19 @@ fn signature_check(
             );
         }
         Err(SignerError::Failed(r, e)) => {
+            // Only a signature value that does not verify is id-Deviation-LDS-SODSignatureWrong;
+            // signed-attribute and algorithm errors are not deviable.
+            let deviable = matches!(e, Some(AlgError::BadSignature));
             if let Some(e) = e {
                 notes.err("DS key", &e);
             }
+            failures.push(deviation::Failure::new(
+                r.clone(),
+                deviable.then_some((
+                    crate::trust::deviation::DeviationKind::SodSignatureWrong,
+                    deviation::Param::Any,
+                )),
+            ));
             return fail(r, &ds);
         }
     };
@@ -688,7 +749,10 @@ fn chain_check(
     at: UnixTime,
     policy: &PaPolicy,
     notes: &mut AlgNotes,
+    failures: &mut Vec<deviation::Failure>,
 ) -> (Check, Option<TrustedCert>) {
+    use crate::trust::deviation::DeviationKind as K;
+    use deviation::{Failure, Param};
     use CheckStatus::*;
     let id = ids::DS_CERTIFICATE;
     // Candidates: AKI ↔ SKI first, then issuer DN (pitfalls #4); a DN match whose SKI
@@ -731,6 +795,7 @@ fn chain_check(
     let mut tried = Vec::new();
     let mut chosen = None;
     let mut unsupported = 0usize;
+    let mut bad_signature = 0usize;
     for c in candidates.iter().take(policy.max_candidates) {
         let r = c
             .cert
@@ -745,6 +810,9 @@ fn chain_check(
                 notes.err("CSCA key", &e);
                 if matches!(e, AlgError::Unsupported { .. }) {
                     unsupported = unsupported.saturating_add(1);
+                }
+                if matches!(e, AlgError::BadSignature) {
+                    bad_signature = bad_signature.saturating_add(1);
                 }
                 tried.push(format!("{}: {e}", c.cert.subject));
             }
@@ -767,36 +835,63 @@ fn chain_check(
         for (i, t) in tried.iter().enumerate() {
             c = c.detail(format!("candidate_{i}"), t.clone());
         }
+        // id-Deviation-CertOrKey-DSSignature covers a signature value that does not verify
+        // under the DS's CSCA (every candidate tried, none with an unusable key).
+        failures.push(Failure::new(
+            c.reason.clone(),
+            (bad_signature == tried.len() && !tried.is_empty())
+                .then_some((K::DsSignature, Param::Any)),
+        ));
         return (c, None);
     };
-    let mut problems = Vec::new();
+    // Each problem with the deviation type that may cover it (validity never is).
+    const KU: &str = "2.5.29.15";
+    const BC: &str = "2.5.29.19";
+    let mut problems: Vec<(String, Option<(K, Param)>)> = Vec::new();
     if at < ds.not_before {
-        problems.push("DS certificate not yet valid".to_owned());
+        problems.push(("DS certificate not yet valid".to_owned(), None));
     }
     if at > ds.not_after {
-        problems.push("DS certificate expired".to_owned());
+        problems.push(("DS certificate expired".to_owned(), None));
     }
     if at < csca.cert.not_before {
-        problems.push("CSCA certificate not yet valid".to_owned());
+        problems.push(("CSCA certificate not yet valid".to_owned(), None));
     }
     if at > csca.cert.not_after {
-        problems.push("CSCA certificate expired".to_owned());
+        problems.push(("CSCA certificate expired".to_owned(), None));
     }
+    let ds_enc = Some((K::DsEncoding, Param::Extension(KU)));
     match ds.key_usage {
         Some(ku) if ku & key_usage::DIGITAL_SIGNATURE != 0 => {}
-        Some(_) => problems.push("DS keyUsage lacks digitalSignature".to_owned()),
-        None => problems.push("DS keyUsage absent".to_owned()),
+        Some(_) => problems.push(("DS keyUsage lacks digitalSignature".to_owned(), ds_enc)),
+        None => problems.push(("DS keyUsage absent".to_owned(), ds_enc)),
     }
     if matches!(ds.basic_constraints, Some((true, _))) {
-        problems.push("DS certificate is a CA (basicConstraints cA=true)".to_owned());
+        problems.push((
+            "DS certificate is a CA (basicConstraints cA=true)".to_owned(),
+            Some((K::DsEncoding, Param::Extension(BC))),
+        ));
     }
     match csca.cert.key_usage {
         Some(ku) if ku & key_usage::KEY_CERT_SIGN != 0 => {}
-        _ => problems.push("CSCA keyUsage lacks keyCertSign".to_owned()),
+        _ => problems.push((
+            "CSCA keyUsage lacks keyCertSign".to_owned(),
+            Some((K::CscaEncoding, Param::Extension(KU))),
+        )),
     }
     if !matches!(csca.cert.basic_constraints, Some((true, _))) {
-        problems.push("CSCA basicConstraints cA is not true".to_owned());
+        problems.push((
+            "CSCA basicConstraints cA is not true".to_owned(),
+            Some((K::CscaEncoding, Param::Extension(BC))),
+        ));
     }
+    let problems: Vec<String> = problems
+        .into_iter()
+        .map(|(what, cover)| {
+            failures.push(Failure::new(what.clone(), cover));
+            what
+        })
+        .collect();
     let c = if problems.is_empty() {
         Check::new(
             id,
@@ -812,6 +907,40 @@ fn chain_check(
             .detail("candidates", candidates.len().to_string()),
         Some(csca),
     )
+}
+
+/// Pitfalls #5 / Doc 9303-12 §5.3: a document is signed while its DS certificate is valid, so
+/// a DG12 date of issue outside the DS validity is suspicious (forged DG12, or a back-dated
+/// DS). A warning on `pa.ds_certificate`, never a failure: DG12 is optional and dates are
+/// day-granular.
+fn issue_date_check(mut c: Check, ds: &Certificate, files: &[RawFile]) -> Check {
+    let Some(doi) = files
+        .iter()
+        .find(|f| f.id == FileId::Dg12)
+        .and_then(|f| crate::lds::dg12::Dg12::parse(&f.bytes).ok())
+        .and_then(|d| d.date_of_issue.and_then(|x| x.digits()))
+        .and_then(|s| time::parse_yyyymmdd(&s))
+    else {
+        return c;
+    };
+    let day = |t: i64| t.div_euclid(86_400).saturating_mul(86_400);
+    let date = time::format_rfc3339(doi);
+    let date = date.get(..10).unwrap_or(&date).to_owned();
+    c = c.detail("dg12_date_of_issue", date.clone());
+    if doi < day(ds.not_before) || doi > ds.not_after {
+        let msg = format!(
+            "DG12 date of issue {date} outside the DS certificate validity ({} to {})",
+            time::format_rfc3339(ds.not_before),
+            time::format_rfc3339(ds.not_after)
+        );
+        if c.status == CheckStatus::Passed {
+            c.status = CheckStatus::Warning;
+            c.reason = msg;
+        } else {
+            c.reason = format!("{}; {msg}", c.reason);
+        }
+    }
+    c
 }
 
 fn revocation_check(
@@ -879,7 +1008,13 @@ fn revocation_check(
     c.detail("crl_source", crl.provenance.source.clone())
 }
 
-fn dg_hash_check(sod: &Sod<'_>, files: &[RawFile], notes: &mut AlgNotes) -> (Check, Vec<u8>) {
+fn dg_hash_check(
+    sod: &Sod<'_>,
+    files: &[RawFile],
+    notes: &mut AlgNotes,
+    failures: &mut Vec<deviation::Failure>,
+) -> (Check, Vec<u8>) {
+    use deviation::{Failure, Param};
     use CheckStatus::*;
     let id = ids::DG_HASHES;
     let lso = &sod.lds_security_object;
@@ -905,10 +1040,21 @@ fn dg_hash_check(sod: &Sod<'_>, files: &[RawFile], notes: &mut AlgNotes) -> (Che
                 c = c.detail(format!("DG{n}"), "passed");
             }
             Some(_) => {
+                failures.push(Failure::new(
+                    format!("DG{n} hash mismatch"),
+                    Some((
+                        crate::trust::deviation::DeviationKind::DgHashWrong,
+                        Param::DataGroup(u64::from(n)),
+                    )),
+                ));
                 failed.push(format!("DG{n} hash mismatch"));
                 c = c.detail(format!("DG{n}"), "failed: hash mismatch");
             }
             None => {
+                failures.push(Failure::new(
+                    format!("DG{n} read but not listed in EF.SOD"),
+                    None,
+                ));
                 failed.push(format!("DG{n} read but not listed in EF.SOD"));
                 c = c.detail(format!("DG{n}"), "failed: not listed in EF.SOD");
             }

@@ -121,3 +121,16 @@ mod format_tests {
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
     }
 }
+
+/// A `YYYYMMDD` date (DG12 date of issue, Doc 9303-10 §4.7.12) to Unix seconds at 00:00 UTC.
+pub fn parse_yyyymmdd(s: &str) -> Option<i64> {
+    if s.len() != 8 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |a: usize, b: usize| s.get(a..b).and_then(|x| x.parse::<u32>().ok());
+    let (m, d) = (n(4, 6)?, n(6, 8)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(unix_from_civil(i64::from(n(0, 4)?), m, d, 0, 0, 0))
+}

@@ -24,6 +24,8 @@ pub const RSA_KEYS: &[(&str, usize, u64)] = &[
     ("csca-rsa2048.key.der", 2048, 0x9303_0001),
     ("csca-rsa3072.key.der", 3072, 0x9303_0002),
     ("ds-rsa2048.key.der", 2048, 0x9303_0003),
+    ("csca-rsa4096.key.der", 4096, 0x9303_0004),
+    ("ds-rsa4096.key.der", 4096, 0x9303_0005),
 ];
 
 /// Generates one RSA key (slow in debug builds) as PKCS #1 DER.
@@ -141,6 +143,14 @@ pub fn signature_alg_id(s: &SignatureScheme) -> Vec<u8> {
             };
             seq(&[&der_oid(o)])
         }
+        SignatureScheme::Dsa { hash } => {
+            let o = match hash {
+                Sha1 => "1.2.840.10040.4.3",
+                Sha224 => "2.16.840.1.101.3.4.3.1",
+                _ => "2.16.840.1.101.3.4.3.2",
+            };
+            seq(&[&der_oid(o)])
+        }
     }
 }
 
@@ -156,6 +166,38 @@ pub enum TestKey {
         /// The private scalar.
         d: Vec<u8>,
     },
+    /// DSA.
+    Dsa(Box<dsa::SigningKey>),
+}
+
+/// The DSA 2048/256 key of RFC 6979 Appendix A.2.2 (p, q, g, x; a published test key).
+pub fn rfc6979_dsa2048() -> Option<TestKey> {
+    const P: &str = "9DB6FB5951B66BB6FE1E140F1D2CE5502374161FD6538DF1648218642F0B5C48\
+C8F7A41AADFA187324B87674FA1822B00F1ECF8136943D7C55757264E5A1A44F\
+FE012E9936E00C1D3E9310B01C7D179805D3058B2A9F4BB6F9716BFE6117C6B5\
+B3CC4D9BE341104AD4A80AD6C94E005F4B993E14F091EB51743BF33050C38DE2\
+35567E1B34C3D6A5C0CEAA1A0F368213C3D19843D0B4B09DCB9FC72D39C8DE41\
+F1BF14D4BB4563CA28371621CAD3324B6A2D392145BEBFAC748805236F5CA2FE\
+92B871CD8F9C36D3292B5509CA8CAA77A2ADFC7BFD77DDA6F71125A7456FEA15\
+3E433256A2261C6A06ED3693797E7995FAD5AABBCFBE3EDA2741E375404AE25B";
+    const Q: &str = "F2C3119374CE76C9356990B465374A17F23F9ED35089BD969F61C6DDE9998C1F";
+    const G: &str = "5C7FF6B06F8F143FE8288433493E4769C4D988ACE5BE25A0E24809670716C613\
+D7B0CEE6932F8FAA7C44D2CB24523DA53FBE4F6EC3595892D1AA58C4328A06C4\
+6A15662E7EAA703A1DECF8BBB2D05DBE2EB956C142A338661D10461C0D135472\
+085057F3494309FFA73C611F78B32ADBB5740C361C9F35BE90997DB2014E2EF5\
+AA61782F52ABEB8BD6432C4DD097BC5423B285DAFB60DC364E8161F4A2A35ACA\
+3A10B1C4D203CC76A470A33AFDCBDD92959859ABD8B56E1725252D78EAC66E71\
+BA9AE3F1DD2487199874393CD4D832186800654760E1E34C09E4D155179F9EC0\
+DC4473F996BDCE6EED1CABED8B6F116F7AD9CF505DF0F998E34AB27514B0FFE7";
+    const X: &str = "69C7548C21D0DFEA6B9A51C9EAD4E27C33D3B3F180316E5BCAB92C933F0E4DBC";
+    let n = |h: &str| hex::decode(h).ok().map(|b| dsa::BigUint::from_bytes_be(&b));
+    let (p, q, g, x) = (n(P)?, n(Q)?, n(G)?, n(X)?);
+    let y = g.modpow(&x, &p);
+    let comp = dsa::Components::from_components(p, q, g).ok()?;
+    let vk = dsa::VerifyingKey::from_components(comp, y).ok()?;
+    dsa::SigningKey::from_components(vk, x)
+        .ok()
+        .map(|k| TestKey::Dsa(Box::new(k)))
 }
 
 macro_rules! ec_ops {
@@ -275,6 +317,17 @@ impl TestKey {
     pub fn spki(&self, explicit: bool) -> Vec<u8> {
         match self {
             TestKey::Rsa(k) => lds_gen::spki_rsa(&k.n().to_bytes_be(), &k.e().to_bytes_be()),
+            TestKey::Dsa(k) => {
+                let c = k.verifying_key().components();
+                let int = |v: &dsa::BigUint| encode(0x02, &der_uint(&v.to_bytes_be()));
+                let params = seq(&[&int(c.p()), &int(c.q()), &int(c.g())]);
+                let mut bits = vec![0u8];
+                bits.extend_from_slice(&int(k.verifying_key().y()));
+                seq(&[
+                    &seq(&[&der_oid("1.2.840.10040.4.1"), &params]),
+                    &encode(0x03, &bits),
+                ])
+            }
             TestKey::Ec { curve, d } => {
                 let point = ec_public(*curve, d);
                 match curve.params() {
@@ -290,7 +343,7 @@ impl TestKey {
     pub fn ec_point(&self) -> Vec<u8> {
         match self {
             TestKey::Ec { curve, d } => ec_public(*curve, d),
-            TestKey::Rsa(_) => Vec::new(),
+            TestKey::Rsa(_) | TestKey::Dsa(_) => Vec::new(),
         }
     }
 
@@ -321,6 +374,21 @@ impl TestKey {
                     EcdsaFormat::Plain => plain,
                     EcdsaFormat::Der => plain_to_der(&plain),
                 }
+            }
+            (TestKey::Dsa(k), SignatureScheme::Dsa { hash }) => {
+                // RFC 6979 deterministic k with the scheme's hash.
+                let sig = match hash {
+                    DigestAlg::Sha1 => k.sign_prehashed_rfc6979::<Sha1>(&h),
+                    DigestAlg::Sha224 => k.sign_prehashed_rfc6979::<Sha224>(&h),
+                    _ => k.sign_prehashed_rfc6979::<Sha256>(&h),
+                };
+                sig.map(|s| {
+                    seq(&[
+                        &encode(0x02, &der_uint(&s.r().to_bytes_be())),
+                        &encode(0x02, &der_uint(&s.s().to_bytes_be())),
+                    ])
+                })
+                .unwrap_or_default()
             }
             _ => Vec::new(),
         }
@@ -482,6 +550,18 @@ pub struct SodSpec {
     pub corrupt_signature: bool,
     /// Indefinite lengths on the outer containers (77, ContentInfo, [0], SignedData).
     pub indefinite: bool,
+    /// Identify the signer by `[0] subjectKeyIdentifier` instead of issuerAndSerialNumber.
+    pub sid_ski: bool,
+    /// SignerInfo version to write (None: 1 for issuerAndSerialNumber, 3 for SKI).
+    pub signer_info_version: Option<u64>,
+    /// signatureAlgorithm written instead of the scheme's (the signature still follows
+    /// `scheme`): an OID and whether to add NULL parameters.
+    pub signature_oid: Option<(String, bool)>,
+    /// LDSSecurityObject version written (None: 1 with ldsVersionInfo, as usual); with
+    /// `Some(v)`, `lso_version_info` decides whether ldsVersionInfo is present.
+    pub lso_version: Option<u64>,
+    /// With `lso_version`: include ldsVersionInfo.
+    pub lso_version_info: bool,
 }
 
 fn cert_issuer_and_serial(cert_der: &[u8]) -> Vec<u8> {
@@ -507,7 +587,22 @@ pub fn sod(spec: &SodSpec, key: &TestKey, rng: &mut ChaCha20Rng) -> Vec<u8> {
         })
         .collect();
     let lso_alg = seq(&[&der_oid(&spec.lso_hash.0), &[0x05, 0x00]]);
-    let lso = lds_gen::encode_lds_security_object(&lso_alg, &hashes, Some(("0108", "040000")));
+    let lso = match spec.lso_version {
+        None => lds_gen::encode_lds_security_object(&lso_alg, &hashes, Some(("0108", "040000"))),
+        Some(v) => {
+            // A version that may contradict the ldsVersionInfo presence (TR-03105 LDS_H_86..89).
+            let list: Vec<u8> = hashes
+                .iter()
+                .flat_map(|(n, h)| seq(&[&der_small(u64::from(*n)), &encode(0x04, h)]))
+                .collect();
+            let vi = if spec.lso_version_info {
+                seq(&[&encode(0x13, b"0108"), &encode(0x13, b"040000")])
+            } else {
+                Vec::new()
+            };
+            seq(&[&der_small(v), &lso_alg, &encode(0x30, &list), &vi])
+        }
+    };
     let md = match spec.signer_digest.1 {
         Some(a) => a.digest(&lso),
         None => Sha256::digest(&lso).get(..16).unwrap_or_default().to_vec(),
@@ -545,12 +640,26 @@ pub fn sod(spec: &SodSpec, key: &TestKey, rng: &mut ChaCha20Rng) -> Vec<u8> {
         }
     }
     let digest_alg = seq(&[&der_oid(&spec.signer_digest.0), &[0x05, 0x00]]);
+    let (sid, default_version) = if spec.sid_ski {
+        let ski = crate::pa::cert::Certificate::from_der(&spec.ds_certificate)
+            .ok()
+            .and_then(|c| c.ski)
+            .unwrap_or_default();
+        (encode(0x80, &ski), 3)
+    } else {
+        (cert_issuer_and_serial(&spec.ds_certificate), 1)
+    };
+    let sig_alg = match &spec.signature_oid {
+        Some((o, true)) => seq(&[&der_oid(o), &[0x05, 0x00]]),
+        Some((o, false)) => seq(&[&der_oid(o)]),
+        None => signature_alg_id(&spec.scheme),
+    };
     let signer_info = seq(&[
-        &der_small(1),
-        &cert_issuer_and_serial(&spec.ds_certificate),
+        &der_small(spec.signer_info_version.unwrap_or(default_version)),
+        &sid,
         &digest_alg,
         &encode(0xA0, &attrs_body),
-        &signature_alg_id(&spec.scheme),
+        &sig_alg,
         &encode(0x04, &sig),
     ]);
     let econtent_oid = der_oid(&spec.econtent_type);
@@ -990,6 +1099,11 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
         include_certificate: true,
         corrupt_signature: false,
         indefinite: false,
+        sid_ski: false,
+        signer_info_version: None,
+        signature_oid: None,
+        lso_version: None,
+        lso_version_info: false,
     };
     let sha1 = SodSpec {
         lso_hash: (Sha1.dotted().into(), Some(Sha1)),
@@ -1172,7 +1286,386 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
     let ml = master_list(&listed, &c_ml_signer, &k_ds_rsa, &pkcs1, &mut rng);
     out.push(("ml-signer.der".to_owned(), c_ml_signer));
     out.push(("masterlist.der".to_owned(), ml));
+
+    // Deviation lists (Doc 9303-12 §10), after every other use of the RNG. The signer is
+    // issued by CSCA RSA (country UT), so the list speaks for UT documents.
+    let c_dl_signer = ds(
+        0x3002,
+        "Deviation List Signer",
+        &n_csca_rsa,
+        spki_ds_rsa.clone(),
+        aki_rsa.clone(),
+        KU_DIGITAL_SIGNATURE,
+        pkcs1,
+        &k_csca_rsa,
+        &mut rng,
+    );
+    // [1] IMPLICIT IssuerAndSerialNumber: the SEQUENCE's contents.
+    let ias = |c: &[u8]| {
+        crate::pa::cert::Certificate::from_der(c)
+            .map(|c| [c.issuer_raw.clone(), encode(0x02, &c.serial)].concat())
+            .unwrap_or_default()
+    };
+    let doc_number = lds_gen::specimen_mrz()[1]
+        .get(..9)
+        .unwrap_or_default()
+        .to_owned();
+    let ski_ds_p256 = key_id(&k_ds_p256.spki(false));
+    let entries = [
+        // The DS with keyCertSign instead of digitalSignature (ds-rsa-keyusage).
+        deviation_entry(
+            &[encode(0xA1, &ias(&c_ds_rsa_ku))],
+            &[dev_desc(
+                "DS keyUsage keyCertSign instead of digitalSignature",
+                "2.23.136.1.1.7.1.2",
+                Some(der_oid("2.5.29.15")),
+            )],
+        ),
+        // The specimen document, issued in December 2025, with a wrong DG2 hash.
+        deviation_entry(
+            &[
+                issuance_period(unix(2025, 12, 1), unix(2025, 12, 31) + 86_399),
+                encode(0xA5, &encode(0x13, doc_number.as_bytes())),
+            ],
+            &[dev_desc(
+                "DG2 rewritten after signing",
+                "2.23.136.1.1.7.2.2",
+                Some(der_small(2)),
+            )],
+        ),
+        // Passports under DS RSA: the SOD signature value is wrong.
+        deviation_entry(
+            &[encode(0x80, b"P<"), encode(0xA1, &ias(&c_ds_rsa))],
+            &[dev_desc(
+                "SOD signature value wrong",
+                "2.23.136.1.1.7.2.3",
+                None,
+            )],
+        ),
+        // Another document number: DG1 hash wrong (must not apply to the specimen).
+        deviation_entry(
+            &[encode(0xA5, &encode(0x13, b"Z99999997"))],
+            &[dev_desc(
+                "DG1 hash wrong",
+                "2.23.136.1.1.7.2.2",
+                Some(der_small(1)),
+            )],
+        ),
+        // Documents under DS P256: the AA key is compromised (not a PA check; reported).
+        deviation_entry(
+            &[encode(0x82, &ski_ds_p256)],
+            &[dev_desc("AA key compromised", "2.23.136.1.1.7.1.4", None)],
+        ),
+    ];
+    let dl = deviation_list(&entries, &c_dl_signer, &k_ds_rsa, &pkcs1, &mut rng);
+    // The same list signed by a signer that a rogue key issued under the CSCA P256 name.
+    let c_dl_rogue = ds(
+        0x3003,
+        "Rogue Deviation List Signer",
+        &n_csca_p256,
+        k_ds_p256.spki(false),
+        aki_p256.clone(),
+        KU_DIGITAL_SIGNATURE,
+        ecdsa,
+        &k_rogue,
+        &mut rng,
+    );
+    let dl_rogue = deviation_list(&entries, &c_dl_rogue, &k_ds_p256, &ecdsa, &mut rng);
+    out.push(("dl-signer.der".to_owned(), c_dl_signer));
+    out.push(("deviations.der".to_owned(), dl));
+    out.push(("deviations-untrusted.der".to_owned(), dl_rogue));
+
+    // DSA (TR-03105 5.1 LDS_H_13 DSA-SHA1, H_97/98 DSA-SHA224/256): a DS with the RFC 6979
+    // A.2.2 DSA-2048/256 key, certified by CSCA RSA; signatures use RFC 6979 nonces.
+    if let Some(k_ds_dsa) = rfc6979_dsa2048() {
+        let c_ds_dsa = ds(
+            0x2401,
+            "DS DSA",
+            &n_csca_rsa,
+            k_ds_dsa.spki(false),
+            aki_rsa.clone(),
+            KU_DIGITAL_SIGNATURE,
+            pkcs1,
+            &k_csca_rsa,
+            &mut rng,
+        );
+        for (n, hash) in [("dsa", Sha256), ("dsa-sha224", Sha224), ("dsa-sha1", Sha1)] {
+            let spec = SodSpec {
+                scheme: SignatureScheme::Dsa { hash },
+                signer_digest: (hash.dotted().into(), Some(hash)),
+                ds_certificate: c_ds_dsa.clone(),
+                ..base.clone()
+            };
+            out.push((format!("sod/{n}.bin"), sod(&spec, &k_ds_dsa, &mut rng)));
+        }
+        let corrupt = SodSpec {
+            scheme: SignatureScheme::Dsa { hash: Sha256 },
+            ds_certificate: c_ds_dsa.clone(),
+            corrupt_signature: true,
+            ..base.clone()
+        };
+        out.push((
+            "sod/dsa-sig-corrupt.bin".to_owned(),
+            sod(&corrupt, &k_ds_dsa, &mut rng),
+        ));
+        out.push(("ds-dsa.der".to_owned(), c_ds_dsa));
+    }
+
+    // RSA-4096 with RSASSA-PSS throughout (issue 6 benchmark family): CSCA, DS and SOD.
+    if let (Some(k_csca_4096), Some(k_ds_4096)) = (
+        rsa_key("csca-rsa4096.key.der"),
+        rsa_key("ds-rsa4096.key.der"),
+    ) {
+        let n_csca_4096 = name("UT", ORG, "CSCA", "CSCA RSA4096 PSS");
+        let spki_csca_4096 = k_csca_4096.spki(false);
+        let c_csca_4096 = csca(
+            0x1401,
+            &n_csca_4096,
+            &k_csca_4096,
+            spki_csca_4096.clone(),
+            &k_csca_4096,
+            None,
+            pss,
+            csca_dates,
+            &mut rng,
+        );
+        let c_ds_4096 = ds(
+            0x2501,
+            "DS RSA4096 PSS",
+            &n_csca_4096,
+            k_ds_4096.spki(false),
+            key_id(&spki_csca_4096),
+            KU_DIGITAL_SIGNATURE,
+            pss,
+            &k_csca_4096,
+            &mut rng,
+        );
+        let spec = SodSpec {
+            scheme: pss,
+            ds_certificate: c_ds_4096.clone(),
+            ..base.clone()
+        };
+        out.push((
+            "sod/rsa4096-pss.bin".to_owned(),
+            sod(&spec, &k_ds_4096, &mut rng),
+        ));
+        out.push(("csca-rsa4096-pss.der".to_owned(), c_csca_4096));
+        out.push(("ds-rsa4096-pss.der".to_owned(), c_ds_4096));
+    }
+
+    // More TR-03105 5.1 LDS_H structure cases over the RSA passport.
+    let more: Vec<(&str, SodSpec)> = vec![
+        // H_44: no DG1 hash (DG1 is read).
+        (
+            "rsa-no-dg1",
+            SodSpec {
+                data_groups: dgs.iter().filter(|(n, _)| *n != 1).cloned().collect(),
+                ..base.clone()
+            },
+        ),
+        // H_74: LDSSecurityObject SHA-512, SignerInfo digest and signature SHA-256.
+        (
+            "rsa-lso-sha512",
+            SodSpec {
+                lso_hash: (Sha512.dotted().into(), Some(Sha512)),
+                ..base.clone()
+            },
+        ),
+        // H_79: rsaEncryption as the signature algorithm (hash from the SignerInfo digest).
+        (
+            "rsa-sigalg-rsaencryption",
+            SodSpec {
+                signature_oid: Some(("1.2.840.113549.1.1.1".into(), true)),
+                ..base.clone()
+            },
+        ),
+        // H_36: a signature algorithm that is not allowed (md5WithRSAEncryption).
+        (
+            "rsa-sigalg-md5rsa",
+            SodSpec {
+                signature_oid: Some(("1.2.840.113549.1.1.4".into(), true)),
+                ..base.clone()
+            },
+        ),
+        // Signer identified by subjectKeyIdentifier (SignerInfo v3), Doc 9303-10 §4.6.2.
+        (
+            "rsa-sid-ski",
+            SodSpec {
+                sid_ski: true,
+                ..base.clone()
+            },
+        ),
+        // H_84: SignerInfo version 3 with issuerAndSerialNumber.
+        (
+            "rsa-si-v3-issuer-serial",
+            SodSpec {
+                signer_info_version: Some(3),
+                ..base.clone()
+            },
+        ),
+        // H_85: SignerInfo version 1 with subjectKeyIdentifier.
+        (
+            "rsa-si-v1-ski",
+            SodSpec {
+                sid_ski: true,
+                signer_info_version: Some(1),
+                ..base.clone()
+            },
+        ),
+        // H_86..89 family: LDSSecurityObject v0 with ldsVersionInfo, v1 without it.
+        (
+            "rsa-lso-v0-with-versioninfo",
+            SodSpec {
+                lso_version: Some(0),
+                lso_version_info: true,
+                ..base.clone()
+            },
+        ),
+        (
+            "rsa-lso-v1-without-versioninfo",
+            SodSpec {
+                lso_version: Some(1),
+                lso_version_info: false,
+                ..base.clone()
+            },
+        ),
+    ];
+    for (n, spec) in more {
+        out.push((format!("sod/{n}.bin"), sod(&spec, &k_ds_rsa, &mut rng)));
+    }
+
+    // DG12 whose date of issue (2024-06-01) precedes the DS certificate (2025-01-01), and a
+    // SOD over it (pitfalls #5).
+    let dg12_early = lds_gen::encode_dg12(&lds_gen::Dg12Fields {
+        issuing_authority: Some("UTOPIA PASSPORT OFFICE".into()),
+        date_of_issue: Some("20240601".into()),
+        endorsements: Some("NONE".into()),
+        personalization_time: Some("20240531120000".into()),
+        personalization_device_serial: Some("SYNTH-0001".into()),
+        ..lds_gen::Dg12Fields::default()
+    });
+    let dgs_early: Vec<(u8, Vec<u8>)> = dgs
+        .iter()
+        .map(|(n, b)| {
+            (
+                *n,
+                if *n == 12 {
+                    dg12_early.clone()
+                } else {
+                    b.clone()
+                },
+            )
+        })
+        .collect();
+    let spec = SodSpec {
+        data_groups: dgs_early,
+        ..base.clone()
+    };
+    out.push((
+        "sod/rsa-dg12-before-ds.bin".to_owned(),
+        sod(&spec, &k_ds_rsa, &mut rng),
+    ));
+    out.push(("DG12-issued-2024.bin".to_owned(), dg12_early));
+
+    // brainpoolP384r1 with explicit parameters (Doc 9303-12 §4.1.6.3), ECDSA with SHA-384.
+    let ecdsa384 = SignatureScheme::Ecdsa {
+        hash: Sha384,
+        format: EcdsaFormat::Der,
+    };
+    let k_csca_bp384 = TestKey::ec(NamedCurve::BrainpoolP384r1, 0x9303_0301);
+    let k_ds_bp384 = TestKey::ec(NamedCurve::BrainpoolP384r1, 0x9303_0302);
+    let n_csca_bp384 = name("UT", ORG, "CSCA", "CSCA BP384");
+    let spki_csca_bp384 = k_csca_bp384.spki(true);
+    let c_csca_bp384 = csca(
+        0x1501,
+        &n_csca_bp384,
+        &k_csca_bp384,
+        spki_csca_bp384.clone(),
+        &k_csca_bp384,
+        None,
+        ecdsa384,
+        csca_dates,
+        &mut rng,
+    );
+    let c_ds_bp384 = ds(
+        0x2601,
+        "DS BP384",
+        &n_csca_bp384,
+        k_ds_bp384.spki(true),
+        key_id(&spki_csca_bp384),
+        KU_DIGITAL_SIGNATURE,
+        ecdsa384,
+        &k_csca_bp384,
+        &mut rng,
+    );
+    let spec = SodSpec {
+        scheme: ecdsa384,
+        signer_digest: (Sha384.dotted().into(), Some(Sha384)),
+        ds_certificate: c_ds_bp384.clone(),
+        ..base.clone()
+    };
+    out.push((
+        "sod/bp384.bin".to_owned(),
+        sod(&spec, &k_ds_bp384, &mut rng),
+    ));
+    out.push(("csca-bp384.der".to_owned(), c_csca_bp384));
+    out.push(("ds-bp384.der".to_owned(), c_ds_bp384));
     out
+}
+
+/// A Deviation: DeviationDocuments fields (already tagged, in order) and descriptions.
+pub fn deviation_entry(documents: &[Vec<u8>], descriptions: &[Vec<u8>]) -> Vec<u8> {
+    let mut d: Vec<Vec<u8>> = descriptions.to_vec();
+    d.sort();
+    seq(&[
+        &encode(0x30, &documents.concat()),
+        &encode(0x31, &d.concat()),
+    ])
+}
+
+/// A DeviationDescription; `parameter` is the encoded value put under the explicit [0].
+pub fn dev_desc(text: &str, oid_s: &str, parameter: Option<Vec<u8>>) -> Vec<u8> {
+    let p = parameter.map(|v| encode(0xA0, &v)).unwrap_or_default();
+    seq(&[&encode(0x13, text.as_bytes()), &der_oid(oid_s), &p])
+}
+
+/// issuingDate [4] IssuancePeriod (GeneralizedTime bounds).
+pub fn issuance_period(first: i64, last: i64) -> Vec<u8> {
+    let gt = |t: i64| {
+        let (y, m, d, hh, mm, ss) = civil(t);
+        encode(
+            0x18,
+            format!("{y:04}{m:02}{d:02}{hh:02}{mm:02}{ss:02}Z").as_bytes(),
+        )
+    };
+    encode(0xA4, &[gt(first), gt(last)].concat())
+}
+
+/// A deviation list (CMS SignedData, eContentType id-icao-DeviationList, Doc 9303-12 §10)
+/// with `deviations` (encoded Deviation values), digestAlgorithm SHA-256, signed like
+/// [`master_list`].
+pub fn deviation_list(
+    deviations: &[Vec<u8>],
+    signer_cert: &[u8],
+    signer_key: &TestKey,
+    scheme: &SignatureScheme,
+    rng: &mut ChaCha20Rng,
+) -> Vec<u8> {
+    let mut set: Vec<Vec<u8>> = deviations.to_vec();
+    set.sort();
+    let econtent = seq(&[
+        &der_small(0),
+        &seq(&[&der_oid(DigestAlg::Sha256.dotted())]),
+        &encode(0x31, &set.concat()),
+    ]);
+    signed_list(
+        "2.23.136.1.1.7",
+        &econtent,
+        signer_cert,
+        signer_key,
+        scheme,
+        rng,
+    )
 }
 
 /// A CSCA master list (CMS SignedData, eContentType id-icao-cscaMasterList) carrying
@@ -1188,11 +1681,24 @@ pub fn master_list(
     let mut set: Vec<Vec<u8>> = certificates.iter().map(|c| (*c).clone()).collect();
     set.sort();
     let econtent = seq(&[&der_small(0), &encode(0x31, &set.concat())]);
-    let md = Sha256::digest(&econtent).to_vec();
+    signed_list(ML, &econtent, signer_cert, signer_key, scheme, rng)
+}
+
+/// CMS SignedData over `econtent` of type `content_type` (an ICAO signed list), with the
+/// signer certificate included and contentType + messageDigest signed attributes.
+fn signed_list(
+    content_type: &str,
+    econtent: &[u8],
+    signer_cert: &[u8],
+    signer_key: &TestKey,
+    scheme: &SignatureScheme,
+    rng: &mut ChaCha20Rng,
+) -> Vec<u8> {
+    let md = Sha256::digest(econtent).to_vec();
     let mut attrs = [
         seq(&[
             &der_oid("1.2.840.113549.1.9.3"),
-            &encode(0x31, &der_oid(ML)),
+            &encode(0x31, &der_oid(content_type)),
         ]),
         seq(&[
             &der_oid("1.2.840.113549.1.9.4"),
@@ -1211,7 +1717,10 @@ pub fn master_list(
         &signature_alg_id(scheme),
         &encode(0x04, &sig),
     ]);
-    let encap = seq(&[&der_oid(ML), &encode(0xA0, &encode(0x04, &econtent))]);
+    let encap = seq(&[
+        &der_oid(content_type),
+        &encode(0xA0, &encode(0x04, econtent)),
+    ]);
     let sd = seq(&[
         &der_small(3),
         &encode(0x31, &digest_alg),
@@ -1240,6 +1749,42 @@ mod tests {
         }
         assert_eq!(x509_time(unix(2049, 12, 31))[0], 0x17);
         assert_eq!(x509_time(unix(2050, 1, 1))[0], 0x18);
+    }
+
+    #[test]
+    fn dsa_sign_verify_and_size_caps() {
+        use crate::pa::algorithms::{verify, AlgError, VerifyingKey};
+        let k = rfc6979_dsa2048().unwrap();
+        let vk = VerifyingKey::from_spki_der(&k.spki(false)).unwrap();
+        assert_eq!(vk.describe(), "DSA-2048");
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        for hash in [DigestAlg::Sha1, DigestAlg::Sha224, DigestAlg::Sha256] {
+            let s = SignatureScheme::Dsa { hash };
+            let sig = k.sign(&s, b"msg", &mut rng);
+            verify(&vk, &s, b"msg", &sig, 2048).unwrap();
+            assert_eq!(
+                verify(&vk, &s, b"msh", &sig, 2048),
+                Err(AlgError::BadSignature)
+            );
+            // The RSA floor applies to p.
+            assert!(matches!(
+                verify(&vk, &s, b"msg", &sig, 3072),
+                Err(AlgError::Disallowed { .. })
+            ));
+        }
+        // A p beyond FIPS 186-4 sizes is refused before any arithmetic.
+        let big = |n: usize| encode(0x02, &der_uint(&vec![0xC3; n]));
+        let params = seq(&[&big(513), &big(32), &big(2)]);
+        let mut bits = vec![0u8];
+        bits.extend_from_slice(&big(4));
+        let spki = seq(&[
+            &seq(&[&der_oid("1.2.840.10040.4.1"), &params]),
+            &encode(0x03, &bits),
+        ]);
+        assert!(matches!(
+            VerifyingKey::from_spki_der(&spki),
+            Err(AlgError::Unsupported { .. })
+        ));
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub struct MasterList {
     pub signer_country: Option<String>,
 }
 
-fn malformed(e: crate::lds::LdsError) -> MasterListError {
+pub(crate) fn malformed(e: crate::lds::LdsError) -> MasterListError {
     MasterListError::Malformed {
         offset: e.offset().unwrap_or(0),
         detail: e.to_string(),
@@ -87,6 +87,25 @@ pub fn parse_and_verify(
 ) -> Result<MasterList, MasterListError> {
     let sd = signed_data(bytes)?;
     let certificates = certificates(&sd)?;
+    let signer = verify_list_signer(&sd, ID_ICAO_CSCA_MASTER_LIST, anchors, at, min_rsa_bits)?;
+    Ok(MasterList {
+        certificates,
+        signer: Some(signer.subject.clone()),
+        signer_country: signer.subject_country.clone(),
+    })
+}
+
+/// The CMS signer check shared by the ICAO signed lists (master lists, Doc 9303-12 §9, and
+/// deviation lists, §10): the signer certificate carried in the SignedData verifies the
+/// signature over signed attributes whose contentType is `content_type`, it is valid at `at`,
+/// and it is one of `anchors` or is signed by an anchor valid at `at`. Returns the signer.
+pub(crate) fn verify_list_signer(
+    sd: &cms::SignedData<'_>,
+    content_type: &str,
+    anchors: &[Certificate],
+    at: i64,
+    min_rsa_bits: usize,
+) -> Result<Certificate, MasterListError> {
     let si = sd.signer_infos.first().ok_or(MasterListError::NoSigner)?;
     let signer = sd
         .certificates
@@ -95,13 +114,13 @@ pub fn parse_and_verify(
         .find(|s| crate::pa::sid_matches(si, s))
         .ok_or(MasterListError::NoSigner)?;
     let accept = |ct: &str| {
-        if ct == ID_ICAO_CSCA_MASTER_LIST {
+        if ct == content_type {
             Ok(None)
         } else {
-            Err(format!("contentType {ct} is not id-icao-cscaMasterList"))
+            Err(format!("contentType {ct} is not {content_type}"))
         }
     };
-    verify_signer(&sd, si, &signer, &accept, min_rsa_bits).map_err(|e| {
+    verify_signer(sd, si, &signer, &accept, min_rsa_bits).map_err(|e| {
         MasterListError::Signature(match e {
             SignerError::Unsupported(r) => format!("cannot verify: {r}"),
             SignerError::Failed(r, _) => r,
@@ -121,11 +140,7 @@ pub fn parse_and_verify(
             subject: signer.subject.clone(),
         });
     }
-    Ok(MasterList {
-        certificates,
-        signer: Some(signer.subject.clone()),
-        signer_country: signer.subject_country.clone(),
-    })
+    Ok(signer)
 }
 
 /// Parses a master list WITHOUT verifying its signer: only for an operator's explicit
@@ -140,11 +155,19 @@ pub fn parse_unverified(bytes: &[u8]) -> Result<MasterList, MasterListError> {
 }
 
 fn signed_data(bytes: &[u8]) -> Result<cms::SignedData<'_>, MasterListError> {
+    signed_list(bytes, ID_ICAO_CSCA_MASTER_LIST)
+}
+
+/// The CMS SignedData of an ICAO signed list whose eContentType must be `content_type`.
+pub(crate) fn signed_list<'a>(
+    bytes: &'a [u8],
+    content_type: &str,
+) -> Result<cms::SignedData<'a>, MasterListError> {
     let mut c = cms::ber_cursor(bytes, FileId::CardSecurity);
     let sd = cms::parse_content_info(&mut c).map_err(malformed)?;
     c.finish().map_err(malformed)?;
     let ct = sd.econtent_type.dotted();
-    if ct != ID_ICAO_CSCA_MASTER_LIST {
+    if ct != content_type {
         return Err(MasterListError::WrongContentType { found: ct });
     }
     Ok(sd)

@@ -2,6 +2,7 @@
 //! (Doc 9303-12 §5-§7). A [`TrustSnapshot`] is immutable; a new import builds a new snapshot
 //! (pitfalls #16: swaps are atomic, every entry keeps its provenance).
 
+pub mod deviation;
 pub mod ldif;
 pub mod master_list;
 mod store;
@@ -38,6 +39,15 @@ pub struct TrustedCrl {
     pub provenance: Provenance,
 }
 
+/// A verified deviation list (Doc 9303-12 §10) with its provenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedDeviationList {
+    /// The list.
+    pub list: Arc<deviation::DeviationList>,
+    /// Where it came from (and who signed it).
+    pub provenance: Provenance,
+}
+
 /// An immutable set of trust anchors (CSCAs), CRLs and optionally DS certificates (for
 /// documents whose EF.SOD carries none, TR-03105 LDS_H_15/16).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,6 +55,7 @@ pub struct TrustSnapshot {
     cscas: Vec<TrustedCert>,
     crls: Vec<TrustedCrl>,
     ds_certificates: Vec<TrustedCert>,
+    deviation_lists: Vec<TrustedDeviationList>,
 }
 
 /// Builds a [`TrustSnapshot`].
@@ -111,6 +122,33 @@ impl TrustSnapshotBuilder {
         }
     }
 
+    /// Adds a deviation list after verifying its signer at `at` against `anchors` and the
+    /// CSCAs already added (Doc 9303-12 §10; see [`deviation`]).
+    pub fn deviation_list(
+        mut self,
+        bytes: &[u8],
+        anchors: &[Certificate],
+        at: i64,
+        min_rsa_bits: usize,
+        provenance: Provenance,
+    ) -> Result<Self, deviation::DeviationListError> {
+        let mut all: Vec<Certificate> = anchors.to_vec();
+        all.extend(self.inner.cscas.iter().map(|c| (*c.cert).clone()));
+        let list = deviation::parse_and_verify(bytes, &all, at, min_rsa_bits)?;
+        self.push_deviation_list(list, provenance);
+        Ok(self)
+    }
+
+    /// Adds a deviation list that was verified before (e.g. read back from the store).
+    pub fn push_deviation_list(&mut self, list: deviation::DeviationList, provenance: Provenance) {
+        if !self.inner.deviation_lists.iter().any(|d| *d.list == list) {
+            self.inner.deviation_lists.push(TrustedDeviationList {
+                list: Arc::new(list),
+                provenance,
+            });
+        }
+    }
+
     /// Adds a CSCA certificate or a CRL, whichever `bytes` parse as.
     pub fn any(self, bytes: &[u8], provenance: Provenance) -> Result<Self, CertError> {
         match Certificate::from_pem_or_der(bytes) {
@@ -152,5 +190,10 @@ impl TrustSnapshot {
     /// DS certificates known out of band.
     pub fn ds_certificates(&self) -> &[TrustedCert] {
         &self.ds_certificates
+    }
+
+    /// Verified deviation lists.
+    pub fn deviation_lists(&self) -> &[TrustedDeviationList] {
+        &self.deviation_lists
     }
 }

@@ -1,4 +1,5 @@
-//! The on-disk trust store: a directory with `csca/<sha256>.der`, `crl/<issuer-sha256>.der` and
+//! The on-disk trust store: a directory with `csca/<sha256>.der`, `crl/<issuer-sha256>.der`,
+//! `ds/<sha256>.der`, `dl/<sha256>.der` (verified deviation lists, as received) and
 //! `provenance.json`. Imports are idempotent (files are named by content or issuer), a CRL
 //! replaces an older one of the same issuer only when its thisUpdate is later, and a failed
 //! import writes nothing (every input is parsed before any file is touched; files are written
@@ -40,6 +41,15 @@ pub enum StoreError {
         /// Why.
         detail: String,
     },
+    /// A deviation list was refused (malformed, bad signature, or untrusted signer).
+    #[error("{path}: deviation list refused: {source}")]
+    DeviationList {
+        /// The source name.
+        path: String,
+        /// Why.
+        #[source]
+        source: super::deviation::DeviationListError,
+    },
     /// An LDIF file is malformed.
     #[error("{path}: LDIF: {detail}")]
     Ldif {
@@ -77,7 +87,7 @@ pub struct LdifSummary {
     pub master_lists: usize,
     /// CSCA certificates those master lists carried.
     pub cscas_from_master_lists: usize,
-    /// Deviation lists seen (not applied).
+    /// Deviation lists accepted (signer verified) and stored.
     pub deviation_lists: usize,
     /// Objects refused, with the reason.
     pub refused: Vec<String>,
@@ -119,7 +129,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
 impl TrustStore {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        for sub in ["csca", "crl", "ds"] {
+        for sub in ["csca", "crl", "ds", "dl"] {
             let p = dir.join(sub);
             std::fs::create_dir_all(&p).map_err(io(&p))?;
         }
@@ -266,10 +276,51 @@ impl TrustStore {
         Ok((outcome, ml.certificates.len()))
     }
 
+    /// Imports a deviation list (Doc 9303-12 §10): accepted only when its signer verifies and
+    /// chains, at `now`, to one of `anchors` or to a CSCA already in the store. There is no
+    /// unverified import: a deviation list relaxes checks, so its origin must be proven.
+    /// Stored as received under `dl/<sha256>.der`.
+    pub fn import_deviation_list(
+        &mut self,
+        bytes: &[u8],
+        anchors: &[Certificate],
+        source: &str,
+        now: i64,
+        min_rsa_bits: usize,
+    ) -> Result<(ImportOutcome, usize), StoreError> {
+        let mut all: Vec<Certificate> = anchors.to_vec();
+        all.extend(self.snapshot()?.cscas().iter().map(|c| (*c.cert).clone()));
+        let list =
+            super::deviation::parse_and_verify(bytes, &all, now, min_rsa_bits).map_err(|e| {
+                StoreError::DeviationList {
+                    path: source.to_owned(),
+                    source: e,
+                }
+            })?;
+        let name = format!("dl/{}.der", hex::encode(Sha256::digest(bytes)));
+        let path = self.dir.join(&name);
+        if path.exists() {
+            return Ok((ImportOutcome::Unchanged, list.deviations.len()));
+        }
+        write_atomic(&path, bytes)?;
+        self.provenance.insert(
+            name,
+            Provenance {
+                source: format!(
+                    "deviation list {source} signed by {}",
+                    list.signer.as_deref().unwrap_or("?")
+                ),
+                imported_at: now,
+            },
+        );
+        self.save_provenance()?;
+        Ok((ImportOutcome::Added, list.deviations.len()))
+    }
+
     /// Imports an ICAO PKD LDIF file: DS certificates (into `ds/`, never anchors), CRLs, and
-    /// master lists (verified against `anchors` unless `unverified`). Each object is imported
-    /// on its own; refusals are listed and change nothing. Deviation lists are counted, not
-    /// applied (their effect on verdicts is a later policy).
+    /// master lists (verified against `anchors` unless `unverified`), deviation lists (always
+    /// verified, see [`Self::import_deviation_list`]). Each object is imported on its own;
+    /// refusals are listed and change nothing.
     pub fn import_ldif(
         &mut self,
         text: &[u8],
@@ -299,10 +350,9 @@ impl TrustStore {
                             sum.master_lists += 1;
                             sum.cscas_from_master_lists += n;
                         }),
-                    LdifObject::DeviationList(_) => {
-                        sum.deviation_lists += 1;
-                        Ok(())
-                    }
+                    LdifObject::DeviationList(d) => self
+                        .import_deviation_list(d, anchors, &src, now, min_rsa_bits)
+                        .map(|_| sum.deviation_lists += 1),
                 };
                 if let Err(err) = r {
                     sum.refused.push(format!("{}: {err}", e.dn));
@@ -329,8 +379,11 @@ impl TrustStore {
     /// Reads the whole store into a snapshot.
     pub fn snapshot(&self) -> Result<TrustSnapshot, StoreError> {
         let mut b = TrustSnapshot::builder();
-        for sub in ["csca", "crl", "ds"] {
+        for sub in ["csca", "crl", "ds", "dl"] {
             let d = self.dir.join(sub);
+            if sub == "dl" && !d.exists() {
+                continue; // a store from before deviation lists
+            }
             let mut names: Vec<_> = std::fs::read_dir(&d)
                 .map_err(io(&d))?
                 .filter_map(Result::ok)
@@ -355,6 +408,16 @@ impl TrustStore {
                 match sub {
                     "csca" => b.push_csca(Certificate::from_der(&bytes).map_err(perr)?, prov),
                     "ds" => b = b.ds_certificate(&bytes, prov).map_err(perr)?,
+                    // Verified when imported; the store directory is trusted as a whole.
+                    "dl" => b.push_deviation_list(
+                        super::deviation::parse_stored(&bytes).map_err(|e| {
+                            StoreError::DeviationList {
+                                path: key.clone(),
+                                source: e,
+                            }
+                        })?,
+                        prov,
+                    ),
                     _ => b.push_crl(Crl::from_der(&bytes).map_err(perr)?, prov),
                 }
             }
