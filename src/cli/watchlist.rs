@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use inspectd::watchlist::{DocumentStatusSource, Hit, Query, Store};
+use inspectd::watchlist::{Hit, Query, Store};
 use serde_json::json;
 
 /// Arguments.

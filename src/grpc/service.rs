@@ -766,7 +766,10 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                     "no watchlist configured".into(),
                 ))?;
                 st.metrics.watchlist_lookups.inc();
-                let result: LookupResult = wl.source().lookup(&q);
+                let result: LookupResult = wl
+                    .source()
+                    .try_lookup(&q)
+                    .map_err(|e| ServiceError::Unavailable("watchlist", e.to_string()))?;
                 let info = AuditInfo {
                     verdict: None,
                     document: Some(
