@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use inspectd::watchlist::{synth, DocumentStatusSource, Query, Store};
+use inspectd::watchlist::{synth, Query, Store};
 
 fn main() {
     let n: u64 = std::env::var("WATCHLIST_N")
