@@ -3,7 +3,7 @@
 //! lookups per second for misses and hits. With `WATCHLIST_PG` (or `INSPECTD_TEST_PG`) set to a
 //! `postgres://` URL, the same list is imported into the PostgreSQL backend too and both are
 //! compared (the database's watchlist tables are replaced).
-#![allow(clippy::unwrap_used)] // benchmark harness, like tests
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // benchmark harness, like tests
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -677,8 +677,20 @@ fn delta_adds_and_removes_over_the_snapshot() {
 #[test]
 fn delta_removal_is_per_list() {
     let d = tempfile::tempdir().unwrap();
-    import(d.path(), "a", &format!("{HEADER}D,P,C01X00T47,stolen,,,,a\n"), true).unwrap();
-    import(d.path(), "b", &format!("{HEADER}D,P,C01X00T47,lost,,,,b\n"), true).unwrap();
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,a\n"),
+        true,
+    )
+    .unwrap();
+    import(
+        d.path(),
+        "b",
+        &format!("{HEADER}D,P,C01X00T47,lost,,,,b\n"),
+        true,
+    )
+    .unwrap();
     delta(d.path(), "a", "D,P,C01X00T47,,,remove\n", true).unwrap();
     let s = Store::open(d.path()).unwrap();
     assert_eq!(refs(&s, "D", "P", "C01X00T47"), vec!["b"]);
@@ -687,11 +699,35 @@ fn delta_removal_is_per_list() {
 #[test]
 fn full_import_compacts_the_delta() {
     let d = tempfile::tempdir().unwrap();
-    import(d.path(), "a", &format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n"), true).unwrap();
-    import(d.path(), "b", &format!("{HEADER}FRA,P,12AB34567,lost,,,,b1\n"), true).unwrap();
-    delta(d.path(), "a", "NLD,P,AB12CD345,stolen,a2,add\nD,P,C01X00T47,,,remove\n", true).unwrap();
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n"),
+        true,
+    )
+    .unwrap();
+    import(
+        d.path(),
+        "b",
+        &format!("{HEADER}FRA,P,12AB34567,lost,,,,b1\n"),
+        true,
+    )
+    .unwrap();
+    delta(
+        d.path(),
+        "a",
+        "NLD,P,AB12CD345,stolen,a2,add\nD,P,C01X00T47,,,remove\n",
+        true,
+    )
+    .unwrap();
     // Full import of list b: list a's delta is folded into the new snapshot.
-    import(d.path(), "b", &format!("{HEADER}FRA,P,99AB34567,lost,,,,b2\n"), true).unwrap();
+    import(
+        d.path(),
+        "b",
+        &format!("{HEADER}FRA,P,99AB34567,lost,,,,b2\n"),
+        true,
+    )
+    .unwrap();
     let cur = std::fs::read_to_string(d.path().join("current")).unwrap();
     assert!(!cur.contains("delta-"), "{cur}");
     let s = Store::open(d.path()).unwrap();
@@ -714,7 +750,13 @@ fn full_import_compacts_the_delta() {
     assert!(n <= 1);
     // A full import of the same list as the delta replaces the delta's changes too.
     delta(d.path(), "a", "ESP,P,ABC123456,stolen,a3,add\n", true).unwrap();
-    import(d.path(), "a", &format!("{HEADER}D,P,C01X00T47,stolen,,,,a4\n"), true).unwrap();
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,a4\n"),
+        true,
+    )
+    .unwrap();
     let s = Store::open(d.path()).unwrap();
     assert!(refs(&s, "ESP", "P", "ABC123456").is_empty());
     assert!(refs(&s, "NLD", "P", "AB12CD345").is_empty());
@@ -724,7 +766,13 @@ fn full_import_compacts_the_delta() {
 #[test]
 fn delta_rejects_with_line_numbers_and_strict_changes_nothing() {
     let d = tempfile::tempdir().unwrap();
-    import(d.path(), "a", &format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n"), true).unwrap();
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n"),
+        true,
+    )
+    .unwrap();
     let before = std::fs::read_to_string(d.path().join("current")).unwrap();
     let rows = "NLD,P,AB12CD345,stolen,x,add\nDEU,P,X1,lost,,add\nD,P,C01X00T47,,,delete\nD,P,C01X00T47,,,remove\n";
     // Strict: the first bad row (line 3: DEU is not a Doc 9303 code) aborts; nothing changes.
@@ -762,9 +810,97 @@ fn delta_on_an_empty_store_and_corrupt_delta_file() {
     let s = Store::open(d.path()).unwrap();
     assert_eq!(refs(&s, "NLD", "P", "AB12CD345"), vec!["x"]);
     // A damaged delta file is an error at open, never a silently smaller list.
-    std::fs::write(d.path().join(&rep.delta), b"{\"op\":\"add\",\"record\":{}}\n").unwrap();
+    std::fs::write(
+        d.path().join(&rep.delta),
+        b"{\"op\":\"add\",\"record\":{}}\n",
+    )
+    .unwrap();
     assert!(matches!(
         Store::open(d.path()),
         Err(StoreError::Corrupt { .. })
     ));
+}
+
+#[test]
+fn cli_delta_import() {
+    let d = tempfile::tempdir().unwrap();
+    let store = d.path().join("store");
+    let full = d.path().join("full.csv");
+    std::fs::write(&full, format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n")).unwrap();
+    let s = store.to_str().unwrap();
+    assert_eq!(
+        cli(&[
+            "watchlist",
+            "import",
+            "--store",
+            s,
+            "--list",
+            "a",
+            full.to_str().unwrap()
+        ])
+        .0,
+        0
+    );
+    let dcsv = d.path().join("delta.csv");
+    std::fs::write(
+        &dcsv,
+        format!(
+            "{DELTA_HEADER}D,P,C01X00T47,,,remove\nNLD,P,AB12CD345,lost,x,add\nXYZ,P,1,lost,,add\n"
+        ),
+    )
+    .unwrap();
+    let (code, out) = cli(&[
+        "watchlist",
+        "import",
+        "--store",
+        s,
+        "--list",
+        "a",
+        "--delta",
+        "--json",
+        dcsv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["added"].as_u64(), v["removed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(v["rejected"][0]["line"].as_u64(), Some(4));
+    let chk = |n: &str| {
+        cli(&[
+            "watchlist",
+            "check",
+            "--store",
+            s,
+            "--issuing-state",
+            "D",
+            "--document-type",
+            "P",
+            "--document-number",
+            n,
+        ])
+        .0
+    };
+    assert_eq!(chk("C01X00T47"), 0);
+    let (code, _) = cli(&[
+        "watchlist",
+        "check",
+        "--store",
+        s,
+        "--issuing-state",
+        "NLD",
+        "--document-type",
+        "P",
+        "--document-number",
+        "AB12CD345",
+    ]);
+    assert_eq!(code, 1);
+    let (code, out) = cli(&["watchlist", "stats", "--store", s, "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["delta_added"].as_u64(), v["delta_removed"].as_u64()),
+        (Some(1), Some(1))
+    );
 }

@@ -47,7 +47,9 @@ fn database(name: &str) -> Option<String> {
     admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
         .unwrap();
-    admin.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .unwrap();
     Some(with_db(&url, &db))
 }
 
@@ -109,7 +111,9 @@ fn import_exact_possible_and_stats() {
          XXA,V,77,revoked,,,,\"r,3\ttab\"\n\
          FRA,P,12AB34567,nonsense,,,,bad-status\n"
     );
-    let rep = s.import_csv("national", csv.as_bytes(), false, 1_700_000_000).unwrap();
+    let rep = s
+        .import_csv("national", csv.as_bytes(), false, 1_700_000_000)
+        .unwrap();
     assert_eq!(rep.accepted, 3);
     let lines: Vec<u64> = rep.rejected.iter().map(|r| r.line).collect();
     assert_eq!(lines, vec![4, 6]);
@@ -149,10 +153,20 @@ fn import_exact_possible_and_stats() {
 fn several_lists_and_strict_failure_keeps_the_old_list() {
     let Some(url) = database("lists") else { return };
     let s = PgStore::open(&url).unwrap();
-    s.import_csv("a", format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n").as_bytes(), true, 1)
-        .unwrap();
-    s.import_csv("b", format!("{HEADER}D,P,C01X00T47,lost,,,,b1\n").as_bytes(), true, 2)
-        .unwrap();
+    s.import_csv(
+        "a",
+        format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n").as_bytes(),
+        true,
+        1,
+    )
+    .unwrap();
+    s.import_csv(
+        "b",
+        format!("{HEADER}D,P,C01X00T47,lost,,,,b1\n").as_bytes(),
+        true,
+        2,
+    )
+    .unwrap();
     let r = s.try_lookup(&q("D", "P", "C01X00T47")).unwrap();
     let lists: Vec<&str> = r.records.iter().map(|h| h.record.list.as_str()).collect();
     assert_eq!(lists, vec!["a", "b"]);
@@ -168,13 +182,27 @@ fn several_lists_and_strict_failure_keeps_the_old_list() {
         Err(PgError::Csv(e)) => assert!(e.to_string().contains("line 1"), "{e}"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(refs(&s.try_lookup(&q("D", "P", "C01X00T47")).unwrap()), vec!["a1", "b1"]);
+    assert_eq!(
+        refs(&s.try_lookup(&q("D", "P", "C01X00T47")).unwrap()),
+        vec!["a1", "b1"]
+    );
     assert!(!s.try_lookup(&q("FRA", "P", "12AB34567")).unwrap().listed);
     // A good import replaces list a only.
-    s.import_csv("a", format!("{HEADER}FRA,P,12AB34567,lost,,,,a4\n").as_bytes(), true, 4)
-        .unwrap();
-    assert_eq!(refs(&s.try_lookup(&q("D", "P", "C01X00T47")).unwrap()), vec!["b1"]);
-    assert_eq!(refs(&s.try_lookup(&q("FRA", "P", "12AB34567")).unwrap()), vec!["a4"]);
+    s.import_csv(
+        "a",
+        format!("{HEADER}FRA,P,12AB34567,lost,,,,a4\n").as_bytes(),
+        true,
+        4,
+    )
+    .unwrap();
+    assert_eq!(
+        refs(&s.try_lookup(&q("D", "P", "C01X00T47")).unwrap()),
+        vec!["b1"]
+    );
+    assert_eq!(
+        refs(&s.try_lookup(&q("FRA", "P", "12AB34567")).unwrap()),
+        vec!["a4"]
+    );
     assert_eq!(s.stats().unwrap().records, 2);
 }
 
@@ -189,14 +217,22 @@ fn revoke_and_delta() {
         1,
     )
     .unwrap();
-    s.import_csv("b", format!("{HEADER}D,P,C01X00T47,lost,,,,b1\n").as_bytes(), true, 1)
-        .unwrap();
+    s.import_csv(
+        "b",
+        format!("{HEADER}D,P,C01X00T47,lost,,,,b1\n").as_bytes(),
+        true,
+        1,
+    )
+    .unwrap();
     // Revoking a listing removes every record of that list under the key, not other lists'.
     let n = s
         .remove("a", &Key::new("D", "P", "C01X00T47").unwrap())
         .unwrap();
     assert_eq!(n, 2);
-    assert_eq!(refs(&s.try_lookup(&q("D", "P", "C01X00T47")).unwrap()), vec!["b1"]);
+    assert_eq!(
+        refs(&s.try_lookup(&q("D", "P", "C01X00T47")).unwrap()),
+        vec!["b1"]
+    );
 
     let delta = "issuing_state,document_type,document_number,status,reference,action\n\
                  ESP,P,ABC123456,stolen,a3,add\n\
@@ -205,9 +241,15 @@ fn revoke_and_delta() {
                  ESP,P,ABC123457,stolen,a4,\n";
     let rep = s.import_delta_csv("a", delta.as_bytes(), false, 5).unwrap();
     assert_eq!((rep.added, rep.removed), (2, 1));
-    assert_eq!(rep.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), vec![4]);
+    assert_eq!(
+        rep.rejected.iter().map(|r| r.line).collect::<Vec<_>>(),
+        vec![4]
+    );
     assert!(!s.try_lookup(&q("NLD", "P", "AB12CD345")).unwrap().listed);
-    assert_eq!(refs(&s.try_lookup(&q("ESP", "P", "ABC123456")).unwrap()), vec!["a3"]);
+    assert_eq!(
+        refs(&s.try_lookup(&q("ESP", "P", "ABC123456")).unwrap()),
+        vec!["a3"]
+    );
     // A delta-added record is a possible match for its OCR twin like any other.
     let r = s.try_lookup(&q("ESP", "P", "A8C123456")).unwrap();
     assert!(!r.listed && r.possible_matches.len() == 1);
@@ -226,7 +268,9 @@ fn revoke_and_delta() {
 
 #[test]
 fn same_answers_as_the_embedded_store() {
-    let Some(url) = database("parity") else { return };
+    let Some(url) = database("parity") else {
+        return;
+    };
     let records: Vec<Record> = synth::generate(3000, 11).collect();
     let pg = PgStore::open(&url).unwrap();
     pg.import_records("synthetic", records.clone(), 7).unwrap();
@@ -239,13 +283,21 @@ fn same_answers_as_the_embedded_store() {
         let t = r.document_type.as_str();
         queries.push(q(&r.issuing_state, t, &r.document_number));
         queries.push(q(&r.issuing_state, "ANY", &r.document_number));
-        queries.push(q(&r.issuing_state, if t == "P" { "I" } else { "P" }, &r.document_number));
+        queries.push(q(
+            &r.issuing_state,
+            if t == "P" { "I" } else { "P" },
+            &r.document_number,
+        ));
         if let Some(tw) = ocr_twin(&r.document_number) {
             queries.push(q(&r.issuing_state, t, &tw));
         }
     }
     for r in synth::generate(400, 99) {
-        queries.push(q(&r.issuing_state, r.document_type.as_str(), &r.document_number));
+        queries.push(q(
+            &r.issuing_state,
+            r.document_type.as_str(),
+            &r.document_number,
+        ));
     }
     let (mut listed, mut possible) = (0, 0);
     for query in &queries {
@@ -274,7 +326,13 @@ fn swap_is_atomic_under_concurrent_lookups() {
     s.import_records("sltd", version(1), 1).unwrap();
     let probes: Vec<Query> = synth::generate(20_000, 5)
         .step_by(100)
-        .map(|r| q(&r.issuing_state, r.document_type.as_str(), &r.document_number))
+        .map(|r| {
+            q(
+                &r.issuing_state,
+                r.document_type.as_str(),
+                &r.document_number,
+            )
+        })
         .collect();
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
@@ -287,7 +345,10 @@ fn swap_is_atomic_under_concurrent_lookups() {
                 while !stop.load(Ordering::Relaxed) {
                     let r = s.try_lookup(&probes[i % probes.len()]).unwrap();
                     // Listed in every version: never missing while a new one is swapped in.
-                    assert!(r.listed, "a listed document read as not listed during a swap");
+                    assert!(
+                        r.listed,
+                        "a listed document read as not listed during a swap"
+                    );
                     let vs: Vec<u32> = refs(&r)
                         .iter()
                         .map(|x| x.trim_start_matches('v').parse().unwrap())
@@ -373,7 +434,9 @@ impl Relay {
 
 #[test]
 fn outage_is_an_error_never_a_miss() {
-    let Some(url) = database("outage") else { return };
+    let Some(url) = database("outage") else {
+        return;
+    };
     let cfg: postgres::Config = url.parse().unwrap();
     let host = match &cfg.get_hosts()[0] {
         postgres::config::Host::Tcp(h) => h.clone(),
@@ -386,8 +449,13 @@ fn outage_is_an_error_never_a_miss() {
     let db = url.rsplit('/').next().unwrap();
     let via = format!("postgres://{user}@127.0.0.1:{}/{db}", relay.port);
     let s = PgStore::open(&via).unwrap();
-    s.import_csv("a", format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n").as_bytes(), true, 1)
-        .unwrap();
+    s.import_csv(
+        "a",
+        format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n").as_bytes(),
+        true,
+        1,
+    )
+    .unwrap();
     assert!(s.try_lookup(&q("D", "P", "C01X00T47")).unwrap().listed);
     assert!(!s.try_lookup(&q("D", "P", "C01X00T48")).unwrap().listed);
     relay.cut();
@@ -403,14 +471,22 @@ fn outage_is_an_error_never_a_miss() {
 
 #[test]
 fn slow_server_is_a_timeout() {
-    let Some(url) = database("timeout") else { return };
+    let Some(url) = database("timeout") else {
+        return;
+    };
     let s = PgStore::open(&format!("{url}?options=-c%20statement_timeout%3D300")).unwrap();
-    s.import_csv("a", format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n").as_bytes(), true, 1)
-        .unwrap();
+    s.import_csv(
+        "a",
+        format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n").as_bytes(),
+        true,
+        1,
+    )
+    .unwrap();
     // Another session holds the table: the lookup waits, then is cancelled by the timeout.
     let mut blocker = postgres::Client::connect(&url, NoTls).unwrap();
     let mut tx = blocker.transaction().unwrap();
-    tx.batch_execute("LOCK TABLE wl_records IN ACCESS EXCLUSIVE MODE").unwrap();
+    tx.batch_execute("LOCK TABLE wl_records IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
     match s.try_lookup(&q("D", "P", "C01X00T47")) {
         Err(SourceError::Timeout { .. }) => {}
         other => panic!("{other:?}"),
@@ -421,12 +497,113 @@ fn slow_server_is_a_timeout() {
 
 #[test]
 fn newer_schema_is_refused() {
-    let Some(url) = database("schema") else { return };
+    let Some(url) = database("schema") else {
+        return;
+    };
     PgStore::open(&url).unwrap();
     let mut c = postgres::Client::connect(&url, NoTls).unwrap();
-    c.batch_execute("INSERT INTO inspectd_schema (version) VALUES (999)").unwrap();
+    c.batch_execute("INSERT INTO inspectd_schema (version) VALUES (999)")
+        .unwrap();
     assert!(matches!(
         PgStore::open(&url),
         Err(PgError::SchemaTooNew { found: 999, .. })
     ));
+}
+
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_inspectd"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn cli_on_postgresql() {
+    let Some(url) = database("cli") else { return };
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("l.csv");
+    std::fs::write(
+        &f,
+        format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\nDEU,P,1,lost,,,,\n"),
+    )
+    .unwrap();
+    let (code, out, _) = cli(&[
+        "watchlist",
+        "import",
+        "--store",
+        &url,
+        "--list",
+        "a",
+        "--json",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["accepted"].as_u64(), Some(1));
+    assert_eq!(v["rejected"][0]["line"].as_u64(), Some(3));
+    let check = |n: &str| {
+        cli(&[
+            "watchlist",
+            "check",
+            "--store",
+            &url,
+            "--issuing-state",
+            "D",
+            "--document-type",
+            "P",
+            "--document-number",
+            n,
+            "--json",
+        ])
+    };
+    let (code, out, _) = check("C01X00T47");
+    assert_eq!(code, 1);
+    assert!(out.contains("\"listed\":true"));
+    let (code, out, _) = check("CO1X00T47");
+    assert_eq!(code, 0);
+    assert!(out.contains("\"listed\":false") && out.contains("C01X00T47"));
+    let dl = d.path().join("d.csv");
+    std::fs::write(
+        &dl,
+        "issuing_state,document_type,document_number,status,action\nD,P,C01X00T47,,remove\n",
+    )
+    .unwrap();
+    assert_eq!(
+        cli(&[
+            "watchlist",
+            "import",
+            "--store",
+            &url,
+            "--list",
+            "a",
+            "--delta",
+            dl.to_str().unwrap()
+        ])
+        .0,
+        0
+    );
+    assert_eq!(check("C01X00T47").0, 0);
+    let (code, out, _) = cli(&["watchlist", "stats", "--store", &url, "--json"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\"records\":0"), "{out}");
+    // No server: exit 2 with an error, never "not listed" (exit 0).
+    let (code, _, err) = cli(&[
+        "watchlist",
+        "check",
+        "--store",
+        "postgres://postgres@127.0.0.1:1/x",
+        "--issuing-state",
+        "D",
+        "--document-type",
+        "P",
+        "--document-number",
+        "C01X00T47",
+    ]);
+    assert_eq!(code, 2);
+    assert!(!err.contains("C01X00T47"));
 }

@@ -268,10 +268,9 @@ impl PgStore {
     fn lookup_once(&self, q: &Query) -> Result<LookupResult, postgres::Error> {
         let mut c = self.conn()?;
         let conf = confusable(&q.key.document_number);
-        let rows = c.client.query(
-            &c.lookup,
-            &[&q.key.issuing_state, &conf, &MAX_CANDIDATES],
-        );
+        let rows = c
+            .client
+            .query(&c.lookup, &[&q.key.issuing_state, &conf, &MAX_CANDIDATES]);
         let rows = match rows {
             Ok(r) => {
                 self.give_back(c);
@@ -419,7 +418,12 @@ impl PgStore {
             &[&list_id, &list, &updated_unix, &records, &generation, &part],
         )?;
         tx.commit()?;
-        tracing::info!(list, accepted, rejected_total, "watchlist PostgreSQL import done");
+        tracing::info!(
+            list,
+            accepted,
+            rejected_total,
+            "watchlist PostgreSQL import done"
+        );
         Ok(PgImportReport {
             list: list.to_string(),
             partition: part,
@@ -443,9 +447,11 @@ impl PgStore {
         let rows = DeltaRows::new(input, list)?;
         let mut c = self.admin()?;
         let id = |c: &mut Client| -> Result<Option<i32>, PgError> {
-            Ok(c.query_opt("SELECT id FROM wl_lists WHERE name = $1", &[&list])?
-                .map(|r| r.try_get(0))
-                .transpose()?)
+            Ok(
+                c.query_opt("SELECT id FROM wl_lists WHERE name = $1", &[&list])?
+                    .map(|r| r.try_get(0))
+                    .transpose()?,
+            )
         };
         let list_id = match id(&mut c)? {
             Some(i) => i,
@@ -690,10 +696,7 @@ fn migrate(c: &mut Client) -> Result<(), PgError> {
         )",
     )?;
     let current: i32 = tx
-        .query_one(
-            "SELECT COALESCE(max(version), 0) FROM inspectd_schema",
-            &[],
-        )?
+        .query_one("SELECT COALESCE(max(version), 0) FROM inspectd_schema", &[])?
         .try_get(0)?;
     let known = MIGRATIONS.last().map_or(0, |m| m.0);
     if current > known {

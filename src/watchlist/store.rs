@@ -413,7 +413,10 @@ impl Store {
             self.candidates(&self.conf_keys, &self.conf_offs, k.confusable_hash())
                 .filter(|(_, r)| !self.delta.hides(r))
         });
-        let conf = (q.key.issuing_state.clone(), confusable(&q.key.document_number));
+        let conf = (
+            q.key.issuing_state.clone(),
+            confusable(&q.key.document_number),
+        );
         // Delta records get ids above any payload offset.
         let added = self
             .delta
@@ -571,7 +574,14 @@ impl Store {
         switch_current(dir, &format!("{} {name}", store.snapshot))?;
         tracing::info!(delta = %name, list, added, removed, rejected_total, "watchlist delta import done");
         // Keep the previous delta (readers may still be opening it); drop older ones.
-        remove_stale(dir, &[Some(store.snapshot.as_str()), Some(&name), store.delta_name.as_deref()]);
+        remove_stale(
+            dir,
+            &[
+                Some(store.snapshot.as_str()),
+                Some(&name),
+                store.delta_name.as_deref(),
+            ],
+        );
         Ok(DeltaReport {
             snapshot: store.snapshot.clone(),
             delta: name,
@@ -645,9 +655,13 @@ fn valid_delta_name(s: &str) -> bool {
         .and_then(|t| t.strip_suffix(".jsonl"))
         .is_some_and(|g| {
             g.len() == 17
-                && g.bytes()
-                    .enumerate()
-                    .all(|(i, b)| if i == 8 { b == b'-' } else { b.is_ascii_digit() })
+                && g.bytes().enumerate().all(|(i, b)| {
+                    if i == 8 {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                })
         })
 }
 
