@@ -7,7 +7,7 @@
 # it runs as the postgres user. Idempotent: a cluster already running there is reused; one
 # started here is stopped when the calling script exits.
 PG_PORT="${INSPECTD_PG_PORT:-55432}"
-PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
 if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/pg_ctl" ]; then
   echo "pg.sh: no PostgreSQL binaries under /usr/lib/postgresql (run scripts/deps.sh)" >&2
   return 1 2>/dev/null || exit 1
