@@ -904,3 +904,36 @@ fn cli_delta_import() {
         (Some(1), Some(1))
     );
 }
+
+#[test]
+fn killed_delta_import_leaves_the_previous_state() {
+    let d = tempfile::tempdir().unwrap();
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n"),
+        true,
+    )
+    .unwrap();
+    let rep = delta(d.path(), "a", "NLD,P,AB12CD345,lost,x,add\n", true).unwrap();
+    let before = std::fs::read_to_string(d.path().join("current")).unwrap();
+    // A crash after writing the next delta file (half of it) but before the switch, and a
+    // stray temp pointer naming it.
+    let next = rep.delta.replace("00000001.jsonl", "00000002.jsonl");
+    assert_ne!(next, rep.delta);
+    std::fs::write(
+        d.path().join(&next),
+        b"{\"op\":\"remove\",\"list\":\"a\",\"ke",
+    )
+    .unwrap();
+    let snap = before.split_whitespace().next().unwrap();
+    std::fs::write(d.path().join("current.tmp"), format!("{snap} {next}")).unwrap();
+    let s = Store::open(d.path()).unwrap();
+    assert_eq!(refs(&s, "D", "P", "C01X00T47"), vec!["a1"]);
+    assert_eq!(refs(&s, "NLD", "P", "AB12CD345"), vec!["x"]);
+    // The next delta import overwrites the leftover and switches cleanly.
+    delta(d.path(), "a", "D,P,C01X00T47,,,remove\n", true).unwrap();
+    let s = Store::open(d.path()).unwrap();
+    assert!(refs(&s, "D", "P", "C01X00T47").is_empty());
+    assert_eq!(refs(&s, "NLD", "P", "AB12CD345"), vec!["x"]);
+}

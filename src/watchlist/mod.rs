@@ -274,3 +274,42 @@ where
     out.listed = !out.records.is_empty();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(t: DocType, n: &str, list: &str) -> Record {
+        Record {
+            issuing_state: "D".into(),
+            document_type: t,
+            document_number: n.into(),
+            status: Status::Lost,
+            issue_date: None,
+            expiry_date: None,
+            reported_date: None,
+            list: list.into(),
+            reference: None,
+        }
+    }
+
+    #[test]
+    fn classify_tiers_dedup_and_order() {
+        let q = Query::new("D", "P", "C01X00T47").unwrap();
+        let cands = vec![
+            (1, rec(DocType::P, "C01X00T47", "b")),
+            (2, rec(DocType::Any, "C01X00T47", "a")),
+            (1, rec(DocType::P, "C01X00T47", "b")), // the same stored record found twice
+            (3, rec(DocType::P, "CO1X00T47", "a")), // OCR twin: possible only
+            (4, rec(DocType::I, "C01X00T47", "a")), // other type: neither
+            (5, rec(DocType::P, "C01X00T48", "a")), // hash collision: neither
+        ];
+        let r = classify(&q, cands);
+        assert!(r.listed);
+        let lists: Vec<&str> = r.records.iter().map(|h| h.record.list.as_str()).collect();
+        assert_eq!(lists, vec!["a", "b"]);
+        assert_eq!(r.possible_matches.len(), 1);
+        assert_eq!(r.possible_matches[0].record.document_number, "CO1X00T47");
+        assert_eq!(classify(&q, Vec::new()), LookupResult::default());
+    }
+}
