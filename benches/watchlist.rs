@@ -1,12 +1,49 @@
 //! Watchlist store benchmark: build a store of `WATCHLIST_N` synthetic records (default
 //! 1 000 000), then report build time, disk bytes per record, open time and single-thread
-//! lookups per second for misses and hits.
-#![allow(clippy::unwrap_used)] // benchmark harness, like tests
+//! lookups per second for misses and hits. With `WATCHLIST_PG` (or `INSPECTD_TEST_PG`) set to a
+//! `postgres://` URL, the same list is imported into the PostgreSQL backend too and both are
+//! compared (the database's watchlist tables are replaced).
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // benchmark harness, like tests
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use inspectd::watchlist::pg::PgStore;
 use inspectd::watchlist::{synth, DocumentStatusSource, Query, Store};
+
+fn queries(n: u64, seed: u64, count: usize, step: u64) -> Vec<Query> {
+    synth::generate(n, seed)
+        .step_by(usize::try_from(step.max(1)).unwrap())
+        .take(count)
+        .map(|r| {
+            Query::new(
+                &r.issuing_state,
+                r.document_type.as_str(),
+                &r.document_number,
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
+/// Lookups per second over `qs` on one thread, and how many were listed.
+fn rate(src: &dyn DocumentStatusSource, qs: &[Query]) -> (f64, usize) {
+    let t = Instant::now();
+    let mut listed = 0usize;
+    for q in qs {
+        if black_box(src.try_lookup(q).unwrap()).listed {
+            listed += 1;
+        }
+    }
+    (qs.len() as f64 / t.elapsed().as_secs_f64(), listed)
+}
+
+struct Figures {
+    import: Duration,
+    bytes_per_record: f64,
+    miss: f64,
+    hit: f64,
+}
 
 fn main() {
     let n: u64 = std::env::var("WATCHLIST_N")
@@ -31,42 +68,12 @@ fn main() {
     let stats = store.stats();
 
     let probes = 200_000usize;
-    let hits: Vec<Query> = synth::generate(n, 42)
-        .step_by(usize::try_from((n / probes as u64).max(1)).unwrap())
-        .take(probes)
-        .map(|r| {
-            Query::new(
-                &r.issuing_state,
-                r.document_type.as_str(),
-                &r.document_number,
-            )
-            .unwrap()
-        })
-        .collect();
+    let hits = queries(n, 42, probes, n / probes as u64);
     // Another seed: almost all misses (a few may collide with listed numbers by chance).
-    let misses: Vec<Query> = synth::generate(probes as u64, 4242)
-        .map(|r| {
-            Query::new(
-                &r.issuing_state,
-                r.document_type.as_str(),
-                &r.document_number,
-            )
-            .unwrap()
-        })
-        .collect();
+    let misses = queries(probes as u64, 4242, probes, 1);
 
-    let run = |qs: &[Query]| {
-        let t = Instant::now();
-        let mut listed = 0usize;
-        for q in qs {
-            if black_box(store.lookup(q)).listed {
-                listed += 1;
-            }
-        }
-        (qs.len() as f64 / t.elapsed().as_secs_f64(), listed)
-    };
-    let (miss_rate, miss_listed) = run(&misses);
-    let (hit_rate, hit_listed) = run(&hits);
+    let (miss_rate, miss_listed) = rate(&store, &misses);
+    let (hit_rate, hit_listed) = rate(&store, &hits);
     assert_eq!(hit_listed, hits.len());
 
     println!("| metric | value |");
@@ -77,14 +84,75 @@ fn main() {
         build.as_secs_f64()
     );
     println!("| disk bytes | {} |", stats.disk_bytes);
-    println!(
-        "| disk bytes per record | {:.1} |",
-        stats.disk_bytes as f64 / rep.total_records.max(1) as f64
-    );
+    let bpr = stats.disk_bytes as f64 / rep.total_records.max(1) as f64;
+    println!("| disk bytes per record | {bpr:.1} |");
     println!(
         "| open (read + validate) | {:.1} ms |",
         open.as_secs_f64() * 1e3
     );
     println!("| lookups/s, misses (1 thread) | {miss_rate:.0} ({miss_listed} of {} happened to be listed) |", misses.len());
     println!("| lookups/s, hits (1 thread) | {hit_rate:.0} |");
+    let embedded = Figures {
+        import: build,
+        bytes_per_record: bpr,
+        miss: miss_rate,
+        hit: hit_rate,
+    };
+
+    let Some(url) = std::env::var("WATCHLIST_PG")
+        .ok()
+        .or_else(|| std::env::var("INSPECTD_TEST_PG").ok())
+    else {
+        println!("\n(set WATCHLIST_PG=postgres://... to compare with the PostgreSQL backend)");
+        return;
+    };
+    let pg = PgStore::open(&url).unwrap();
+    let t = Instant::now();
+    let prep = pg
+        .import_records("synthetic", synth::generate(n, 42), 1_700_000_000)
+        .unwrap();
+    let pg_import = t.elapsed();
+    assert_eq!(prep.accepted, rep.total_records);
+    let pst = pg.stats().unwrap();
+    // Fewer probes: a database round trip costs far more than an in-process lookup.
+    let pg_probes = 20_000usize;
+    let pg_hits = queries(n, 42, pg_probes, n / pg_probes as u64);
+    let pg_misses = queries(pg_probes as u64, 4242, pg_probes, 1);
+    let _ = rate(&pg, &pg_misses[..1000]); // warm the pool and the index pages
+    let (pmiss, _) = rate(&pg, &pg_misses);
+    let (phit, phit_listed) = rate(&pg, &pg_hits);
+    assert_eq!(phit_listed, pg_hits.len());
+    let postgres = Figures {
+        import: pg_import,
+        bytes_per_record: pst.disk_bytes as f64 / pst.records.max(1) as f64,
+        miss: pmiss,
+        hit: phit,
+    };
+
+    println!("\n| {n} records | embedded | PostgreSQL | embedded / PostgreSQL |");
+    println!("| --- | --- | --- | --- |");
+    println!(
+        "| import (generate + write + index) | {:.2} s | {:.2} s | {:.2}x faster |",
+        embedded.import.as_secs_f64(),
+        postgres.import.as_secs_f64(),
+        postgres.import.as_secs_f64() / embedded.import.as_secs_f64()
+    );
+    println!(
+        "| disk bytes per record | {:.1} | {:.1} | {:.2}x smaller |",
+        embedded.bytes_per_record,
+        postgres.bytes_per_record,
+        postgres.bytes_per_record / embedded.bytes_per_record
+    );
+    println!(
+        "| lookups/s, misses (1 thread) | {:.0} | {:.0} | {:.1}x |",
+        embedded.miss,
+        postgres.miss,
+        embedded.miss / postgres.miss
+    );
+    println!(
+        "| lookups/s, hits (1 thread) | {:.0} | {:.0} | {:.1}x |",
+        embedded.hit,
+        postgres.hit,
+        embedded.hit / postgres.hit
+    );
 }

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 . scripts/pcscd.sh
+. scripts/pg.sh
 # The PC/SC end-to-end tests must run here, not skip.
 export INSPECTD_REQUIRE_PCSC=1
 cargo test --all-targets "$@"

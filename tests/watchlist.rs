@@ -367,7 +367,7 @@ fn corrupt_snapshot_is_an_error_not_a_panic() {
     .unwrap();
     let cur = std::fs::read_to_string(d.path().join("current")).unwrap();
     let snap = d.path().join(cur.trim());
-    std::fs::write(snap.join("exact.keys"), [1u8, 2, 3]).unwrap();
+    std::fs::write(snap.join("conf.keys"), [1u8, 2, 3]).unwrap();
     assert!(matches!(
         Store::open(d.path()),
         Err(StoreError::Corrupt { .. })
@@ -587,4 +587,353 @@ fn cli_logs_never_contain_document_numbers() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!err.contains("C01X00T47") && !err.contains("QQ7"), "{err}");
     }
+}
+
+// ---- Delta imports (add/remove over the immutable snapshot) ----
+
+const DELTA_HEADER: &str = "issuing_state,document_type,document_number,status,reference,action\n";
+
+fn delta(
+    dir: &Path,
+    list: &str,
+    rows: &str,
+    strict: bool,
+) -> Result<inspectd::watchlist::store::DeltaReport, StoreError> {
+    let csv = format!("{DELTA_HEADER}{rows}");
+    Store::import_delta_csv(dir, list, csv.as_bytes(), strict)
+}
+
+fn refs(s: &Store, state: &str, t: &str, n: &str) -> Vec<String> {
+    s.try_lookup(&q(state, t, n))
+        .unwrap()
+        .records
+        .into_iter()
+        .map(|h| h.record.reference.unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn delta_adds_and_removes_over_the_snapshot() {
+    let d = tempfile::tempdir().unwrap();
+    import(
+        d.path(),
+        "nat",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,s1\nFRA,P,12AB34567,lost,,,,s2\n"),
+        true,
+    )
+    .unwrap();
+    let snap_before = std::fs::read_to_string(d.path().join("current")).unwrap();
+    let rep = delta(
+        d.path(),
+        "nat",
+        "NLD,P,AB12CD345,stolen,d1,add\nD,P,c01x00t47,,,remove\nGBR,P,123456789,lost,d2,\n",
+        true,
+    )
+    .unwrap();
+    assert_eq!((rep.added, rep.removed, rep.rejected_total), (2, 1, 0));
+    // The snapshot directory is untouched; `current` names it and the delta file.
+    let cur = std::fs::read_to_string(d.path().join("current")).unwrap();
+    assert!(cur.starts_with(snap_before.trim()));
+    assert!(cur.contains(&rep.delta));
+
+    let s = Store::open(d.path()).unwrap();
+    assert!(refs(&s, "D", "P", "C01X00T47").is_empty());
+    assert_eq!(refs(&s, "NLD", "P", "AB12CD345"), vec!["d1"]);
+    assert_eq!(refs(&s, "GBR", "P", "123456789"), vec!["d2"]);
+    assert_eq!(refs(&s, "FRA", "P", "12AB34567"), vec!["s2"]);
+    // Delta records take part in the possible-match tier like snapshot ones.
+    let pm = s.lookup(&q("NLD", "P", "A812CD345"));
+    assert!(!pm.listed);
+    assert_eq!(pm.possible_matches.len(), 1);
+    let st = s.stats();
+    assert_eq!((st.delta_added, st.delta_removed), (2, 1));
+    assert_eq!(s.records().count(), 3);
+
+    // A second delta builds on the first: re-add the removed key, remove a delta addition.
+    delta(
+        d.path(),
+        "nat",
+        "D,P,C01X00T47,revoked,d3,add\nNLD,P,AB12CD345,,,remove\n",
+        true,
+    )
+    .unwrap();
+    let s = Store::open(d.path()).unwrap();
+    assert_eq!(refs(&s, "D", "P", "C01X00T47"), vec!["d3"]);
+    assert!(refs(&s, "NLD", "P", "AB12CD345").is_empty());
+    // Only the live and the previous delta files are kept.
+    let deltas = std::fs::read_dir(d.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("delta-")
+        })
+        .count();
+    assert!(deltas <= 2, "{deltas} delta files");
+}
+
+#[test]
+fn delta_removal_is_per_list() {
+    let d = tempfile::tempdir().unwrap();
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,a\n"),
+        true,
+    )
+    .unwrap();
+    import(
+        d.path(),
+        "b",
+        &format!("{HEADER}D,P,C01X00T47,lost,,,,b\n"),
+        true,
+    )
+    .unwrap();
+    delta(d.path(), "a", "D,P,C01X00T47,,,remove\n", true).unwrap();
+    let s = Store::open(d.path()).unwrap();
+    assert_eq!(refs(&s, "D", "P", "C01X00T47"), vec!["b"]);
+}
+
+#[test]
+fn full_import_compacts_the_delta() {
+    let d = tempfile::tempdir().unwrap();
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n"),
+        true,
+    )
+    .unwrap();
+    import(
+        d.path(),
+        "b",
+        &format!("{HEADER}FRA,P,12AB34567,lost,,,,b1\n"),
+        true,
+    )
+    .unwrap();
+    delta(
+        d.path(),
+        "a",
+        "NLD,P,AB12CD345,stolen,a2,add\nD,P,C01X00T47,,,remove\n",
+        true,
+    )
+    .unwrap();
+    // Full import of list b: list a's delta is folded into the new snapshot.
+    import(
+        d.path(),
+        "b",
+        &format!("{HEADER}FRA,P,99AB34567,lost,,,,b2\n"),
+        true,
+    )
+    .unwrap();
+    let cur = std::fs::read_to_string(d.path().join("current")).unwrap();
+    assert!(!cur.contains("delta-"), "{cur}");
+    let s = Store::open(d.path()).unwrap();
+    assert_eq!(s.stats().delta, None);
+    assert!(refs(&s, "D", "P", "C01X00T47").is_empty());
+    assert_eq!(refs(&s, "NLD", "P", "AB12CD345"), vec!["a2"]);
+    assert_eq!(refs(&s, "FRA", "P", "99AB34567"), vec!["b2"]);
+    assert!(refs(&s, "FRA", "P", "12AB34567").is_empty());
+    // No delta file is left beyond the previous one (kept for readers still opening it).
+    let n = std::fs::read_dir(d.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("delta-")
+        })
+        .count();
+    assert!(n <= 1);
+    // A full import of the same list as the delta replaces the delta's changes too.
+    delta(d.path(), "a", "ESP,P,ABC123456,stolen,a3,add\n", true).unwrap();
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,a4\n"),
+        true,
+    )
+    .unwrap();
+    let s = Store::open(d.path()).unwrap();
+    assert!(refs(&s, "ESP", "P", "ABC123456").is_empty());
+    assert!(refs(&s, "NLD", "P", "AB12CD345").is_empty());
+    assert_eq!(refs(&s, "D", "P", "C01X00T47"), vec!["a4"]);
+}
+
+#[test]
+fn delta_rejects_with_line_numbers_and_strict_changes_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n"),
+        true,
+    )
+    .unwrap();
+    let before = std::fs::read_to_string(d.path().join("current")).unwrap();
+    let rows = "NLD,P,AB12CD345,stolen,x,add\nDEU,P,X1,lost,,add\nD,P,C01X00T47,,,delete\nD,P,C01X00T47,,,remove\n";
+    // Strict: the first bad row (line 3: DEU is not a Doc 9303 code) aborts; nothing changes.
+    match delta(d.path(), "a", rows, true) {
+        Err(StoreError::Row { line, .. }) => assert_eq!(line, 3),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("current")).unwrap(),
+        before
+    );
+    // Not strict: lines 3 (state) and 4 (action) rejected, the rest applied.
+    let rep = delta(d.path(), "a", rows, false).unwrap();
+    let lines: Vec<u64> = rep.rejected.iter().map(|r| r.line).collect();
+    assert_eq!(lines, vec![3, 4]);
+    assert!(rep.rejected[1].reason.contains("action"));
+    assert_eq!((rep.added, rep.removed), (1, 1));
+    // A remove row needs a valid key even without status; an add row needs a status.
+    match delta(d.path(), "a", "NLD,P,AB12CD346,,x,add\n", true) {
+        Err(StoreError::Row { line: 2, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    // The action column is refused in a full import.
+    let full = format!("{DELTA_HEADER}NLD,P,AB12CD345,stolen,x,add\n");
+    assert!(matches!(
+        Store::import_csv(d.path(), "a", full.as_bytes(), false, 1),
+        Err(StoreError::Csv(_))
+    ));
+}
+
+#[test]
+fn delta_on_an_empty_store_and_corrupt_delta_file() {
+    let d = tempfile::tempdir().unwrap();
+    let rep = delta(d.path(), "a", "NLD,P,AB12CD345,stolen,x,add\n", true).unwrap();
+    let s = Store::open(d.path()).unwrap();
+    assert_eq!(refs(&s, "NLD", "P", "AB12CD345"), vec!["x"]);
+    // A damaged delta file is an error at open, never a silently smaller list.
+    std::fs::write(
+        d.path().join(&rep.delta),
+        b"{\"op\":\"add\",\"record\":{}}\n",
+    )
+    .unwrap();
+    assert!(matches!(
+        Store::open(d.path()),
+        Err(StoreError::Corrupt { .. })
+    ));
+}
+
+#[test]
+fn cli_delta_import() {
+    let d = tempfile::tempdir().unwrap();
+    let store = d.path().join("store");
+    let full = d.path().join("full.csv");
+    std::fs::write(&full, format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n")).unwrap();
+    let s = store.to_str().unwrap();
+    assert_eq!(
+        cli(&[
+            "watchlist",
+            "import",
+            "--store",
+            s,
+            "--list",
+            "a",
+            full.to_str().unwrap()
+        ])
+        .0,
+        0
+    );
+    let dcsv = d.path().join("delta.csv");
+    std::fs::write(
+        &dcsv,
+        format!(
+            "{DELTA_HEADER}D,P,C01X00T47,,,remove\nNLD,P,AB12CD345,lost,x,add\nXYZ,P,1,lost,,add\n"
+        ),
+    )
+    .unwrap();
+    let (code, out) = cli(&[
+        "watchlist",
+        "import",
+        "--store",
+        s,
+        "--list",
+        "a",
+        "--delta",
+        "--json",
+        dcsv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["added"].as_u64(), v["removed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(v["rejected"][0]["line"].as_u64(), Some(4));
+    let chk = |n: &str| {
+        cli(&[
+            "watchlist",
+            "check",
+            "--store",
+            s,
+            "--issuing-state",
+            "D",
+            "--document-type",
+            "P",
+            "--document-number",
+            n,
+        ])
+        .0
+    };
+    assert_eq!(chk("C01X00T47"), 0);
+    let (code, _) = cli(&[
+        "watchlist",
+        "check",
+        "--store",
+        s,
+        "--issuing-state",
+        "NLD",
+        "--document-type",
+        "P",
+        "--document-number",
+        "AB12CD345",
+    ]);
+    assert_eq!(code, 1);
+    let (code, out) = cli(&["watchlist", "stats", "--store", s, "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["delta_added"].as_u64(), v["delta_removed"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
+
+#[test]
+fn killed_delta_import_leaves_the_previous_state() {
+    let d = tempfile::tempdir().unwrap();
+    import(
+        d.path(),
+        "a",
+        &format!("{HEADER}D,P,C01X00T47,stolen,,,,a1\n"),
+        true,
+    )
+    .unwrap();
+    let rep = delta(d.path(), "a", "NLD,P,AB12CD345,lost,x,add\n", true).unwrap();
+    let before = std::fs::read_to_string(d.path().join("current")).unwrap();
+    // A crash after writing the next delta file (half of it) but before the switch, and a
+    // stray temp pointer naming it.
+    let next = rep.delta.replace("00000001.jsonl", "00000002.jsonl");
+    assert_ne!(next, rep.delta);
+    std::fs::write(
+        d.path().join(&next),
+        b"{\"op\":\"remove\",\"list\":\"a\",\"ke",
+    )
+    .unwrap();
+    let snap = before.split_whitespace().next().unwrap();
+    std::fs::write(d.path().join("current.tmp"), format!("{snap} {next}")).unwrap();
+    let s = Store::open(d.path()).unwrap();
+    assert_eq!(refs(&s, "D", "P", "C01X00T47"), vec!["a1"]);
+    assert_eq!(refs(&s, "NLD", "P", "AB12CD345"), vec!["x"]);
+    // The next delta import overwrites the leftover and switches cleanly.
+    delta(d.path(), "a", "D,P,C01X00T47,,,remove\n", true).unwrap();
+    let s = Store::open(d.path()).unwrap();
+    assert!(refs(&s, "D", "P", "C01X00T47").is_empty());
+    assert_eq!(refs(&s, "NLD", "P", "AB12CD345"), vec!["x"]);
 }

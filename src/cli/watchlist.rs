@@ -1,5 +1,6 @@
-//! `inspectd watchlist`: the stolen/lost travel document watchlist (embedded store).
-//! `import` a CSV list into a store (atomic snapshot switch), `check` a document, `stats`.
+//! `inspectd watchlist`: the stolen/lost travel document watchlist, in an embedded store
+//! directory or a PostgreSQL database (`--store postgres://...`). `import` a CSV list (full:
+//! atomic switch; `--delta`: add/remove rows), `check` a document, `stats`.
 //! Document numbers are never logged; `check` prints the answer on stdout only.
 //!
 //! `check` exit codes: 0 not listed, 1 listed, 2 usage or store error. Possible (OCR-confusable)
@@ -8,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use inspectd::watchlist::pg::{self, PgStore};
+use inspectd::watchlist::store::Rejected;
 use inspectd::watchlist::{DocumentStatusSource, Hit, Query, Store};
 use serde_json::json;
 
@@ -22,15 +25,19 @@ pub struct Args {
 enum Command {
     /// Import a CSV list into the store (replaces that list; a failed import changes nothing).
     Import {
-        /// The store directory (created if missing).
+        /// The store directory (created if missing) or a postgres:// URL.
         #[arg(long)]
-        store: PathBuf,
+        store: String,
         /// The list name (A-Z a-z 0-9 _ . -).
         #[arg(long, default_value = "default")]
         list: String,
         /// Abort on the first malformed row instead of skipping it.
         #[arg(long)]
         strict: bool,
+        /// Apply the file as a delta (optional `action` column: add or remove) instead of
+        /// replacing the list.
+        #[arg(long)]
+        delta: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -39,9 +46,9 @@ enum Command {
     },
     /// Check one document.
     Check {
-        /// The store directory.
+        /// The store directory or a postgres:// URL.
         #[arg(long)]
-        store: PathBuf,
+        store: String,
         /// Issuing state (Doc 9303-3 code, e.g. D, NLD, XXA).
         #[arg(long)]
         issuing_state: String,
@@ -57,9 +64,9 @@ enum Command {
     },
     /// Lists in the store, record counts, update times, size on disk.
     Stats {
-        /// The store directory.
+        /// The store directory or a postgres:// URL.
         #[arg(long)]
-        store: PathBuf,
+        store: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -73,9 +80,10 @@ pub fn run(args: Args) -> ExitCode {
             store,
             list,
             strict,
+            delta,
             json,
             file,
-        } => import(&store, &list, strict, json, &file),
+        } => import(&store, &list, strict, delta, json, &file),
         Command::Check {
             store,
             issuing_state,
@@ -93,16 +101,76 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-fn import(dir: &Path, list: &str, strict: bool, json: bool, file: &Path) -> ExitCode {
+fn print_rejects(rejected: &[Rejected], total: u64) {
+    for rej in rejected {
+        println!("  line {}: {}", rej.line, rej.reason);
+    }
+    if total > u64::try_from(rejected.len()).unwrap_or(0) {
+        println!("  ... and more");
+    }
+}
+
+fn import(store: &str, list: &str, strict: bool, delta: bool, json: bool, file: &Path) -> ExitCode {
     let f = match std::fs::File::open(file) {
-        Ok(f) => f,
+        Ok(f) => std::io::BufReader::new(f),
         Err(e) => {
             eprintln!("inspectd watchlist: {}: {e}", file.display());
             return ExitCode::from(2);
         }
     };
     let now = super::verify::now();
-    match Store::import_csv(dir, list, std::io::BufReader::new(f), strict, now) {
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("inspectd watchlist: import failed, store unchanged: {e}");
+        ExitCode::from(2)
+    };
+    if pg::is_url(store) {
+        let db = match PgStore::open(store) {
+            Ok(db) => db,
+            Err(e) => return fail(&e),
+        };
+        if delta {
+            match db.import_delta_csv(list, f, strict, now) {
+                Ok(r) if json => println!("{}", json!(r)),
+                Ok(r) => {
+                    println!(
+                        "list {}: {} records added, {} removed, {} rows rejected",
+                        r.list, r.added, r.removed, r.rejected_total
+                    );
+                    print_rejects(&r.rejected, r.rejected_total);
+                }
+                Err(e) => return fail(&e),
+            }
+        } else {
+            match db.import_csv(list, f, strict, now) {
+                Ok(r) if json => println!("{}", json!(r)),
+                Ok(r) => {
+                    println!(
+                        "list {}: {} records imported, {} rows rejected; partition {}",
+                        r.list, r.accepted, r.rejected_total, r.partition
+                    );
+                    print_rejects(&r.rejected, r.rejected_total);
+                }
+                Err(e) => return fail(&e),
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    let dir = Path::new(store);
+    if delta {
+        match Store::import_delta_csv(dir, list, f, strict) {
+            Ok(r) if json => println!("{}", json!(r)),
+            Ok(r) => {
+                println!(
+                    "list {}: {} records added, {} keys removed, {} rows rejected; {} over {}",
+                    r.list, r.added, r.removed, r.rejected_total, r.delta, r.snapshot
+                );
+                print_rejects(&r.rejected, r.rejected_total);
+            }
+            Err(e) => return fail(&e),
+        }
+        return ExitCode::SUCCESS;
+    }
+    match Store::import_csv(dir, list, f, strict, now) {
         Ok(r) => {
             if json {
                 println!("{}", json!(r));
@@ -111,19 +179,11 @@ fn import(dir: &Path, list: &str, strict: bool, json: bool, file: &Path) -> Exit
                     "list {}: {} records imported, {} rows rejected; snapshot {} ({} records in all lists)",
                     r.list, r.accepted, r.rejected_total, r.snapshot, r.total_records
                 );
-                for rej in &r.rejected {
-                    println!("  line {}: {}", rej.line, rej.reason);
-                }
-                if r.rejected_total > u64::try_from(r.rejected.len()).unwrap_or(0) {
-                    println!("  ... and more");
-                }
+                print_rejects(&r.rejected, r.rejected_total);
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("inspectd watchlist: import failed, store unchanged: {e}");
-            ExitCode::from(2)
-        }
+        Err(e) => fail(&e),
     }
 }
 
@@ -142,7 +202,7 @@ fn hit_json(h: &Hit) -> serde_json::Value {
     })
 }
 
-fn check(dir: &Path, state: &str, dtype: &str, number: &str, json: bool) -> ExitCode {
+fn check(store: &str, state: &str, dtype: &str, number: &str, json: bool) -> ExitCode {
     let q = match Query::new(state, dtype, number) {
         Ok(q) => q,
         Err(e) => {
@@ -150,14 +210,30 @@ fn check(dir: &Path, state: &str, dtype: &str, number: &str, json: bool) -> Exit
             return ExitCode::from(2);
         }
     };
-    let store = match Store::open(dir) {
+    let opened: Result<Box<dyn DocumentStatusSource>, String> = if pg::is_url(store) {
+        PgStore::open(store)
+            .map(|s| Box::new(s) as Box<dyn DocumentStatusSource>)
+            .map_err(|e| e.to_string())
+    } else {
+        Store::open(Path::new(store))
+            .map(|s| Box::new(s) as Box<dyn DocumentStatusSource>)
+            .map_err(|e| e.to_string())
+    };
+    let source = match opened {
         Ok(s) => s,
         Err(e) => {
             eprintln!("inspectd watchlist: {e}");
             return ExitCode::from(2);
         }
     };
-    let r = store.lookup(&q);
+    // An unreachable backend is an error (exit 2), never "not listed".
+    let r = match source.try_lookup(&q) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("inspectd watchlist: {e}");
+            return ExitCode::from(2);
+        }
+    };
     tracing::debug!(
         listed = r.listed,
         hits = r.records.len(),
@@ -203,7 +279,32 @@ fn check(dir: &Path, state: &str, dtype: &str, number: &str, json: bool) -> Exit
     }
 }
 
-fn stats(dir: &Path, json: bool) -> ExitCode {
+fn stats(store: &str, json: bool) -> ExitCode {
+    if pg::is_url(store) {
+        let s = match PgStore::open(store).and_then(|db| db.stats()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("inspectd watchlist: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        if json {
+            println!("{}", json!(s));
+        } else {
+            println!(
+                "PostgreSQL: {} records, {} bytes on disk",
+                s.records, s.disk_bytes
+            );
+            for l in &s.lists {
+                println!(
+                    "  {}: {} records, updated {}",
+                    l.name, l.records, l.updated_unix
+                );
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    let dir = Path::new(store);
     let store = match Store::open(dir) {
         Ok(s) => s,
         Err(e) => {
@@ -219,6 +320,12 @@ fn stats(dir: &Path, json: bool) -> ExitCode {
             "snapshot {} (generation {}): {} records, {} bytes on disk",
             s.snapshot, s.manifest.generation, s.manifest.records, s.disk_bytes
         );
+        if let Some(d) = &s.delta {
+            println!(
+                "  delta {d}: {} records added, {} keys removed",
+                s.delta_added, s.delta_removed
+            );
+        }
         for l in &s.manifest.lists {
             let by: Vec<String> = l
                 .by_status

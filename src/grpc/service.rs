@@ -792,7 +792,9 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                     "the watchlist store is empty: import a list first".into(),
                 ))?;
                 st.metrics.watchlist_lookups.inc();
-                let result: LookupResult = src.lookup(&q);
+                let result: LookupResult = src
+                    .try_lookup(&q)
+                    .map_err(|e| ServiceError::Unavailable("watchlist", e.to_string()))?;
                 let info = AuditInfo {
                     verdict: None,
                     document: Some(

@@ -304,7 +304,19 @@ fn watchlist_check(
             )
         }
     };
-    let result = source.lookup(&query);
+    // A backend outage is "not performed", never "not listed".
+    let result = match source.try_lookup(&query) {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                Outcome::new(
+                    CheckStatus::NotPerformed,
+                    format!("watchlist not consulted: {e}"),
+                ),
+                None,
+            )
+        }
+    };
     let outcome = if let Some(hit) = result.records.first() {
         Outcome::new(
             CheckStatus::Failed,

@@ -297,6 +297,11 @@ pub fn synthetic_td1_can_card() -> Option<ChipProfile> {
         include_certificate: true,
         corrupt_signature: false,
         indefinite: false,
+        sid_ski: false,
+        signer_info_version: None,
+        signature_oid: None,
+        lso_version: None,
+        lso_version_info: false,
     };
     let sod = pki::sod(
         &spec,

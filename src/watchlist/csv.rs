@@ -12,6 +12,7 @@
 //! | `expiry_date` | no | `YYYY-MM-DD` or empty |
 //! | `reported_date` | no | `YYYY-MM-DD` or empty |
 //! | `reference` | no | opaque text, at most [`MAX_REFERENCE_LEN`] bytes |
+//! | `action` | delta imports only | `add` (default when empty) or `remove`; a `remove` row needs the key fields and may leave `status` empty |
 //!
 //! Fields are separated by `,`; a field may be enclosed in `"` (with `""` for a quote) but may
 //! not span lines. Blank lines and lines starting with `#` are skipped. Lines are read one at a
@@ -79,6 +80,9 @@ pub enum RowError {
     /// The line is not UTF-8.
     #[error("line is not UTF-8")]
     NotUtf8,
+    /// The `action` is not `add` or `remove`.
+    #[error("action is not add or remove")]
+    Action,
 }
 
 /// Errors that stop reading the file.
@@ -113,9 +117,10 @@ enum Col {
     Expiry,
     Reported,
     Reference,
+    Action,
 }
 
-const COLS: [(&str, Col, bool); 8] = [
+const COLS: [(&str, Col, bool); 9] = [
     ("issuing_state", Col::State, true),
     ("document_type", Col::Type, true),
     ("document_number", Col::Number, true),
@@ -124,7 +129,19 @@ const COLS: [(&str, Col, bool); 8] = [
     ("expiry_date", Col::Expiry, false),
     ("reported_date", Col::Reported, false),
     ("reference", Col::Reference, false),
+    ("action", Col::Action, false),
 ];
+
+/// What a delta row does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Add the record to the list.
+    Add,
+    /// Remove every record of the list with this (state, type, number) key.
+    Remove,
+}
+
+type RowItem = Result<(u64, Result<(Action, Record), RowError>), CsvError>;
 
 /// A streaming reader of rows: yields `(line, Ok(record))` or `(line, Err(reason))`.
 pub struct Rows<R> {
@@ -136,9 +153,32 @@ pub struct Rows<R> {
     failed: bool,
 }
 
+/// A streaming reader of delta rows (the header may hold an `action` column): yields
+/// `(line, Ok((action, record)))` or `(line, Err(reason))`.
+pub struct DeltaRows<R>(Rows<R>);
+
+impl<R: BufRead> DeltaRows<R> {
+    /// Reads the header. Records get `list` as their list name.
+    pub fn new(reader: R, list: &str) -> Result<Self, CsvError> {
+        Rows::with_header(reader, list, true).map(DeltaRows)
+    }
+}
+
+impl<R: BufRead> Iterator for DeltaRows<R> {
+    type Item = RowItem;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next_row()
+    }
+}
+
 impl<R: BufRead> Rows<R> {
     /// Reads the header. Records get `list` as their list name.
-    pub fn new(mut reader: R, list: &str) -> Result<Self, CsvError> {
+    pub fn new(reader: R, list: &str) -> Result<Self, CsvError> {
+        Self::with_header(reader, list, false)
+    }
+
+    fn with_header(mut reader: R, list: &str, delta: bool) -> Result<Self, CsvError> {
         let mut buf = Vec::new();
         let mut line = 0u64;
         loop {
@@ -183,6 +223,12 @@ impl<R: BufRead> Rows<R> {
                         ),
                     });
                 };
+                if *col == Col::Action && !delta {
+                    return Err(CsvError::Header {
+                        line,
+                        reason: "column action is only for delta imports".into(),
+                    });
+                }
                 if columns.contains(col) {
                     return Err(CsvError::Header {
                         line,
@@ -210,7 +256,7 @@ impl<R: BufRead> Rows<R> {
         }
     }
 
-    fn parse_row(&self, text: &str) -> Result<Record, RowError> {
+    fn parse_row(&self, text: &str) -> Result<(Action, Record), RowError> {
         let fields = split(text)?;
         if fields.len() != self.columns.len() {
             return Err(RowError::FieldCount {
@@ -220,6 +266,7 @@ impl<R: BufRead> Rows<R> {
         }
         let (mut state, mut dtype, mut number, mut status) = ("", "", "", "");
         let (mut issue, mut expiry, mut reported, mut reference) = (None, None, None, None);
+        let mut action = Action::Add;
         for (col, f) in self.columns.iter().zip(fields.iter()) {
             let f = f.as_str();
             match col {
@@ -239,14 +286,26 @@ impl<R: BufRead> Rows<R> {
                         reference = Some(t.to_string());
                     }
                 }
+                Col::Action => {
+                    action = match f.trim().to_ascii_lowercase().as_str() {
+                        "" | "add" => Action::Add,
+                        "remove" => Action::Remove,
+                        _ => return Err(RowError::Action),
+                    }
+                }
             }
         }
+        // A removal names a key; its status (if any) is not stored.
+        let parsed_status = match (action, status.trim()) {
+            (Action::Remove, "") => Some(Status::Other),
+            _ => Status::parse(status),
+        };
         let k = |field: &'static str| move |source| RowError::Key { field, source };
-        Ok(Record {
+        let record = Record {
             issuing_state: key::normalize_state(state).map_err(k("issuing_state"))?,
             document_type: key::DocType::parse(dtype).map_err(k("document_type"))?,
             document_number: key::normalize_number(number).map_err(k("document_number"))?,
-            status: Status::parse(status).ok_or_else(|| RowError::Status {
+            status: parsed_status.ok_or_else(|| RowError::Status {
                 value: status.chars().take(20).collect(),
             })?,
             issue_date: issue,
@@ -254,7 +313,8 @@ impl<R: BufRead> Rows<R> {
             reported_date: reported,
             list: self.list.clone(),
             reference,
-        })
+        };
+        Ok((action, record))
     }
 }
 
@@ -262,6 +322,13 @@ impl<R: BufRead> Iterator for Rows<R> {
     type Item = Result<(u64, Result<Record, RowError>), CsvError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        self.next_row()
+            .map(|r| r.map(|(line, row)| (line, row.map(|(_, rec)| rec))))
+    }
+}
+
+impl<R: BufRead> Rows<R> {
+    fn next_row(&mut self) -> Option<RowItem> {
         if self.failed {
             return None;
         }

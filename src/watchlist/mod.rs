@@ -4,12 +4,17 @@
 //! - [`key`]: normalisation of the three key fields and the OCR "confusable" form;
 //! - [`store`]: the embedded, immutable on-disk snapshot store with atomic replacement;
 //! - [`csv`]: the CSV import format;
+//! - [`pg`]: the PostgreSQL backend, for sites where several servers share one list;
 //! - [`synth`]: a deterministic generator of synthetic lists (never real data).
 //!
-//! A PostgreSQL backend is out of scope here; it would implement [`DocumentStatusSource`].
+//! Both backends implement [`DocumentStatusSource`] and fetch *candidates* (records of the
+//! queried state whose OCR-confusable number equals the query's); [`classify`] alone decides
+//! which candidates are exact hits and which are possible matches, so the matching policy
+//! lives in one place.
 
 pub mod csv;
 pub mod key;
+pub mod pg;
 pub mod store;
 pub mod synth;
 
@@ -195,9 +200,116 @@ pub struct LookupResult {
     pub possible_matches: Vec<Hit>,
 }
 
-/// Anything that can say whether a document is listed (the embedded [`Store`]; a database
-/// backend later).
-pub trait DocumentStatusSource {
+/// Why a backend could not answer. Never a "not listed": a caller must treat it as "unknown".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// The backend cannot be reached or refused the query (server down, connection lost).
+    #[error("{backend} unavailable: {reason}")]
+    Unavailable {
+        /// Which backend (`embedded`, `postgresql`).
+        backend: &'static str,
+        /// What failed (no document data).
+        reason: String,
+    },
+    /// The backend did not answer in time.
+    #[error("{backend} did not answer in time")]
+    Timeout {
+        /// Which backend.
+        backend: &'static str,
+    },
+    /// The backend answered with data that does not decode.
+    #[error("{backend} returned a malformed record: {what}")]
+    Corrupt {
+        /// Which backend.
+        backend: &'static str,
+        /// What is wrong.
+        what: String,
+    },
+}
+
+/// Anything that can say whether a document is listed: the embedded [`Store`] and
+/// [`pg::PgStore`]. `Err` means "could not look": a backend outage never reads as "not listed".
+pub trait DocumentStatusSource: Send + Sync {
     /// Looks the document up.
-    fn lookup(&self, q: &Query) -> LookupResult;
+    fn try_lookup(&self, q: &Query) -> Result<LookupResult, SourceError>;
+}
+
+/// The matching policy, shared by every backend: sorts `candidates` (records a backend found
+/// under the query's state and OCR-confusable number; `id` identifies a stored record so one
+/// found twice counts once) into exact hits and possible matches. A record that is neither is
+/// dropped, so a backend may over-fetch (hash collisions, other types). The output order is
+/// deterministic (list, type, number, status, reference), whatever the backend's order.
+pub fn classify<I>(q: &Query, candidates: I) -> LookupResult
+where
+    I: IntoIterator<Item = (u64, Record)>,
+{
+    let mut out = LookupResult::default();
+    let mut seen = std::collections::HashSet::new();
+    for (id, r) in candidates {
+        if !seen.insert(id) {
+            continue;
+        }
+        if q.matches_exact(&r) {
+            out.records.push(Hit { record: r });
+        } else if q.matches_possible(&r) {
+            out.possible_matches.push(Hit { record: r });
+        }
+    }
+    let order = |h: &Hit| {
+        let r = &h.record;
+        (
+            r.list.clone(),
+            r.document_type,
+            r.document_number.clone(),
+            r.status.code(),
+            r.reference.clone(),
+            r.issue_date.clone(),
+            r.expiry_date.clone(),
+            r.reported_date.clone(),
+        )
+    };
+    out.records.sort_by_cached_key(order);
+    out.possible_matches.sort_by_cached_key(order);
+    out.listed = !out.records.is_empty();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(t: DocType, n: &str, list: &str) -> Record {
+        Record {
+            issuing_state: "D".into(),
+            document_type: t,
+            document_number: n.into(),
+            status: Status::Lost,
+            issue_date: None,
+            expiry_date: None,
+            reported_date: None,
+            list: list.into(),
+            reference: None,
+        }
+    }
+
+    #[test]
+    fn classify_tiers_dedup_and_order() {
+        let q = Query::new("D", "P", "C01X00T47").unwrap();
+        let cands = vec![
+            (1, rec(DocType::P, "C01X00T47", "b")),
+            (2, rec(DocType::Any, "C01X00T47", "a")),
+            (1, rec(DocType::P, "C01X00T47", "b")), // the same stored record found twice
+            (3, rec(DocType::P, "CO1X00T47", "a")), // OCR twin: possible only
+            (4, rec(DocType::I, "C01X00T47", "a")), // other type: neither
+            (5, rec(DocType::P, "C01X00T48", "a")), // hash collision: neither
+        ];
+        let r = classify(&q, cands);
+        assert!(r.listed);
+        let lists: Vec<&str> = r.records.iter().map(|h| h.record.list.as_str()).collect();
+        assert_eq!(lists, vec!["a", "b"]);
+        assert_eq!(r.possible_matches.len(), 1);
+        assert_eq!(r.possible_matches[0].record.document_number, "CO1X00T47");
+        assert_eq!(classify(&q, Vec::new()), LookupResult::default());
+    }
 }

@@ -3,40 +3,51 @@
 //! Layout of a store directory:
 //!
 //! ```text
-//! DIR/current                 name of the live snapshot (replaced by write-to-temp + rename)
+//! DIR/current                 the live snapshot name, then optionally the live delta file
+//!                             name (replaced by write-to-temp + rename)
+//! DIR/delta-00000007-00000002.jsonl  additions and removals over snap-00000007 (JSON lines)
 //! DIR/snap-00000007/manifest.json  format, generation, lists (name, update time, counts)
 //!                  /payload.bin    records, each length-prefixed (see `encode`)
-//!                  /exact.keys     sorted u64 LE: SipHash-1-3 of the exact key of each record
-//!                  /exact.offs     u64 LE payload offset for each entry of exact.keys
 //!                  /conf.keys      sorted u64 LE: hash of the OCR-confusable key
 //!                  /conf.offs      u64 LE payload offset for each entry of conf.keys
 //! ```
 //!
-//! A lookup binary-searches the key array, then decodes each candidate record and compares the
-//! full normalised key, so a hash collision is never reported as a hit. An import writes a *new*
+//! A lookup binary-searches the confusable-key array, decodes each candidate record and hands
+//! the candidates to [`super::classify`], which compares the full normalised keys, so a hash
+//! collision is never reported as a hit. (Format 1 also wrote `exact.keys`/`exact.offs`; format 2
+//! drops them, as the confusable candidates include every exact one; format 1 still opens.)
+//!
+//! Delta imports ([`Store::import_delta_csv`]) add and remove records between full imports
+//! without rewriting the snapshot: the live delta (every change since the snapshot, compacted:
+//! removals, then additions) is rewritten to a new file and `current` switched to name it. A full
+//! import folds the delta into the new snapshot (compaction). An import writes a *new*
 //! snapshot directory, syncs it, and only then points `current` at it: a crash or bad input at
 //! any step leaves the previous snapshot live. Snapshots are read into memory with `std::fs::read`
 //! (memory-mapping needs `unsafe`, which this crate forbids). Several lists share one snapshot;
 //! importing a list replaces that list only.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::csv::{CsvError, RowError, Rows};
-use super::key::{DocType, MAX_NUMBER_LEN};
-use super::{DocumentStatusSource, Hit, LookupResult, Query, Record, Status};
+use super::csv::{Action, CsvError, DeltaRows, RowError, Rows};
+use super::key::{confusable, DocType, Key, MAX_NUMBER_LEN};
+use super::{classify, DocumentStatusSource, LookupResult, Query, Record, SourceError, Status};
 
 /// On-disk format version.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 /// Rejected rows kept in an [`ImportReport`] (the rest are only counted).
 pub const MAX_REPORTED_REJECTS: usize = 1000;
 /// Most lists one store holds.
 pub const MAX_LISTS: usize = 1024;
 /// Longest list name.
 pub const MAX_LIST_NAME: usize = 64;
+/// Most changes a delta holds (it is kept in memory); beyond that, do a full import.
+pub const MAX_DELTA_OPS: usize = 2_000_000;
+/// Largest delta file read.
+pub const MAX_DELTA_BYTES: u64 = 1 << 30;
 
 const CURRENT: &str = "current";
 
@@ -85,6 +96,9 @@ pub enum StoreError {
     /// More than [`MAX_LISTS`] lists.
     #[error("too many lists (max {MAX_LISTS})")]
     TooManyLists,
+    /// The delta would exceed [`MAX_DELTA_OPS`] changes.
+    #[error("the delta holds more than {MAX_DELTA_OPS} changes: run a full import")]
+    DeltaTooLarge,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -153,30 +167,102 @@ pub struct Stats {
     pub snapshot: String,
     /// Its manifest.
     pub manifest: Manifest,
-    /// Bytes of the snapshot files on disk.
+    /// Bytes of the snapshot files on disk (the delta file included).
     pub disk_bytes: u64,
+    /// Live delta file, if any.
+    pub delta: Option<String>,
+    /// Records the delta adds.
+    pub delta_added: u64,
+    /// Keys the delta removes.
+    pub delta_removed: u64,
 }
 
-/// An opened snapshot, held in memory; immutable.
+/// What a delta import did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeltaReport {
+    /// The live snapshot.
+    pub snapshot: String,
+    /// The new live delta file.
+    pub delta: String,
+    /// The list changed.
+    pub list: String,
+    /// Rows that added a record.
+    pub added: u64,
+    /// Rows that removed a key.
+    pub removed: u64,
+    /// Rows rejected in total.
+    pub rejected_total: u64,
+    /// The first [`MAX_REPORTED_REJECTS`] rejected rows.
+    pub rejected: Vec<Rejected>,
+}
+
+/// One change in a delta file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum DeltaOp {
+    Add { record: Record },
+    Remove { list: String, key: Key },
+}
+
+/// The delta layer: changes since the snapshot, held in memory.
+#[derive(Debug, Default, Clone)]
+struct Delta {
+    added: Vec<Record>,
+    removed: HashSet<(String, Key)>,
+    // (state, confusable number) -> indexes into `added`.
+    by_conf: HashMap<(String, String), Vec<usize>>,
+}
+
+impl Delta {
+    fn apply(&mut self, op: DeltaOp) {
+        match op {
+            DeltaOp::Add { record } => self.added.push(record),
+            DeltaOp::Remove { list, key } => {
+                self.added.retain(|r| !(r.list == list && r.key() == key));
+                self.removed.insert((list, key));
+            }
+        }
+    }
+
+    fn reindex(&mut self) {
+        self.by_conf.clear();
+        for (i, r) in self.added.iter().enumerate() {
+            self.by_conf
+                .entry((r.issuing_state.clone(), confusable(&r.document_number)))
+                .or_default()
+                .push(i);
+        }
+    }
+
+    fn hides(&self, r: &Record) -> bool {
+        !self.removed.is_empty() && self.removed.contains(&(r.list.clone(), r.key()))
+    }
+
+    fn ops(&self) -> usize {
+        self.added.len().saturating_add(self.removed.len())
+    }
+}
+
+/// An opened snapshot (and its delta), held in memory; immutable.
 #[derive(Debug)]
 pub struct Store {
     dir: PathBuf,
     snapshot: String,
     manifest: Manifest,
     payload: Vec<u8>,
-    exact_keys: Vec<u64>,
-    exact_offs: Vec<u64>,
     conf_keys: Vec<u64>,
     conf_offs: Vec<u64>,
     disk_bytes: u64,
+    delta_name: Option<String>,
+    delta: Delta,
 }
 
 impl Store {
     /// Opens the live snapshot of a store directory.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let cur = dir.join(CURRENT);
-        let name = match std::fs::read_to_string(&cur) {
-            Ok(s) => s.trim().to_string(),
+        let text = match std::fs::read_to_string(&cur) {
+            Ok(s) => s,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(StoreError::Empty {
                     path: dir.to_path_buf(),
@@ -184,14 +270,31 @@ impl Store {
             }
             Err(e) => return Err(io(&cur)(e)),
         };
-        if !valid_snapshot_name(&name) {
+        let mut words = text.split_whitespace();
+        let name = words.next().unwrap_or("");
+        if !valid_snapshot_name(name) {
             return Err(StoreError::Corrupt {
                 file: cur,
                 offset: 0,
                 what: "not a snapshot name",
             });
         }
-        Self::open_snapshot(dir, &name)
+        let mut store = Self::open_snapshot(dir, name)?;
+        if let Some(d) = words.next() {
+            if !valid_delta_name(d) || words.next().is_some() {
+                return Err(StoreError::Corrupt {
+                    file: cur,
+                    offset: 0,
+                    what: "not a delta file name",
+                });
+            }
+            let p = dir.join(d);
+            let (delta, bytes) = read_delta(&p)?;
+            store.delta = delta;
+            store.delta_name = Some(d.to_string());
+            store.disk_bytes = store.disk_bytes.saturating_add(bytes);
+        }
+        Ok(store)
     }
 
     fn open_snapshot(dir: &Path, name: &str) -> Result<Store, StoreError> {
@@ -208,7 +311,7 @@ impl Store {
                 offset: u64::try_from(e.column()).unwrap_or(0),
                 what: "manifest is not valid JSON",
             })?;
-        if manifest.format != FORMAT {
+        if manifest.format != FORMAT && manifest.format != 1 {
             return Err(StoreError::Corrupt {
                 file: mp,
                 offset: 0,
@@ -228,7 +331,7 @@ impl Store {
             .unwrap_or(0)
             .saturating_add(plen);
         let mut arrays = Vec::new();
-        for f in ["exact.keys", "exact.offs", "conf.keys", "conf.offs"] {
+        for f in ["conf.keys", "conf.offs"] {
             let (p, b) = read(f)?;
             disk = disk.saturating_add(u64::try_from(b.len()).unwrap_or(0));
             arrays.push((
@@ -241,18 +344,15 @@ impl Store {
             ));
         }
         let mut it = arrays.into_iter();
-        let (Some((ekp, ek)), Some((eop, eo)), Some((ckp, ck)), Some((cop, co))) =
-            (it.next(), it.next(), it.next(), it.next())
-        else {
+        let (Some((ckp, ck)), Some((cop, co))) = (it.next(), it.next()) else {
             return Err(StoreError::Empty {
                 path: dir.to_path_buf(),
             });
         };
-        check_pair(&ekp, &ek, &eop, &eo, plen)?;
         check_pair(&ckp, &ck, &cop, &co, plen)?;
-        if u64::try_from(ek.len()).ok() != Some(manifest.records) {
+        if u64::try_from(ck.len()).ok() != Some(manifest.records) {
             return Err(StoreError::Corrupt {
-                file: ekp,
+                file: ckp,
                 offset: 0,
                 what: "record count differs from the manifest",
             });
@@ -262,11 +362,11 @@ impl Store {
             snapshot: name.to_string(),
             manifest,
             payload,
-            exact_keys: ek,
-            exact_offs: eo,
             conf_keys: ck,
             conf_offs: co,
             disk_bytes: disk,
+            delta_name: None,
+            delta: Delta::default(),
         })
     }
 
@@ -286,10 +386,14 @@ impl Store {
             snapshot: self.snapshot.clone(),
             manifest: self.manifest.clone(),
             disk_bytes: self.disk_bytes,
+            delta: self.delta_name.clone(),
+            delta_added: u64::try_from(self.delta.added.len()).unwrap_or(u64::MAX),
+            delta_removed: u64::try_from(self.delta.removed.len()).unwrap_or(u64::MAX),
         }
     }
 
-    /// Every record, in payload order (records that fail to decode are skipped).
+    /// Every live record: the snapshot's in payload order (less those the delta removes, and
+    /// any that fail to decode), then the delta's additions.
     pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
         let mut off = 0usize;
         std::iter::from_fn(move || {
@@ -297,6 +401,35 @@ impl Store {
             off = next;
             Some(r)
         })
+        .filter(|r| !self.delta.hides(r))
+        .chain(self.delta.added.iter().cloned())
+    }
+
+    /// Looks a document up (the embedded store cannot fail once opened). The candidates are
+    /// the records under the query's confusable key(s); [`classify`] decides.
+    pub fn lookup(&self, q: &Query) -> LookupResult {
+        let keys = q.candidate_keys();
+        let snap = keys.iter().flat_map(|k| {
+            self.candidates(&self.conf_keys, &self.conf_offs, k.confusable_hash())
+                .filter(|(_, r)| !self.delta.hides(r))
+        });
+        let conf = (
+            q.key.issuing_state.clone(),
+            confusable(&q.key.document_number),
+        );
+        // Delta records get ids above any payload offset.
+        let added = self
+            .delta
+            .by_conf
+            .get(&conf)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| {
+                let r = self.delta.added.get(*i)?;
+                let id = u64::MAX.saturating_sub(u64::try_from(*i).ok()?);
+                Some((id, r.clone()))
+            });
+        classify(q, snap.chain(added))
     }
 
     fn candidates<'a>(
@@ -355,6 +488,138 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Applies a delta CSV (see [`super::csv`], with the optional `action` column: `add` or
+    /// `remove`) to the list `list` without rewriting the snapshot: the new delta is written to a
+    /// new file, synced, and `current` switched to it, so a failed or interrupted delta import
+    /// leaves the previous state live. Removals take every record of `list` with the row's
+    /// (state, type, number) key, in the snapshot and in earlier additions. The next full import
+    /// of any list compacts the delta into its snapshot. An empty store gets an empty snapshot
+    /// first.
+    pub fn import_delta_csv<R: BufRead>(
+        dir: &Path,
+        list: &str,
+        input: R,
+        strict: bool,
+    ) -> Result<DeltaReport, StoreError> {
+        check_list_name(list)?;
+        let rows = DeltaRows::new(input, list)?;
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let store = match Store::open(dir) {
+            Ok(s) => s,
+            Err(StoreError::Empty { .. }) => {
+                build(dir, list, std::iter::empty(), false, 0)?;
+                Store::open(dir)?
+            }
+            Err(e) => return Err(e),
+        };
+        let mut delta = store.delta.clone();
+        let (mut added, mut removed, mut rejected_total) = (0u64, 0u64, 0u64);
+        let mut rejected = Vec::new();
+        for row in rows {
+            let (line, r) = row?;
+            match r {
+                Ok((Action::Add, record)) => {
+                    delta.apply(DeltaOp::Add { record });
+                    added = added.saturating_add(1);
+                }
+                Ok((Action::Remove, record)) => {
+                    delta.apply(DeltaOp::Remove {
+                        list: list.to_string(),
+                        key: record.key(),
+                    });
+                    removed = removed.saturating_add(1);
+                }
+                Err(reason) if strict => return Err(StoreError::Row { line, reason }),
+                Err(reason) => {
+                    rejected_total = rejected_total.saturating_add(1);
+                    if rejected.len() < MAX_REPORTED_REJECTS {
+                        rejected.push(Rejected {
+                            line,
+                            reason: reason.to_string(),
+                        });
+                    }
+                }
+            }
+            if delta.ops() > MAX_DELTA_OPS {
+                return Err(StoreError::DeltaTooLarge);
+            }
+        }
+        let seq = store
+            .delta_name
+            .as_deref()
+            .and_then(|n| n.get(15..23))
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(0)
+            .saturating_add(1);
+        let name = format!("delta-{:08}-{seq:08}.jsonl", store.manifest.generation);
+        let p = dir.join(&name);
+        let f = std::fs::File::create(&p).map_err(io(&p))?;
+        let mut w = BufWriter::new(f);
+        let removes = delta.removed.iter().map(|(l, k)| DeltaOp::Remove {
+            list: l.clone(),
+            key: k.clone(),
+        });
+        let adds = delta
+            .added
+            .iter()
+            .map(|r| DeltaOp::Add { record: r.clone() });
+        for op in removes.chain(adds) {
+            serde_json::to_writer(&mut w, &op).map_err(|e| io(&p)(e.into()))?;
+            w.write_all(b"\n").map_err(io(&p))?;
+        }
+        let f = w.into_inner().map_err(|e| io(&p)(e.into_error()))?;
+        f.sync_all().map_err(io(&p))?;
+        drop(f);
+        switch_current(dir, &format!("{} {name}", store.snapshot))?;
+        tracing::info!(delta = %name, list, added, removed, rejected_total, "watchlist delta import done");
+        // Keep the previous delta (readers may still be opening it); drop older ones.
+        remove_stale(
+            dir,
+            &[
+                Some(store.snapshot.as_str()),
+                Some(&name),
+                store.delta_name.as_deref(),
+            ],
+        );
+        Ok(DeltaReport {
+            snapshot: store.snapshot.clone(),
+            delta: name,
+            list: list.to_string(),
+            added,
+            removed,
+            rejected_total,
+            rejected,
+        })
+    }
+}
+
+/// Points `current` at `content` (write-to-temp + rename: atomic on POSIX file systems).
+fn switch_current(dir: &Path, content: &str) -> Result<(), StoreError> {
+    let tmp = dir.join("current.tmp");
+    write_synced(&tmp, content.as_bytes())?;
+    let cur = dir.join(CURRENT);
+    std::fs::rename(&tmp, &cur).map_err(io(&cur))?;
+    sync_dir(dir)
+}
+
+/// Removes snapshot directories and delta files not named in `keep`.
+fn remove_stale(dir: &Path, keep: &[Option<&str>]) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().to_string();
+            if keep.contains(&Some(n.as_str())) {
+                continue;
+            }
+            if valid_snapshot_name(&n) {
+                let _ = std::fs::remove_dir_all(e.path());
+            } else if valid_delta_name(&n) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 fn renormalise(r: Record, list: &str) -> Result<Record, RowError> {
     let k = |field: &'static str| move |source| RowError::Key { field, source };
     Ok(Record {
@@ -367,27 +632,8 @@ fn renormalise(r: Record, list: &str) -> Result<Record, RowError> {
 }
 
 impl DocumentStatusSource for Store {
-    fn lookup(&self, q: &Query) -> LookupResult {
-        let mut out = LookupResult::default();
-        let mut seen: Vec<u64> = Vec::new();
-        for k in q.candidate_keys() {
-            for (off, r) in self.candidates(&self.exact_keys, &self.exact_offs, k.exact_hash()) {
-                if q.matches_exact(&r) && !seen.contains(&off) {
-                    seen.push(off);
-                    out.records.push(Hit { record: r });
-                }
-            }
-        }
-        for k in q.candidate_keys() {
-            for (off, r) in self.candidates(&self.conf_keys, &self.conf_offs, k.confusable_hash()) {
-                if q.matches_possible(&r) && !seen.contains(&off) {
-                    seen.push(off);
-                    out.possible_matches.push(Hit { record: r });
-                }
-            }
-        }
-        out.listed = !out.records.is_empty();
-        out
+    fn try_lookup(&self, q: &Query) -> Result<LookupResult, SourceError> {
+        Ok(self.lookup(q))
     }
 }
 
@@ -402,6 +648,68 @@ fn check_list_name(list: &str) -> Result<(), StoreError> {
     } else {
         Err(StoreError::BadListName)
     }
+}
+
+fn valid_delta_name(s: &str) -> bool {
+    s.strip_prefix("delta-")
+        .and_then(|t| t.strip_suffix(".jsonl"))
+        .is_some_and(|g| {
+            g.len() == 17
+                && g.bytes().enumerate().all(|(i, b)| {
+                    if i == 8 {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                })
+        })
+}
+
+/// Reads and validates a delta file (every record re-normalised, list names checked).
+fn read_delta(p: &Path) -> Result<(Delta, u64), StoreError> {
+    let corrupt = |line: usize, what| StoreError::Corrupt {
+        file: p.to_path_buf(),
+        offset: u64::try_from(line).unwrap_or(u64::MAX),
+        what,
+    };
+    let len = std::fs::metadata(p).map_err(io(p))?.len();
+    if len > MAX_DELTA_BYTES {
+        return Err(corrupt(0, "delta file too large"));
+    }
+    let text = std::fs::read_to_string(p).map_err(io(p))?;
+    let mut delta = Delta::default();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if delta.ops() >= MAX_DELTA_OPS {
+            return Err(corrupt(i, "delta holds too many changes"));
+        }
+        let op: DeltaOp = serde_json::from_str(line)
+            .map_err(|_| corrupt(i, "delta line is not a change (offset = line index)"))?;
+        let op = match op {
+            DeltaOp::Add { record } => {
+                let list = record.list.clone();
+                check_list_name(&list).map_err(|_| corrupt(i, "bad list name in delta"))?;
+                let record =
+                    renormalise(record, &list).map_err(|_| corrupt(i, "bad record in delta"))?;
+                DeltaOp::Add { record }
+            }
+            DeltaOp::Remove { list, key } => {
+                check_list_name(&list).map_err(|_| corrupt(i, "bad list name in delta"))?;
+                let key = Key::new(
+                    &key.issuing_state,
+                    key.document_type.as_str(),
+                    &key.document_number,
+                )
+                .map_err(|_| corrupt(i, "bad key in delta"))?;
+                DeltaOp::Remove { list, key }
+            }
+        };
+        delta.apply(op);
+    }
+    delta.reindex();
+    Ok((delta, len))
 }
 
 fn valid_snapshot_name(s: &str) -> bool {
@@ -581,7 +889,6 @@ where
     let pp = snap.join("payload.bin");
     let mut payload = BufWriter::new(std::fs::File::create(&pp).map_err(io(&pp))?);
     let mut offset = 0u64;
-    let mut exact: Vec<(u64, u64)> = Vec::new();
     let mut conf: Vec<(u64, u64)> = Vec::new();
     let mut buf = Vec::new();
     let mut add =
@@ -590,7 +897,6 @@ where
             encode(r, idx, &mut buf);
             payload.write_all(&buf).map_err(io(&pp))?;
             let k = r.key();
-            exact.push((k.exact_hash(), offset));
             conf.push((k.confusable_hash(), offset));
             offset = offset.saturating_add(u64::try_from(buf.len()).unwrap_or(u64::MAX));
             Ok(())
@@ -638,10 +944,8 @@ where
         l.records = accepted;
         l.by_status = by_status;
     }
-    exact.sort_unstable();
     conf.sort_unstable();
-    let total = u64::try_from(exact.len()).unwrap_or(u64::MAX);
-    write_pairs(&snap, "exact", &exact)?;
+    let total = u64::try_from(conf.len()).unwrap_or(u64::MAX);
     write_pairs(&snap, "conf", &conf)?;
     let manifest = Manifest {
         format: FORMAT,
@@ -654,24 +958,19 @@ where
     write_synced(&mp, &mj)?;
     sync_dir(&snap)?;
 
-    // The switch: write-to-temp + rename is atomic on POSIX file systems.
-    let tmp = dir.join("current.tmp");
-    write_synced(&tmp, name.as_bytes())?;
-    let cur = dir.join(CURRENT);
-    std::fs::rename(&tmp, &cur).map_err(io(&cur))?;
-    sync_dir(dir)?;
+    // The switch; the new snapshot has no delta (the old delta is folded into it).
+    switch_current(dir, &name)?;
     tracing::info!(snapshot = %name, list, accepted, rejected_total, total, "watchlist import done");
 
-    // Keep the previous snapshot (readers may still be opening it); drop older ones.
-    let prev = old.as_ref().map(|s| s.snapshot.clone());
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let n = e.file_name().to_string_lossy().to_string();
-            if valid_snapshot_name(&n) && n != name && Some(&n) != prev.as_ref() {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
-    }
+    // Keep the previous snapshot and delta (readers may still be opening them); drop older ones.
+    remove_stale(
+        dir,
+        &[
+            Some(name.as_str()),
+            old.as_ref().map(|s| s.snapshot.as_str()),
+            old.as_ref().and_then(|s| s.delta_name.as_deref()),
+        ],
+    );
     Ok(ImportReport {
         snapshot: name,
         list: list.to_string(),
