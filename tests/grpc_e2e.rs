@@ -6,7 +6,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::indexing_slicing,
-    clippy::panic
+    clippy::panic,
+    clippy::field_reassign_with_default
 )]
 
 use std::path::{Path, PathBuf};
@@ -30,11 +31,17 @@ use tokio_stream::StreamExt;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 use tonic::Code;
 
-const MRZ: &str = "P<UTOSPECIMEN<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nU123456784UTO8501019F3512311<<<<<<<<<<<<<<06";
+const MRZ: &str =
+    "P<UTOSPECIMEN<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nU123456784UTO8501019F3512311<<<<<<<<<<<<<<06";
 const DOC: &str = "U12345678";
 
 fn pki(f: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/pki").join(f)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/pki")
+            .join(f),
+    )
+    .unwrap()
 }
 
 /// A fixed clock inside the test PKI's validity (CRL fresh, document not expired).
@@ -85,7 +92,9 @@ async fn start_with(
     std::fs::create_dir_all(root.join("trust")).unwrap();
     let mut c = base_config(&root);
     tweak(&mut c, &root);
-    let running = server::start(c, backends, clock(), [7u8; 32]).await.unwrap();
+    let running = server::start(c, backends, clock(), [7u8; 32])
+        .await
+        .unwrap();
     Env {
         _dir: dir,
         root,
@@ -101,10 +110,12 @@ fn virtual_reader() -> Vec<Arc<dyn ReaderBackend>> {
 
 fn upload_trust(source: &str, bytes: Vec<u8>) -> Vec<pb::ImportTrustRequest> {
     let mut v = vec![pb::ImportTrustRequest {
-        part: Some(pb::import_trust_request::Part::Metadata(pb::ImportTrustMetadata {
-            source: source.into(),
-            ..Default::default()
-        })),
+        part: Some(pb::import_trust_request::Part::Metadata(
+            pb::ImportTrustMetadata {
+                source: source.into(),
+                ..Default::default()
+            },
+        )),
     }];
     for c in bytes.chunks(700) {
         v.push(pb::ImportTrustRequest {
@@ -135,13 +146,19 @@ const CSV_HEADER: &str = "issuing_state,document_type,document_number,status\n";
 
 async fn import_test_pki(admin: &mut AdminServiceClient<Channel>) {
     let r = admin
-        .import_trust(tokio_stream::iter(upload_trust("csca-rsa.der", pki("csca-rsa.der"))))
+        .import_trust(tokio_stream::iter(upload_trust(
+            "csca-rsa.der",
+            pki("csca-rsa.der"),
+        )))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(r.cscas_added, 1);
     let r = admin
-        .import_trust(tokio_stream::iter(upload_trust("crl-rsa.der", pki("crl-rsa.der"))))
+        .import_trust(tokio_stream::iter(upload_trust(
+            "crl-rsa.der",
+            pki("crl-rsa.der"),
+        )))
         .await
         .unwrap()
         .into_inner();
@@ -243,7 +260,10 @@ async fn inspection_flow_over_grpc() {
         .await
         .unwrap()
         .into_inner();
-    assert!(trust.entries.iter().any(|e| e.kind == "csca" && e.source == "csca-rsa.der"));
+    assert!(trust
+        .entries
+        .iter()
+        .any(|e| e.kind == "csca" && e.source == "csca-rsa.der"));
     assert!(trust.entries.iter().any(|e| e.kind == "crl"));
 
     // Readers.
@@ -278,18 +298,28 @@ async fn inspection_flow_over_grpc() {
     ] {
         assert!(steps.contains(&(want as i32)), "no {want:?} in {steps:?}");
     }
-    assert!(progress.iter().any(|p| p.file == "EF.DG1" && p.bytes_read > 0));
+    assert!(progress
+        .iter()
+        .any(|p| p.file == "EF.DG1" && p.bytes_read > 0));
     assert_eq!(status(&r, "aa"), pb::CheckStatus::Passed);
-    assert_eq!(status(&r, "dg1.matches_printed_mrz"), pb::CheckStatus::Passed);
+    assert_eq!(
+        status(&r, "dg1.matches_printed_mrz"),
+        pb::CheckStatus::Passed
+    );
     assert_eq!(r.mrz.as_ref().unwrap().document_number, DOC);
     let stats = r.statistics.as_ref().unwrap();
     assert!(stats.apdus > 5 && stats.bytes_received > 1000, "{stats:?}");
 
     // A wrong printed MRZ (date of expiry off by one): the chip refuses access.
     let wrong = MRZ.replace("3512311", "3512300");
-    let e = read_document(&mut insp, read_request(&wrong)).await.unwrap_err();
+    let e = read_document(&mut insp, read_request(&wrong))
+        .await
+        .unwrap_err();
     assert_ne!(e.code(), Code::Ok);
-    assert!(!e.message().contains(DOC), "status leaks the document number");
+    assert!(
+        !e.message().contains(DOC),
+        "status leaks the document number"
+    );
 
     // Bad requests are refused before the chip is touched.
     let e = read_document(&mut insp, pb::ReadDocumentRequest::default())
@@ -402,7 +432,11 @@ async fn offline_verification() {
     import_test_pki(&mut AdminServiceClient::new(ch.clone())).await;
 
     let files = passport_files();
-    assert!(files.iter().any(|f| f.name == "EF.SOD"), "{:?}", files.iter().map(|f| &f.name).collect::<Vec<_>>());
+    assert!(
+        files.iter().any(|f| f.name == "EF.SOD"),
+        "{:?}",
+        files.iter().map(|f| &f.name).collect::<Vec<_>>()
+    );
     let req = |files: Vec<pb::ChipFile>| pb::VerifyDocumentRequest {
         files,
         printed: Some(pb::verify_document_request::Printed::Mrz(MRZ.into())),
@@ -418,7 +452,11 @@ async fn offline_verification() {
         .report
         .unwrap();
     assert_eq!(verdict(&r), pb::Verdict::Inconclusive, "{r:?}");
-    assert!(r.checks.iter().filter(|c| c.id.starts_with("pa.")).all(|c| c.status != pb::CheckStatus::Failed as i32));
+    assert!(r
+        .checks
+        .iter()
+        .filter(|c| c.id.starts_with("pa."))
+        .all(|c| c.status != pb::CheckStatus::Failed as i32));
     assert_eq!(status(&r, "aa"), pb::CheckStatus::NotPerformed);
 
     // One byte of DG1 changed: INVALID.
@@ -612,7 +650,8 @@ fn make_pki() -> Pki {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "inspectd test operator CA");
+    ca.distinguished_name
+        .push(DnType::CommonName, "inspectd test operator CA");
     let ca_cert = ca.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca, ca_key);
     let leaf = |sans: Vec<String>, cn: &str, ou: Option<&str>, issuer: &Issuer<'_, KeyPair>| {
@@ -643,7 +682,11 @@ fn make_pki() -> Pki {
     }
 }
 
-async fn tls_channel(env: &Env, ca: &str, id: Option<&(String, String)>) -> Result<Channel, String> {
+async fn tls_channel(
+    env: &Env,
+    ca: &str,
+    id: Option<&(String, String)>,
+) -> Result<Channel, String> {
     let mut tls = ClientTlsConfig::new()
         .ca_certificate(Certificate::from_pem(ca))
         .domain_name("localhost");
@@ -677,7 +720,9 @@ async fn mtls_roles() {
     .await;
 
     // A terminal may inspect, not administer.
-    let ch = tls_channel(&env, &pki.ca_pem, Some(&pki.terminal)).await.unwrap();
+    let ch = tls_channel(&env, &pki.ca_pem, Some(&pki.terminal))
+        .await
+        .unwrap();
     let r = InspectionServiceClient::new(ch.clone())
         .list_readers(pb::ListReadersRequest {})
         .await;
@@ -689,12 +734,18 @@ async fn mtls_roles() {
     assert_eq!(e.code(), Code::PermissionDenied);
 
     // An admin may.
-    let ch = tls_channel(&env, &pki.ca_pem, Some(&pki.admin)).await.unwrap();
-    let s = AdminServiceClient::new(ch).get_status(pb::GetStatusRequest {}).await;
+    let ch = tls_channel(&env, &pki.ca_pem, Some(&pki.admin))
+        .await
+        .unwrap();
+    let s = AdminServiceClient::new(ch)
+        .get_status(pb::GetStatusRequest {})
+        .await;
     assert!(s.is_ok(), "{s:?}");
 
     // A certificate of the operator CA without a role: refused.
-    let ch = tls_channel(&env, &pki.ca_pem, Some(&pki.no_role)).await.unwrap();
+    let ch = tls_channel(&env, &pki.ca_pem, Some(&pki.no_role))
+        .await
+        .unwrap();
     let e = InspectionServiceClient::new(ch)
         .list_readers(pb::ListReadersRequest {})
         .await

@@ -31,8 +31,8 @@ use crate::lds::security_infos::SecurityInfos;
 use crate::lds::{FileId, RawFile};
 use crate::mrz::Mrz;
 use crate::pa::CheckStatus;
-use crate::trust::TrustStore;
 use crate::trust::TrustSnapshot;
+use crate::trust::TrustStore;
 use crate::watchlist::store::Store;
 use crate::watchlist::{DocumentStatusSource, LookupResult, Query};
 
@@ -137,7 +137,9 @@ impl State {
                 let store = match Store::open(&dir) {
                     Ok(st) => Some(Arc::new(st)),
                     Err(crate::watchlist::store::StoreError::Empty { .. }) => {
-                        tracing::warn!("watchlist store is empty: lookups are unavailable until an import");
+                        tracing::warn!(
+                            "watchlist store is empty: lookups are unavailable until an import"
+                        );
                         None
                     }
                     Err(e) => return Err(ServiceError::Unavailable("watchlist", e.to_string())),
@@ -263,15 +265,15 @@ impl State {
     {
         let started = Instant::now();
         let certs = req.peer_certs();
-        let (caller, permit) = match self.admit(certs.as_deref().map(|v| v.as_slice()), method, need)
-        {
-            Ok(x) => x,
-            Err(e) => {
-                let s = Status::from(e);
-                self.finish(method, None, started, s.code(), &AuditInfo::default());
-                return Err(s);
-            }
-        };
+        let (caller, permit) =
+            match self.admit(certs.as_deref().map(|v| v.as_slice()), method, need) {
+                Ok(x) => x,
+                Err(e) => {
+                    let s = Status::from(e);
+                    self.finish(method, None, started, s.code(), &AuditInfo::default());
+                    return Err(s);
+                }
+            };
         let r = f(Arc::clone(self), caller.clone(), req.into_inner()).await;
         drop(permit);
         match r {
@@ -281,21 +283,31 @@ impl State {
             }
             Err(e) => {
                 let s = Status::from(e);
-                self.finish(method, Some(&caller), started, s.code(), &AuditInfo::default());
+                self.finish(
+                    method,
+                    Some(&caller),
+                    started,
+                    s.code(),
+                    &AuditInfo::default(),
+                );
                 Err(s)
             }
         }
     }
 
     fn document_hash(&self, m: Option<&Mrz>) -> Option<String> {
-        m.map(|m| self.audit.document_hash(&m.issuing_state, &m.document_number))
+        m.map(|m| {
+            self.audit
+                .document_hash(&m.issuing_state, &m.document_number)
+        })
     }
 
     /// Decides with the live trust store and watchlist.
     fn assess(&self, e: &Evidence<'_>) -> InspectionReport {
         let trust = self.trust();
         let wl = self.watchlist();
-        let source: Option<&dyn DocumentStatusSource> = match wl.as_deref().and_then(|w| w.source()) {
+        let source: Option<&dyn DocumentStatusSource> = match wl.as_deref().and_then(|w| w.source())
+        {
             Some(src) => {
                 self.metrics.watchlist_lookups.inc();
                 Some(src as &dyn DocumentStatusSource)
@@ -335,7 +347,10 @@ fn mrz_information(d: &pb::DocumentKey) -> Result<String, ServiceError> {
     if num.is_empty() || num.len() > 22 || !num.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(bad("document_number must be 1-22 letters and digits"));
     }
-    for (v, what) in [(&d.date_of_birth, "date_of_birth"), (&d.date_of_expiry, "date_of_expiry")] {
+    for (v, what) in [
+        (&d.date_of_birth, "date_of_birth"),
+        (&d.date_of_expiry, "date_of_expiry"),
+    ] {
         if v.len() != 6 || !v.chars().all(|c| c.is_ascii_digit() || c == '<') {
             return Err(ServiceError::InvalidArgument {
                 field: what,
@@ -422,12 +437,14 @@ fn file_name(id: FileId) -> String {
 
 fn progress(step: pb::ReadStep, file: String, read: u64, total: u64) -> pb::ReadDocumentResponse {
     pb::ReadDocumentResponse {
-        event: Some(pb::read_document_response::Event::Progress(pb::ReadProgress {
-            step: step as i32,
-            file,
-            bytes_read: read,
-            bytes_total: total,
-        })),
+        event: Some(pb::read_document_response::Event::Progress(
+            pb::ReadProgress {
+                step: step as i32,
+                file,
+                bytes_read: read,
+                bytes_total: total,
+            },
+        )),
     }
 }
 
@@ -459,29 +476,34 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         req: Request<pb::ListReadersRequest>,
     ) -> Result<Response<pb::ListReadersResponse>, Status> {
         self.0
-            .call(req, "ListReaders", Role::Terminal, |st, _c, _r| async move {
-                let readers = Arc::clone(&st.readers);
-                let list = tokio::task::spawn_blocking(move || readers.list())
-                    .await
-                    .map_err(|e| ServiceError::Internal(e.to_string()))??;
-                st.metrics.reader_state.reset();
-                let readers = list
-                    .into_iter()
-                    .map(|(r, reading)| {
-                        let s = reader_state(r.card_present, reading);
-                        st.metrics
-                            .reader_state
-                            .with_label_values(&[&r.name, s.as_str_name()])
-                            .set(1);
-                        pb::Reader {
-                            name: r.name,
-                            state: s as i32,
-                            atr: r.atr.unwrap_or_default(),
-                        }
-                    })
-                    .collect();
-                Ok((pb::ListReadersResponse { readers }, AuditInfo::default()))
-            })
+            .call(
+                req,
+                "ListReaders",
+                Role::Terminal,
+                |st, _c, _r| async move {
+                    let readers = Arc::clone(&st.readers);
+                    let list = tokio::task::spawn_blocking(move || readers.list())
+                        .await
+                        .map_err(|e| ServiceError::Internal(e.to_string()))??;
+                    st.metrics.reader_state.reset();
+                    let readers = list
+                        .into_iter()
+                        .map(|(r, reading)| {
+                            let s = reader_state(r.card_present, reading);
+                            st.metrics
+                                .reader_state
+                                .with_label_values(&[&r.name, s.as_str_name()])
+                                .set(1);
+                            pb::Reader {
+                                name: r.name,
+                                state: s as i32,
+                                atr: r.atr.unwrap_or_default(),
+                            }
+                        })
+                        .collect();
+                    Ok((pb::ListReadersResponse { readers }, AuditInfo::default()))
+                },
+            )
             .await
     }
 
@@ -492,45 +514,56 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         req: Request<pb::WatchReadersRequest>,
     ) -> Result<Response<ReaderStream>, Status> {
         self.0
-            .call(req, "WatchReaders", Role::Terminal, |st, _c, _r| async move {
-                let (tx, rx) = std::sync::mpsc::sync_channel(64);
-                let (atx, arx) = mpsc::channel(64);
-                let running = Arc::new(AtomicBool::new(true));
-                let r2 = Arc::clone(&running);
-                let stop = Arc::clone(&st.shutting_down);
-                st.readers.watch(
-                    Arc::new(move || r2.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed)),
-                    tx,
-                );
-                // Bridge: blocking receiver to the async stream; stops the watchers when the
-                // client goes away.
-                std::thread::spawn(move || {
-                    while let Ok(e) = rx.recv() {
-                        use crate::transport::pcsc::ReaderEvent as E;
-                        let (kind, reader) = match e {
-                            E::ReaderAdded { reader } => (pb::ReaderEventKind::ReaderAdded, reader),
-                            E::ReaderRemoved { reader } => {
-                                (pb::ReaderEventKind::ReaderRemoved, reader)
+            .call(
+                req,
+                "WatchReaders",
+                Role::Terminal,
+                |st, _c, _r| async move {
+                    let (tx, rx) = std::sync::mpsc::sync_channel(64);
+                    let (atx, arx) = mpsc::channel(64);
+                    let running = Arc::new(AtomicBool::new(true));
+                    let r2 = Arc::clone(&running);
+                    let stop = Arc::clone(&st.shutting_down);
+                    st.readers.watch(
+                        Arc::new(move || {
+                            r2.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed)
+                        }),
+                        tx,
+                    );
+                    // Bridge: blocking receiver to the async stream; stops the watchers when the
+                    // client goes away.
+                    std::thread::spawn(move || {
+                        while let Ok(e) = rx.recv() {
+                            use crate::transport::pcsc::ReaderEvent as E;
+                            let (kind, reader) = match e {
+                                E::ReaderAdded { reader } => {
+                                    (pb::ReaderEventKind::ReaderAdded, reader)
+                                }
+                                E::ReaderRemoved { reader } => {
+                                    (pb::ReaderEventKind::ReaderRemoved, reader)
+                                }
+                                E::CardInserted { reader, .. } => {
+                                    (pb::ReaderEventKind::CardInserted, reader)
+                                }
+                                E::CardRemoved { reader } => {
+                                    (pb::ReaderEventKind::CardRemoved, reader)
+                                }
+                                _ => continue,
+                            };
+                            let ev = pb::ReaderEvent {
+                                kind: kind as i32,
+                                reader,
+                            };
+                            if atx.blocking_send(Ok(ev)).is_err() {
+                                break;
                             }
-                            E::CardInserted { reader, .. } => {
-                                (pb::ReaderEventKind::CardInserted, reader)
-                            }
-                            E::CardRemoved { reader } => (pb::ReaderEventKind::CardRemoved, reader),
-                            _ => continue,
-                        };
-                        let ev = pb::ReaderEvent {
-                            kind: kind as i32,
-                            reader,
-                        };
-                        if atx.blocking_send(Ok(ev)).is_err() {
-                            break;
                         }
-                    }
-                    running.store(false, Ordering::Relaxed);
-                });
-                let s: ReaderStream = Box::pin(ReceiverStream::new(arx));
-                Ok((s, AuditInfo::default()))
-            })
+                        running.store(false, Ordering::Relaxed);
+                    });
+                    let s: ReaderStream = Box::pin(ReceiverStream::new(arx));
+                    Ok((s, AuditInfo::default()))
+                },
+            )
             .await
     }
 
@@ -541,166 +574,177 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         req: Request<pb::ReadDocumentRequest>,
     ) -> Result<Response<ReadStream>, Status> {
         self.0
-            .call(req, "ReadDocument", Role::Terminal, |st, caller, r| async move {
-                let (key, printed) = access_key(r.access_key.as_ref())?;
-                let challenge = match r.aa_challenge.len() {
-                    0 => None,
-                    8 => {
-                        let mut c = [0u8; 8];
-                        c.copy_from_slice(&r.aa_challenge);
-                        Some(c)
-                    }
-                    _ => {
-                        return Err(ServiceError::InvalidArgument {
-                            field: "aa_challenge",
-                            reason: "8 bytes".into(),
-                        })
-                    }
-                };
-                let data_groups = (!r.data_groups.is_empty())
-                    .then(|| {
-                        r.data_groups
-                            .iter()
-                            .map(|d| u8::try_from(*d).ok().filter(|d| (1..=16).contains(d)))
-                            .collect::<Option<Vec<u8>>>()
-                    })
-                    .map(|o| {
-                        o.ok_or(ServiceError::InvalidArgument {
-                            field: "data_groups",
-                            reason: "1..16".into(),
-                        })
-                    })
-                    .transpose()?;
-                let lease = st.readers.lease(&r.reader)?;
-                let wait = Duration::from_secs(u64::from(if r.card_wait_seconds == 0 {
-                    10
-                } else {
-                    r.card_wait_seconds.min(300)
-                }));
-                let (tx, rx) = mpsc::channel::<Result<pb::ReadDocumentResponse, Status>>(32);
-                let cancel = Arc::new(AtomicBool::new(false));
-                // Ends the watcher when the read is over, so its sender clone goes and the
-                // stream ends after the report.
-                let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
-                {
-                    // The client going away (stream dropped) cancels the read.
-                    let tx = tx.clone();
-                    let cancel = Arc::clone(&cancel);
-                    let stop = Arc::clone(&st.shutting_down);
-                    tokio::spawn(async move {
-                        tokio::select! {
-                            _ = done_rx => return,
-                            _ = tx.closed() => {}
-                            _ = async {
-                                while !stop.load(Ordering::Relaxed) {
-                                    tokio::time::sleep(Duration::from_millis(100)).await;
-                                }
-                            } => {}
+            .call(
+                req,
+                "ReadDocument",
+                Role::Terminal,
+                |st, caller, r| async move {
+                    let (key, printed) = access_key(r.access_key.as_ref())?;
+                    let challenge = match r.aa_challenge.len() {
+                        0 => None,
+                        8 => {
+                            let mut c = [0u8; 8];
+                            c.copy_from_slice(&r.aa_challenge);
+                            Some(c)
                         }
-                        cancel.store(true, Ordering::Relaxed);
-                    });
-                }
-                let include_faces = r.include_face_images;
-                let st2 = Arc::clone(&st);
-                tokio::task::spawn_blocking(move || {
-                    let started = Instant::now();
-                    let send = |m: pb::ReadDocumentResponse| {
-                        let _ = tx.blocking_send(Ok(m));
+                        _ => {
+                            return Err(ServiceError::InvalidArgument {
+                                field: "aa_challenge",
+                                reason: "8 bytes".into(),
+                            })
+                        }
                     };
-                    send(progress(pb::ReadStep::WaitingForCard, String::new(), 0, 0));
-                    let result = (|| -> Result<InspectionReport, ServiceError> {
-                        let mut transport = st2.readers.connect(&lease, wait)?;
-                        let mut t = Cancellable::new(transport.as_mut(), Arc::clone(&cancel));
-                        let opts = ChipOptions {
-                            data_groups,
-                            aa_challenge: challenge,
-                            ..ChipOptions::default()
-                        };
-                        let mut rng = rand_core::OsRng;
-                        let chip = inspection::inspect_chip(
-                            &mut t,
-                            &key,
-                            &opts,
-                            &mut rng,
-                            &mut |e| {
-                                let m = match e {
-                                    ChipEvent::AccessControl => progress(
-                                        pb::ReadStep::AccessControl,
-                                        String::new(),
-                                        0,
-                                        0,
-                                    ),
-                                    ChipEvent::File { id, read, total } => progress(
-                                        pb::ReadStep::ReadingFile,
-                                        file_name(id),
-                                        read as u64,
-                                        total.map_or(0, |t| t as u64),
-                                    ),
-                                    ChipEvent::ChipAuthentication => progress(
-                                        pb::ReadStep::ChipAuthentication,
-                                        String::new(),
-                                        0,
-                                        0,
-                                    ),
-                                    ChipEvent::ActiveAuthentication => progress(
-                                        pb::ReadStep::ActiveAuthentication,
-                                        String::new(),
-                                        0,
-                                        0,
-                                    ),
-                                    #[allow(unreachable_patterns)]
-                                    _ => return,
-                                };
-                                send(m);
-                            },
-                        )?;
-                        drop(lease);
-                        send(progress(
-                            pb::ReadStep::PassiveAuthentication,
-                            String::new(),
-                            0,
-                            0,
-                        ));
-                        let files = chip.raw_files();
-                        let evidence = Evidence {
-                            files: &files,
-                            printed: printed.as_printed(),
-                            access: Some(Outcome::new(
-                                CheckStatus::Passed,
-                                format!("{} established", chip.info.access_protocol.to_uppercase()),
-                            )),
-                            aa: chip.aa.clone(),
-                            ca: chip.ca.clone(),
-                            include_faces,
-                            read: Some(chip.info.clone()),
-                        };
-                        Ok(st2.assess(&evidence))
-                    })();
-                    let code;
-                    let mut info = AuditInfo::default();
-                    match result {
-                        Ok(report) => {
-                            info.verdict = Some(report.verdict.as_str());
-                            info.document = st2.document_hash(report.mrz.as_ref());
-                            let pa_ms = 0.0;
-                            let msg = convert::report(&report, &[("total", started.elapsed().as_secs_f64() * 1e3 + pa_ms)]);
-                            send(pb::ReadDocumentResponse {
-                                event: Some(pb::read_document_response::Event::Report(msg)),
-                            });
-                            code = tonic::Code::Ok;
-                        }
-                        Err(e) => {
-                            let s = Status::from(e);
-                            code = s.code();
-                            let _ = tx.blocking_send(Err(s));
-                        }
+                    let data_groups = (!r.data_groups.is_empty())
+                        .then(|| {
+                            r.data_groups
+                                .iter()
+                                .map(|d| u8::try_from(*d).ok().filter(|d| (1..=16).contains(d)))
+                                .collect::<Option<Vec<u8>>>()
+                        })
+                        .map(|o| {
+                            o.ok_or(ServiceError::InvalidArgument {
+                                field: "data_groups",
+                                reason: "1..16".into(),
+                            })
+                        })
+                        .transpose()?;
+                    let lease = st.readers.lease(&r.reader)?;
+                    let wait = Duration::from_secs(u64::from(if r.card_wait_seconds == 0 {
+                        10
+                    } else {
+                        r.card_wait_seconds.min(300)
+                    }));
+                    let (tx, rx) = mpsc::channel::<Result<pb::ReadDocumentResponse, Status>>(32);
+                    let cancel = Arc::new(AtomicBool::new(false));
+                    // Ends the watcher when the read is over, so its sender clone goes and the
+                    // stream ends after the report.
+                    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+                    {
+                        // The client going away (stream dropped) cancels the read.
+                        let tx = tx.clone();
+                        let cancel = Arc::clone(&cancel);
+                        let stop = Arc::clone(&st.shutting_down);
+                        tokio::spawn(async move {
+                            tokio::select! {
+                                _ = done_rx => return,
+                                _ = tx.closed() => {}
+                                _ = async {
+                                    while !stop.load(Ordering::Relaxed) {
+                                        tokio::time::sleep(Duration::from_millis(100)).await;
+                                    }
+                                } => {}
+                            }
+                            cancel.store(true, Ordering::Relaxed);
+                        });
                     }
-                    st2.finish("ReadDocument.stream", Some(&caller), started, code, &info);
-                    let _ = done_tx.send(());
-                });
-                let s: ReadStream = Box::pin(ReceiverStream::new(rx));
-                Ok((s, AuditInfo::default()))
-            })
+                    let include_faces = r.include_face_images;
+                    let st2 = Arc::clone(&st);
+                    tokio::task::spawn_blocking(move || {
+                        let started = Instant::now();
+                        let send = |m: pb::ReadDocumentResponse| {
+                            let _ = tx.blocking_send(Ok(m));
+                        };
+                        send(progress(pb::ReadStep::WaitingForCard, String::new(), 0, 0));
+                        let result = (|| -> Result<InspectionReport, ServiceError> {
+                            let mut transport = st2.readers.connect(&lease, wait)?;
+                            let mut t = Cancellable::new(transport.as_mut(), Arc::clone(&cancel));
+                            let opts = ChipOptions {
+                                data_groups,
+                                aa_challenge: challenge,
+                                ..ChipOptions::default()
+                            };
+                            let mut rng = rand_core::OsRng;
+                            let chip = inspection::inspect_chip(
+                                &mut t,
+                                &key,
+                                &opts,
+                                &mut rng,
+                                &mut |e| {
+                                    let m = match e {
+                                        ChipEvent::AccessControl => progress(
+                                            pb::ReadStep::AccessControl,
+                                            String::new(),
+                                            0,
+                                            0,
+                                        ),
+                                        ChipEvent::File { id, read, total } => progress(
+                                            pb::ReadStep::ReadingFile,
+                                            file_name(id),
+                                            read as u64,
+                                            total.map_or(0, |t| t as u64),
+                                        ),
+                                        ChipEvent::ChipAuthentication => progress(
+                                            pb::ReadStep::ChipAuthentication,
+                                            String::new(),
+                                            0,
+                                            0,
+                                        ),
+                                        ChipEvent::ActiveAuthentication => progress(
+                                            pb::ReadStep::ActiveAuthentication,
+                                            String::new(),
+                                            0,
+                                            0,
+                                        ),
+                                        #[allow(unreachable_patterns)]
+                                        _ => return,
+                                    };
+                                    send(m);
+                                },
+                            )?;
+                            drop(lease);
+                            send(progress(
+                                pb::ReadStep::PassiveAuthentication,
+                                String::new(),
+                                0,
+                                0,
+                            ));
+                            let files = chip.raw_files();
+                            let evidence = Evidence {
+                                files: &files,
+                                printed: printed.as_printed(),
+                                access: Some(Outcome::new(
+                                    CheckStatus::Passed,
+                                    format!(
+                                        "{} established",
+                                        chip.info.access_protocol.to_uppercase()
+                                    ),
+                                )),
+                                aa: chip.aa.clone(),
+                                ca: chip.ca.clone(),
+                                include_faces,
+                                read: Some(chip.info.clone()),
+                            };
+                            Ok(st2.assess(&evidence))
+                        })();
+                        let code;
+                        let mut info = AuditInfo::default();
+                        match result {
+                            Ok(report) => {
+                                info.verdict = Some(report.verdict.as_str());
+                                info.document = st2.document_hash(report.mrz.as_ref());
+                                let pa_ms = 0.0;
+                                let msg = convert::report(
+                                    &report,
+                                    &[("total", started.elapsed().as_secs_f64() * 1e3 + pa_ms)],
+                                );
+                                send(pb::ReadDocumentResponse {
+                                    event: Some(pb::read_document_response::Event::Report(msg)),
+                                });
+                                code = tonic::Code::Ok;
+                            }
+                            Err(e) => {
+                                let s = Status::from(e);
+                                code = s.code();
+                                let _ = tx.blocking_send(Err(s));
+                            }
+                        }
+                        st2.finish("ReadDocument.stream", Some(&caller), started, code, &info);
+                        let _ = done_tx.send(());
+                    });
+                    let s: ReadStream = Box::pin(ReceiverStream::new(rx));
+                    Ok((s, AuditInfo::default()))
+                },
+            )
             .await
     }
 
@@ -777,38 +821,43 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         req: Request<pb::CheckDocumentRequest>,
     ) -> Result<Response<pb::CheckDocumentResponse>, Status> {
         self.0
-            .call(req, "CheckDocument", Role::Terminal, |st, _c, r| async move {
-                let q = Query::new(&r.issuing_state, &r.document_type, &r.document_number)
-                    .map_err(|e| ServiceError::InvalidArgument {
-                        field: "document",
-                        reason: e.to_string(),
-                    })?;
-                let wl = st.watchlist().ok_or(ServiceError::Unavailable(
-                    "watchlist",
-                    "no watchlist configured".into(),
-                ))?;
-                let src = wl.source().ok_or(ServiceError::Unavailable(
-                    "watchlist",
-                    "the watchlist store is empty: import a list first".into(),
-                ))?;
-                st.metrics.watchlist_lookups.inc();
-                let result: LookupResult = src
-                    .try_lookup(&q)
-                    .map_err(|e| ServiceError::Unavailable("watchlist", e.to_string()))?;
-                let info = AuditInfo {
-                    verdict: None,
-                    document: Some(
-                        st.audit
-                            .document_hash(&q.key.issuing_state, &q.key.document_number),
-                    ),
-                };
-                Ok((
-                    pb::CheckDocumentResponse {
-                        result: Some(convert::watchlist(&result)),
-                    },
-                    info,
-                ))
-            })
+            .call(
+                req,
+                "CheckDocument",
+                Role::Terminal,
+                |st, _c, r| async move {
+                    let q = Query::new(&r.issuing_state, &r.document_type, &r.document_number)
+                        .map_err(|e| ServiceError::InvalidArgument {
+                            field: "document",
+                            reason: e.to_string(),
+                        })?;
+                    let wl = st.watchlist().ok_or(ServiceError::Unavailable(
+                        "watchlist",
+                        "no watchlist configured".into(),
+                    ))?;
+                    let src = wl.source().ok_or(ServiceError::Unavailable(
+                        "watchlist",
+                        "the watchlist store is empty: import a list first".into(),
+                    ))?;
+                    st.metrics.watchlist_lookups.inc();
+                    let result: LookupResult = src
+                        .try_lookup(&q)
+                        .map_err(|e| ServiceError::Unavailable("watchlist", e.to_string()))?;
+                    let info = AuditInfo {
+                        verdict: None,
+                        document: Some(
+                            st.audit
+                                .document_hash(&q.key.issuing_state, &q.key.document_number),
+                        ),
+                    };
+                    Ok((
+                        pb::CheckDocumentResponse {
+                            result: Some(convert::watchlist(&result)),
+                        },
+                        info,
+                    ))
+                },
+            )
             .await
     }
 }
@@ -856,7 +905,9 @@ where
         match split(m) {
             Some(Ok(chunk)) => {
                 if data.len().saturating_add(chunk.len()) > max {
-                    return Err(ServiceError::Limited("upload larger than limits.max_upload_bytes"));
+                    return Err(ServiceError::Limited(
+                        "upload larger than limits.max_upload_bytes",
+                    ));
                 }
                 data.extend_from_slice(&chunk);
             }
@@ -915,20 +966,23 @@ impl pb::admin_service_server::AdminService for AdminApi {
     ) -> Result<Response<pb::ImportTrustResponse>, Status> {
         self.0
             .call(req, "ImportTrust", Role::Admin, |st, _c, s| async move {
-                let dir = st.config.trust_store.clone().ok_or(ServiceError::Unavailable(
-                    "trust store",
-                    "no trust_store configured".into(),
-                ))?;
-                let (meta, data) = collect_upload(s, st.config.limits.max_upload_bytes, |m| {
-                    match m.part {
+                let dir = st
+                    .config
+                    .trust_store
+                    .clone()
+                    .ok_or(ServiceError::Unavailable(
+                        "trust store",
+                        "no trust_store configured".into(),
+                    ))?;
+                let (meta, data) =
+                    collect_upload(s, st.config.limits.max_upload_bytes, |m| match m.part {
                         Some(pb::import_trust_request::Part::Chunk(c)) => Some(Ok(c)),
                         Some(pb::import_trust_request::Part::Metadata(md)) => {
                             Some(Err(Box::new(md) as Box<dyn std::any::Any + Send>))
                         }
                         None => None,
-                    }
-                })
-                .await?;
+                    })
+                    .await?;
                 let meta = meta
                     .and_then(|m| m.downcast::<pb::ImportTrustMetadata>().ok())
                     .map(|b| *b)
@@ -940,9 +994,10 @@ impl pb::admin_service_server::AdminService for AdminApi {
                     });
                 }
                 let st2 = Arc::clone(&st);
-                let resp = tokio::task::spawn_blocking(move || import_trust(&st2, &dir, &meta, &data))
-                    .await
-                    .map_err(|e| ServiceError::Internal(e.to_string()))??;
+                let resp =
+                    tokio::task::spawn_blocking(move || import_trust(&st2, &dir, &meta, &data))
+                        .await
+                        .map_err(|e| ServiceError::Internal(e.to_string()))??;
                 st.reload()?;
                 Ok((resp, AuditInfo::default()))
             })
@@ -972,7 +1027,9 @@ impl pb::admin_service_server::AdminService for AdminApi {
                             not_before: fmt(c.cert.not_before),
                             not_after: fmt(c.cert.not_after),
                             source: c.provenance.source.clone(),
-                            fingerprint: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&c.cert.der)),
+                            fingerprint: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                                &c.cert.der,
+                            )),
                         });
                     }
                 }
@@ -984,7 +1041,9 @@ impl pb::admin_service_server::AdminService for AdminApi {
                         not_before: fmt(c.crl.this_update),
                         not_after: c.crl.next_update.map(fmt).unwrap_or_default(),
                         source: c.provenance.source.clone(),
-                        fingerprint: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&c.crl.der)),
+                        fingerprint: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                            &c.crl.der,
+                        )),
                     });
                 }
                 Ok((pb::ListTrustResponse { entries }, AuditInfo::default()))
@@ -997,121 +1056,128 @@ impl pb::admin_service_server::AdminService for AdminApi {
         req: Request<Streaming<pb::ImportWatchlistRequest>>,
     ) -> Result<Response<pb::ImportWatchlistResponse>, Status> {
         self.0
-            .call(req, "ImportWatchlist", Role::Admin, |st, _c, mut s| async move {
-                let Some(wl) = st.watchlist() else {
-                    return Err(ServiceError::Unavailable(
-                        "watchlist",
-                        "no watchlist configured".into(),
-                    ));
-                };
-                let Watchlist::Embedded { dir, .. } = wl.as_ref();
-                let dir = dir.clone();
-                let first = s
-                    .next()
-                    .await
-                    .ok_or(ServiceError::InvalidArgument {
-                        field: "metadata",
-                        reason: "empty stream".into(),
-                    })?
-                    .map_err(|e| ServiceError::InvalidArgument {
-                        field: "stream",
-                        reason: e.message().to_string(),
-                    })?;
-                let Some(pb::import_watchlist_request::Part::Metadata(meta)) = first.part else {
-                    return Err(ServiceError::InvalidArgument {
-                        field: "metadata",
-                        reason: "the first message must carry the metadata".into(),
+            .call(
+                req,
+                "ImportWatchlist",
+                Role::Admin,
+                |st, _c, mut s| async move {
+                    let Some(wl) = st.watchlist() else {
+                        return Err(ServiceError::Unavailable(
+                            "watchlist",
+                            "no watchlist configured".into(),
+                        ));
+                    };
+                    let Watchlist::Embedded { dir, .. } = wl.as_ref();
+                    let dir = dir.clone();
+                    let first = s
+                        .next()
+                        .await
+                        .ok_or(ServiceError::InvalidArgument {
+                            field: "metadata",
+                            reason: "empty stream".into(),
+                        })?
+                        .map_err(|e| ServiceError::InvalidArgument {
+                            field: "stream",
+                            reason: e.message().to_string(),
+                        })?;
+                    let Some(pb::import_watchlist_request::Part::Metadata(meta)) = first.part
+                    else {
+                        return Err(ServiceError::InvalidArgument {
+                            field: "metadata",
+                            reason: "the first message must carry the metadata".into(),
+                        });
+                    };
+                    if meta.list.is_empty() {
+                        return Err(ServiceError::InvalidArgument {
+                            field: "list",
+                            reason: "name the list".into(),
+                        });
+                    }
+                    let (ctx, crx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, ()>>(16);
+                    let now = (st.clock)();
+                    let strict = meta.strict;
+                    let list = meta.list.clone();
+                    let job = tokio::task::spawn_blocking(move || {
+                        let reader = std::io::BufReader::new(ChunkReader {
+                            rx: crx,
+                            buf: Vec::new(),
+                            pos: 0,
+                        });
+                        Store::import_csv(&dir, &list, reader, strict, now)
                     });
-                };
-                if meta.list.is_empty() {
-                    return Err(ServiceError::InvalidArgument {
-                        field: "list",
-                        reason: "name the list".into(),
-                    });
-                }
-                let (ctx, crx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, ()>>(16);
-                let now = (st.clock)();
-                let strict = meta.strict;
-                let list = meta.list.clone();
-                let job = tokio::task::spawn_blocking(move || {
-                    let reader = std::io::BufReader::new(ChunkReader {
-                        rx: crx,
-                        buf: Vec::new(),
-                        pos: 0,
-                    });
-                    Store::import_csv(&dir, &list, reader, strict, now)
-                });
-                let max = st.config.limits.max_upload_bytes;
-                let mut total = 0usize;
-                let mut upload_err = None;
-                while let Some(m) = s.next().await {
-                    match m.map(|m| m.part) {
-                        Ok(Some(pb::import_watchlist_request::Part::Chunk(c))) => {
-                            total = total.saturating_add(c.len());
-                            if total > max {
-                                upload_err = Some(ServiceError::Limited(
-                                    "upload larger than limits.max_upload_bytes",
-                                ));
+                    let max = st.config.limits.max_upload_bytes;
+                    let mut total = 0usize;
+                    let mut upload_err = None;
+                    while let Some(m) = s.next().await {
+                        match m.map(|m| m.part) {
+                            Ok(Some(pb::import_watchlist_request::Part::Chunk(c))) => {
+                                total = total.saturating_add(c.len());
+                                if total > max {
+                                    upload_err = Some(ServiceError::Limited(
+                                        "upload larger than limits.max_upload_bytes",
+                                    ));
+                                    break;
+                                }
+                                // Blocking send from async: the channel is small, so hand over
+                                // on a blocking thread.
+                                let tx = ctx.clone();
+                                let sent =
+                                    tokio::task::spawn_blocking(move || tx.send(Ok(c)).is_ok())
+                                        .await
+                                        .unwrap_or(false);
+                                if !sent {
+                                    break;
+                                }
+                            }
+                            Ok(_) => {
+                                upload_err = Some(ServiceError::InvalidArgument {
+                                    field: "metadata",
+                                    reason: "metadata must come once, first".into(),
+                                });
                                 break;
                             }
-                            // Blocking send from async: the channel is small, so hand over
-                            // on a blocking thread.
-                            let tx = ctx.clone();
-                            let sent = tokio::task::spawn_blocking(move || tx.send(Ok(c)).is_ok())
-                                .await
-                                .unwrap_or(false);
-                            if !sent {
+                            Err(e) => {
+                                upload_err = Some(ServiceError::InvalidArgument {
+                                    field: "stream",
+                                    reason: e.message().to_string(),
+                                });
                                 break;
                             }
-                        }
-                        Ok(_) => {
-                            upload_err = Some(ServiceError::InvalidArgument {
-                                field: "metadata",
-                                reason: "metadata must come once, first".into(),
-                            });
-                            break;
-                        }
-                        Err(e) => {
-                            upload_err = Some(ServiceError::InvalidArgument {
-                                field: "stream",
-                                reason: e.message().to_string(),
-                            });
-                            break;
                         }
                     }
-                }
-                if upload_err.is_some() {
-                    // The reader fails, which aborts the import: a truncated upload must not
-                    // replace the list.
-                    let tx = ctx.clone();
-                    let _ = tokio::task::spawn_blocking(move || tx.send(Err(()))).await;
-                }
-                drop(ctx);
-                let report = job
-                    .await
-                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
-                if let Some(e) = upload_err {
-                    return Err(e);
-                }
-                let report = report.map_err(|e| ServiceError::ImportRefused(e.to_string()))?;
-                st.reload()?;
-                Ok((
-                    pb::ImportWatchlistResponse {
-                        records_imported: report.accepted,
-                        rows_rejected: report.rejected_total,
-                        rejected: report
-                            .rejected
-                            .iter()
-                            .take(100)
-                            .map(|r| pb::RejectedRow {
-                                line: r.line,
-                                reason: r.reason.clone(),
-                            })
-                            .collect(),
-                    },
-                    AuditInfo::default(),
-                ))
-            })
+                    if upload_err.is_some() {
+                        // The reader fails, which aborts the import: a truncated upload must not
+                        // replace the list.
+                        let tx = ctx.clone();
+                        let _ = tokio::task::spawn_blocking(move || tx.send(Err(()))).await;
+                    }
+                    drop(ctx);
+                    let report = job
+                        .await
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                    if let Some(e) = upload_err {
+                        return Err(e);
+                    }
+                    let report = report.map_err(|e| ServiceError::ImportRefused(e.to_string()))?;
+                    st.reload()?;
+                    Ok((
+                        pb::ImportWatchlistResponse {
+                            records_imported: report.accepted,
+                            rows_rejected: report.rejected_total,
+                            rejected: report
+                                .rejected
+                                .iter()
+                                .take(100)
+                                .map(|r| pb::RejectedRow {
+                                    line: r.line,
+                                    reason: r.reason.clone(),
+                                })
+                                .collect(),
+                        },
+                        AuditInfo::default(),
+                    ))
+                },
+            )
             .await
     }
 
@@ -1161,8 +1227,8 @@ fn import_trust(
     data: &[u8],
 ) -> Result<pb::ImportTrustResponse, ServiceError> {
     use crate::trust::is_master_list;
-    let mut store =
-        TrustStore::open(dir).map_err(|e| ServiceError::Unavailable("trust store", e.to_string()))?;
+    let mut store = TrustStore::open(dir)
+        .map_err(|e| ServiceError::Unavailable("trust store", e.to_string()))?;
     let now = (st.clock)();
     let source = if meta.source.is_empty() {
         "grpc upload".to_string()

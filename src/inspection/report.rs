@@ -249,7 +249,7 @@ pub struct Context<'a> {
     pub policy: &'a AssessPolicy,
 }
 
-fn file<'f>(files: &'f [RawFile], id: FileId) -> Option<&'f [u8]> {
+fn file(files: &[RawFile], id: FileId) -> Option<&[u8]> {
     files
         .iter()
         .find(|f| f.id == id)
