@@ -22,7 +22,7 @@ use inspectd::grpc::pb::admin_service_client::AdminServiceClient;
 use inspectd::grpc::pb::inspection_service_client::InspectionServiceClient;
 use inspectd::grpc::readers::{BoxTransport, ReaderBackend, VirtualBackend, VIRTUAL_READER};
 use inspectd::grpc::server::{self, Running};
-use inspectd::testkit::dataset::synthetic_signed_passport;
+use inspectd::testkit::dataset::{synthetic_ca_passport, synthetic_signed_passport};
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::pki::unix;
 use inspectd::testkit::VirtualChip;
@@ -298,10 +298,12 @@ async fn inspection_flow_over_grpc() {
     ] {
         assert!(steps.contains(&(want as i32)), "no {want:?} in {steps:?}");
     }
+    assert!(progress.iter().any(|p| p.file == "EF.DG1"), "{progress:?}");
     assert!(progress
         .iter()
-        .any(|p| p.file == "EF.DG1" && p.bytes_read > 0));
+        .any(|p| p.file == "EF.DG2" && p.bytes_read > 0 && p.bytes_total > 20_000));
     assert_eq!(status(&r, "aa"), pb::CheckStatus::Passed);
+    assert_eq!(status(&r, "ca"), pb::CheckStatus::Passed);
     assert_eq!(
         status(&r, "dg1.matches_printed_mrz"),
         pb::CheckStatus::Passed
@@ -391,8 +393,15 @@ async fn inspection_flow_over_grpc() {
 
     // Metrics.
     let metrics = http_get(env.running.metrics_addr.unwrap(), "/metrics").await;
-    assert!(metrics.contains("inspectd_requests_total"), "{metrics}");
+    assert!(
+        metrics.contains("inspectd_grpc_requests_total"),
+        "{metrics}"
+    );
     assert!(metrics.contains("ReadDocument"));
+    assert!(
+        metrics.contains("inspectd_inspections_total{verdict=\"valid\"} 1"),
+        "{metrics}"
+    );
 
     env.running.shutdown(Duration::from_secs(2)).await;
 }
@@ -411,7 +420,7 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
 /// The chip files of the synthetic passport, as a reader elsewhere would send them.
 fn passport_files() -> Vec<pb::ChipFile> {
     use inspectd::lds::FileId;
-    let p = synthetic_signed_passport(GenParams::default());
+    let p = synthetic_ca_passport(GenParams::default()).unwrap();
     [FileId::Com, FileId::Sod]
         .into_iter()
         .chain((1..=16).filter_map(FileId::data_group))
@@ -558,16 +567,19 @@ async fn limits_rate_and_message_size() {
 /// A reader whose chip answers slowly and counts the APDUs it gets.
 struct SlowBackend {
     apdus: Arc<AtomicUsize>,
+    delay: Duration,
+    profile: fn() -> inspectd::testkit::virtual_chip::ChipProfile,
 }
 
 struct SlowChip {
     chip: VirtualChip,
     apdus: Arc<AtomicUsize>,
+    delay: Duration,
 }
 
 impl CardTransport for SlowChip {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        std::thread::sleep(Duration::from_millis(15));
+        std::thread::sleep(self.delay);
         self.apdus.fetch_add(1, Ordering::SeqCst);
         self.chip.transmit(command)
     }
@@ -583,8 +595,9 @@ impl ReaderBackend for SlowBackend {
     }
     fn connect(&self, _reader: &str, _wait: Duration) -> Result<BoxTransport, TransportError> {
         Ok(Box::new(SlowChip {
-            chip: VirtualChip::new(synthetic_signed_passport(GenParams::default()), 1),
+            chip: VirtualChip::new((self.profile)(), 1),
             apdus: Arc::clone(&self.apdus),
+            delay: self.delay,
         }))
     }
     fn watch(&self, running: &dyn Fn() -> bool, _on: &mut dyn FnMut(ReaderEvent) -> bool) {
@@ -601,6 +614,8 @@ async fn cancelling_a_read_stops_the_chip_and_frees_the_reader() {
         |_, _| {},
         vec![Arc::new(SlowBackend {
             apdus: Arc::clone(&apdus),
+            delay: Duration::from_millis(15),
+            profile: || synthetic_ca_passport(GenParams::default()).unwrap(),
         })],
     )
     .await;
@@ -768,5 +783,29 @@ async fn mtls_roles() {
     // The audit log names the terminals by certificate CN.
     let audit = env.audit();
     assert!(audit.contains("gate-07") && audit.contains("ops-1"));
+    env.running.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chip_that_fails_the_chip_authentication_its_dg14_announces_is_invalid() {
+    // The files are genuine (PA passes), but the chip cannot prove the DG14 key: a clone.
+    let env = start_with(
+        |_, _| {},
+        vec![Arc::new(SlowBackend {
+            apdus: Arc::new(AtomicUsize::new(0)),
+            delay: Duration::ZERO,
+            profile: || synthetic_signed_passport(GenParams::default()),
+        })],
+    )
+    .await;
+    let ch = env.channel().await;
+    import_test_pki(&mut AdminServiceClient::new(ch.clone())).await;
+    let mut insp = InspectionServiceClient::new(ch);
+    let mut req = read_request(MRZ);
+    req.reader = "slow".into();
+    let (_, r) = read_document(&mut insp, req).await.unwrap();
+    assert_eq!(verdict(&r), pb::Verdict::Invalid, "{r:?}");
+    assert_eq!(status(&r, "ca"), pb::CheckStatus::Failed);
+    assert_eq!(status(&r, "pa.dg_hashes"), pb::CheckStatus::Passed);
     env.running.shutdown(Duration::from_secs(2)).await;
 }

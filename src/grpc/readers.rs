@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::chip::{CardTransport, TransportError};
-use crate::testkit::dataset::synthetic_signed_passport;
+use crate::testkit::dataset::synthetic_ca_passport;
 use crate::testkit::lds_gen::GenParams;
 use crate::testkit::VirtualChip;
 use crate::transport::pcsc::{self, Pcsc, ReaderEvent, ReaderInfo};
@@ -73,8 +73,9 @@ impl ReaderBackend for PcscBackend {
     }
 }
 
-/// The in-process virtual reader: always holds the built-in synthetic passport (the same
-/// document `inspectd sim` serves), with a fresh chip per connection.
+/// The in-process virtual reader: always holds the built-in synthetic passport with Chip
+/// and Active Authentication (`testkit::dataset::synthetic_ca_passport`), a fresh chip per
+/// connection.
 pub struct VirtualBackend {
     /// Reader name.
     pub name: String,
@@ -97,7 +98,9 @@ impl ReaderBackend for VirtualBackend {
                 detail: "unknown reader".into(),
             });
         }
-        let profile = synthetic_signed_passport(GenParams::default());
+        let profile = synthetic_ca_passport(GenParams::default()).ok_or(TransportError::Io {
+            detail: "the synthetic passport could not be built".into(),
+        })?;
         Ok(Box::new(VirtualChip::new(profile, 0x9303)))
     }
     fn watch(&self, running: &dyn Fn() -> bool, on_event: &mut dyn FnMut(ReaderEvent) -> bool) {

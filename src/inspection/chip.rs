@@ -172,7 +172,7 @@ pub fn inspect_chip(
                 read: p.file_bytes,
                 total: p.file_total,
             }),
-            Phase::Bac | Phase::SelectApplication if !access_reported => {
+            Phase::Bac | Phase::Pace | Phase::SelectApplication if !access_reported => {
                 access_reported = true;
                 events(ChipEvent::AccessControl);
             }

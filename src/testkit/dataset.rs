@@ -253,9 +253,6 @@ pub fn synthetic_pace_passport(
 /// (`testdata/pki/ds-rsa.der`, key `testdata/pki/keys/ds-rsa2048.key.der`), so Passive
 /// Authentication against `testdata/pki/csca-rsa.der` passes. `None` if a test key is unusable.
 pub fn synthetic_td1_can_card() -> Option<ChipProfile> {
-    use super::pki::{self, MessageDigest, SodSpec, TestKey};
-    use crate::pa::algorithms::{DigestAlg, SignatureScheme};
-    use rand_core::SeedableRng;
     let mut b = crate::mrz::MrzBuilder::new(crate::mrz::MrzFormat::Td1);
     b.primary_identifier = "SPECIMEN".into();
     b.secondary_identifier = "ANNA MARIA".into();
@@ -271,6 +268,22 @@ pub fn synthetic_td1_can_card() -> Option<ChipProfile> {
     );
     p.app_files
         .insert(FileId::Dg1.fid(), super::lds_gen::encode_dg1(&refs));
+    resign_sod(&mut p)?;
+    if let Some(cfg) = p.pace.as_mut() {
+        cfg.passwords = vec![
+            crate::chip::pace::PacePassword::Can(SYNTHETIC_CAN.into()),
+            crate::chip::pace::PacePassword::Mrz(mrz_information),
+        ];
+    }
+    Some(p)
+}
+
+/// Signs a fresh EF.SOD over the profile's data groups with the test PKI's RSA Document Signer
+/// (`testdata/pki/ds-rsa.der`, CSCA `testdata/pki/csca-rsa.der`).
+fn resign_sod(p: &mut ChipProfile) -> Option<()> {
+    use super::pki::{self, MessageDigest, SodSpec, TestKey};
+    use crate::pa::algorithms::{DigestAlg, SignatureScheme};
+    use rand_core::SeedableRng;
     let data_groups: Vec<(u8, Vec<u8>)> = p
         .app_files
         .iter()
@@ -309,11 +322,35 @@ pub fn synthetic_td1_can_card() -> Option<ChipProfile> {
         &mut rand_chacha::ChaCha20Rng::seed_from_u64(0x7D1),
     );
     p.app_files.insert(FileId::Sod.fid(), sod);
-    if let Some(cfg) = p.pace.as_mut() {
-        cfg.passwords = vec![
-            crate::chip::pace::PacePassword::Can(SYNTHETIC_CAN.into()),
-            crate::chip::pace::PacePassword::Mrz(mrz_information),
-        ];
+    Some(())
+}
+
+/// The synthetic passport with a chip that also runs Chip Authentication (Doc 9303-11 §6.2):
+/// EF.DG14 announces a brainpoolP256r1 key (CA-ECDH with AES-128) whose private half the chip
+/// holds, and EF.SOD is re-signed by the test DS. Genuine in every respect: PA, AA and CA pass.
+pub fn synthetic_ca_passport(params: super::lds_gen::GenParams) -> Option<ChipProfile> {
+    use super::lds_gen as g;
+    use sha2::Digest;
+    let mut p = synthetic_bac_passport(params);
+    // A fixed private scalar (below the curve order), so the document is reproducible.
+    let secret = sha2::Sha256::digest(b"inspectd synthetic chip authentication key");
+    let mut secret = secret.to_vec();
+    if let Some(b) = secret.first_mut() {
+        *b &= 0x3F;
     }
+    let key = super::virtual_chip::CaChipKey::new(
+        crate::chip::ca::CaCurve::BrainpoolP256r1,
+        &secret,
+        None,
+    )?;
+    let dg14 = g::encode_dg14(&[
+        g::pace_info("0.4.0.127.0.7.2.2.4.2.2", 2, Some(13)),
+        g::chip_authentication_info("0.4.0.127.0.7.2.2.3.2.2", 1, None),
+        g::chip_authentication_public_key_info_ecdh(13, &key.public_point(), None),
+        g::active_authentication_info("0.4.0.127.0.7.1.1.4.1.3"),
+    ]);
+    p.app_files.insert(FileId::Dg14.fid(), dg14);
+    p.ca_key = Some(key);
+    resign_sod(&mut p)?;
     Some(p)
 }

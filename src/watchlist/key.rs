@@ -155,6 +155,9 @@ pub fn normalize_state(s: &str) -> Result<String, KeyError> {
         .collect();
     match crate::mrz::country::lookup(&t) {
         Some(c) => Ok(c.code.to_string()),
+        // Utopia, the specimen state of every Doc 9303 example: specimen and test documents
+        // are listed too (training, conformance labs).
+        None if t == "UTO" => Ok(t),
         None => Err(KeyError::UnknownState {
             code: s.chars().take(8).collect(),
         }),
