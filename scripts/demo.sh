@@ -1,53 +1,86 @@
 #!/usr/bin/env bash
-# README command 1: the main job, as far as this build goes. Installs what is missing, builds,
-# starts pcscd with the vsmartcard virtual reader, serves the synthetic passport on it with
-# `inspectd sim`, and inspects it through PC/SC: BAC, secure messaging, every file EF.SOD lists,
-# Active Authentication, Passive Authentication against the test PKI. Then a tampered document
-# and a clone show the other verdicts. Needs only the Rust toolchain (and root or sudo for apt).
+# README command 1: the main job. Installs what is missing, builds, starts pcscd with the
+# vsmartcard virtual reader and serves a synthetic passport on it (`inspectd sim`), starts the
+# inspectd gRPC service with its embedded defaults (embedded trust store and watchlist under
+# target/demo), and inspects the passport through the service: PC/SC, BAC, secure messaging,
+# every file EF.SOD lists, Chip and Active Authentication, Passive Authentication, watchlist.
+# Then the other verdicts: a listed document, tampered data, a clone, an unknown CSCA.
+# Needs only the Rust toolchain (and root or sudo for apt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 echo "== building (release) =="
 cargo build --release --quiet --bin inspectd
-bin=target/release/inspectd
-work=target/demo
+bin=$PWD/target/release/inspectd
+work=$PWD/target/demo
 rm -rf "$work"; mkdir -p "$work"
 . scripts/pcscd.sh
-SIM_PID=""
-cleanup() { [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null || true; }
+SIM_PID=""; SERVE_PID=""
+cleanup() {
+  [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null || true
+  [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null || true
+}
 trap 'cleanup; [ -n "$PCSCD_PID" ] && kill "$PCSCD_PID" 2>/dev/null || true' EXIT
 
 mrz1='P<UTOSPECIMEN<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<'
 mrz2='U123456784UTO8501019F3512311<<<<<<<<<<<<<<06'
-trust=(--trust testdata/pki/csca-rsa.der --trust testdata/pki/crl-rsa.der)
 reader="Virtual PCD 00 00"
+port=50551
+export INSPECTD_SERVER="http://127.0.0.1:$port"
+client() { "$bin" client "$@"; }
 
-echo; echo "== 1. the printed MRZ, as the officer scans it: inspectd mrz =="
-"$bin" mrz "$mrz1" "$mrz2"
-
-echo; echo "== 2. a passport on the virtual reader: inspectd sim, then inspectd readers =="
-"$bin" sim --vpcd 127.0.0.1:35963 >"$work/sim.log" 2>&1 &
+echo; echo "== 1. a passport on the PC/SC virtual reader (inspectd sim: BAC, CA, AA) =="
+"$bin" sim --vpcd 127.0.0.1:35963 --profile ca --repeat >"$work/sim.log" 2>&1 &
 SIM_PID=$!
 for _ in $(seq 50); do "$bin" readers | grep -q "$reader.*card present" && break; sleep 0.1; done
 "$bin" readers
 
-echo; echo "== 3. inspect it through PC/SC: inspectd read --reader (expect VALID) =="
-"$bin" read --reader "$reader" --mrz "$mrz1" "$mrz2" "${trust[@]}" --out "$work/dump"
-cleanup; SIM_PID=""
+echo; echo "== 2. the service, embedded defaults: inspectd serve (plain-text loopback for the demo) =="
+mkdir -p "$work/trust"
+"$bin" serve --insecure --listen "127.0.0.1:$port" --metrics-listen 127.0.0.1:50552 \
+  --trust-store "$work/trust" --watchlist "$work/watchlist" \
+  --audit-log "$work/audit.log" --audit-key "$work/audit.key" >"$work/serve.log" 2>&1 &
+SERVE_PID=$!
+for _ in $(seq 100); do client readers >/dev/null 2>&1 && break; sleep 0.1; done
+client readers
 
-echo; echo "== 4. what the chip files hold: inspectd lds (DG1, DG14, DG15) =="
-"$bin" lds "$work/dump/DG1.bin" "$work/dump/DG14.bin" "$work/dump/DG15.bin"
+echo; echo "== 3. load the test PKI's CSCA and CRL (AdminService.ImportTrust) =="
+client import-trust testdata/pki/csca-rsa.der testdata/pki/crl-rsa.der
+printf 'issuing_state,document_type,document_number,status\nUTO,P,X00000001,lost\n' >"$work/sltd.csv"
+client import-watchlist --list sltd "$work/sltd.csv"
 
-echo; echo "== 5. tampered data: one field of DG11 changed on the chip (expect INVALID) =="
+echo; echo "== 4. inspect the passport on the PC/SC reader (ReadDocument, streamed; expect VALID) =="
+client read --reader "$reader" --mrz "$mrz1" "$mrz2"
+
+echo; echo "== 5. the document is reported stolen (ImportWatchlist, CheckDocument, then read: expect INVALID) =="
+printf 'issuing_state,document_type,document_number,status\nUTO,P,X00000001,lost\nUTO,P,U12345678,stolen\n' >"$work/sltd.csv"
+client import-watchlist --list sltd "$work/sltd.csv"
+client check --issuing-state UTO --document-type P --document-number U12345678 || true
+client read --reader "$reader" --mrz "$mrz1" "$mrz2" | grep -E "VERDICT|watchlist" || true
+printf 'issuing_state,document_type,document_number,status\nUTO,P,X00000001,lost\n' >"$work/sltd.csv"
+client import-watchlist --list sltd "$work/sltd.csv" >/dev/null
+
+echo; echo "== 6. files read elsewhere, one field of DG11 changed (VerifyDocument: expect INVALID) =="
+"$bin" read --virtual --mrz "$mrz1" "$mrz2" --trust testdata/pki/csca-rsa.der --out "$work/dump" >/dev/null || true
 cp -r "$work/dump" "$work/tampered"
 sed -i 's/TESTER/HACKER/' "$work/tampered/DG11.bin"
-"$bin" read --virtual "$work/tampered" --mrz "$mrz1" "$mrz2" "${trust[@]}" | grep -E "VERDICT|dg_hashes|active auth" || true
+client verify "$work/tampered" --mrz "$mrz1" "$mrz2" | grep -E "VERDICT|dg_hashes" || true
 
-echo; echo "== 6. a clone: the same files, bit for bit, on another chip without the private key (expect INVALID) =="
-"$bin" read --virtual "$work/dump" --mrz "$mrz1" "$mrz2" "${trust[@]}" | grep -E "VERDICT|active auth|passive auth" || true
+echo; echo "== 7. a clone: genuine files on a chip without the keys (expect INVALID: CA fails) =="
+kill "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true
+"$bin" sim --vpcd 127.0.0.1:35963 --dataset "$work/dump" --repeat >"$work/sim.log" 2>&1 &
+SIM_PID=$!
+sleep 1
+client read --reader "$reader" --mrz "$mrz1" "$mrz2" | grep -E "VERDICT|chip auth|active auth|^  (ca|aa) " || true
 
-echo; echo "== 7. no trust anchor for the issuing state (expect INCONCLUSIVE, never VALID) =="
-"$bin" read --virtual --mrz "$mrz1" "$mrz2" | grep -E "VERDICT|ds_certificate" || true
+echo; echo "== 8. a wrong MRZ: the chip refuses access =="
+client read --reader "$reader" --mrz "$mrz1" "${mrz2/3512311/3512300}" || echo "(exit $?: refused, as it should be)"
 
-echo; echo "== 8. a wrong MRZ: the chip refuses BAC =="
-"$bin" read --virtual --document-number U12345678 --date-of-birth 850101 --date-of-expiry 351230 || echo "(exit $?: refused, as it should be)"
+echo; echo "== 9. what the operator sees: status, metrics, the audit log (no personal data) =="
+client status
+curl -s http://127.0.0.1:50552/metrics 2>/dev/null | grep -E '^inspectd_inspections_total' || true
+tail -n 3 "$work/audit.log"
+
+echo
+echo "Done. To explore yourself: $bin serve --insecure --virtual-reader --trust-store $work/trust"
+echo "then: $bin client readers; $bin client read --reader 'inspectd virtual reader' --mrz '$mrz1' '$mrz2'"
