@@ -285,6 +285,17 @@ async fn inspection_flow_over_grpc() {
     assert_eq!(first.kind, pb::ReaderEventKind::ReaderAdded as i32);
     drop(events);
 
+    // Trusted now, but the configured watchlist holds nothing yet: it cannot say the document
+    // is not listed, so the verdict is not valid.
+    let (_, r) = read_document(&mut insp, read_request(MRZ)).await.unwrap();
+    assert_eq!(verdict(&r), pb::Verdict::Inconclusive, "{r:?}");
+    assert_eq!(status(&r, "watchlist"), pb::CheckStatus::NotPerformed);
+    let csv = format!("{CSV_HEADER}UTO,P,X00000001,lost\n");
+    admin
+        .import_watchlist(tokio_stream::iter(upload_watchlist("national", &csv)))
+        .await
+        .unwrap();
+
     // The genuine chip: VALID, with its progress streamed.
     let (progress, r) = read_document(&mut insp, read_request(MRZ)).await.unwrap();
     assert_eq!(verdict(&r), pb::Verdict::Valid, "{r:?}");
@@ -807,5 +818,81 @@ async fn a_chip_that_fails_the_chip_authentication_its_dg14_announces_is_invalid
     assert_eq!(verdict(&r), pb::Verdict::Invalid, "{r:?}");
     assert_eq!(status(&r, "ca"), pb::CheckStatus::Failed);
     assert_eq!(status(&r, "pa.dg_hashes"), pb::CheckStatus::Passed);
+    env.running.shutdown(Duration::from_secs(2)).await;
+}
+
+/// A database of its own on the PostgreSQL server `scripts/test.sh` starts (see
+/// tests/watchlist_pg.rs); `None` (skip) without one unless `INSPECTD_REQUIRE_PG` is set.
+fn pg_database(name: &str) -> Option<String> {
+    let require = std::env::var_os("INSPECTD_REQUIRE_PG").is_some();
+    let Ok(url) = std::env::var("INSPECTD_TEST_PG") else {
+        assert!(
+            !require,
+            "INSPECTD_REQUIRE_PG is set but INSPECTD_TEST_PG is not"
+        );
+        eprintln!("skipping: INSPECTD_TEST_PG not set (scripts/test.sh starts PostgreSQL)");
+        return None;
+    };
+    let mut admin = match postgres::Client::connect(&url, postgres::NoTls) {
+        Ok(c) => c,
+        Err(e) if !require => {
+            eprintln!("skipping: PostgreSQL unreachable: {e}");
+            return None;
+        }
+        Err(e) => panic!("INSPECTD_REQUIRE_PG is set but PostgreSQL is unreachable: {e}"),
+    };
+    let db = format!("inspectd_t_{name}");
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .unwrap();
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b.to_string(), format!("?{q}")),
+        None => (url.clone(), String::new()),
+    };
+    let (head, _) = base.rsplit_once('/').unwrap();
+    Some(format!("{head}/{db}{query}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_watchlist_behind_the_service() {
+    let Some(url) = tokio::task::block_in_place(|| pg_database("grpc_e2e")) else {
+        return;
+    };
+    let env = start_with(move |c, _| c.watchlist = Some(url), virtual_reader()).await;
+    let ch = env.channel().await;
+    let mut admin = AdminServiceClient::new(ch.clone());
+    let mut insp = InspectionServiceClient::new(ch);
+    import_test_pki(&mut admin).await;
+    let csv = format!("{CSV_HEADER}UTO,P,{DOC},stolen\nUTO,P,X00000001,lost\n");
+    let w = admin
+        .import_watchlist(tokio_stream::iter(upload_watchlist("sltd", &csv)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(w.records_imported, 2);
+    let hit = insp
+        .check_document(pb::CheckDocumentRequest {
+            issuing_state: "UTO".into(),
+            document_type: "P".into(),
+            document_number: DOC.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap();
+    assert!(hit.listed);
+    let (_, r) = read_document(&mut insp, read_request(MRZ)).await.unwrap();
+    assert_eq!(verdict(&r), pb::Verdict::Invalid);
+    assert_eq!(status(&r, "watchlist"), pb::CheckStatus::Failed);
+    let s = admin
+        .get_status(pb::GetStatusRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(s.watchlist_records, 2);
     env.running.shutdown(Duration::from_secs(2)).await;
 }

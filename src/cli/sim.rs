@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use inspectd::lds::FileId;
 use inspectd::testkit::dataset::{
-    load_dir, synthetic_ca_passport, synthetic_pace_passport, synthetic_signed_passport, synthetic_td1_can_card,
-    with_extended_length, SIGNED_SOD,
+    load_dir, synthetic_ca_passport, synthetic_pace_passport, synthetic_signed_passport,
+    synthetic_td1_can_card, with_extended_length, SIGNED_SOD,
 };
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::vpcd::{serve, VpcdOptions};

@@ -33,6 +33,7 @@ use crate::mrz::Mrz;
 use crate::pa::CheckStatus;
 use crate::trust::TrustSnapshot;
 use crate::trust::TrustStore;
+use crate::watchlist::pg::PgStore;
 use crate::watchlist::store::Store;
 use crate::watchlist::{DocumentStatusSource, LookupResult, Query};
 
@@ -48,6 +49,35 @@ pub enum Watchlist {
         /// The live snapshot; none until the first import into an empty directory.
         store: Option<Arc<Store>>,
     },
+    /// A PostgreSQL database shared by several servers.
+    Postgres {
+        /// The store (a small connection pool).
+        store: Arc<PgStore>,
+    },
+}
+
+/// A configured embedded store that holds no list yet: every lookup is an error, so the
+/// verdict cannot be valid by mistake.
+struct EmptyStore;
+
+impl DocumentStatusSource for EmptyStore {
+    fn try_lookup(&self, _q: &Query) -> Result<LookupResult, crate::watchlist::SourceError> {
+        Err(crate::watchlist::SourceError::Unavailable {
+            backend: "embedded",
+            reason: "the store holds no list yet".into(),
+        })
+    }
+}
+
+/// Runs blocking PostgreSQL client code from async code (the sync client runs its own
+/// runtime, which must not nest in a tokio worker's context).
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
 }
 
 impl Watchlist {
@@ -58,6 +88,9 @@ impl Watchlist {
             Watchlist::Embedded { store, .. } => store
                 .as_deref()
                 .map(|s| s as &(dyn DocumentStatusSource + Send + Sync)),
+            Watchlist::Postgres { store } => {
+                Some(store.as_ref() as &(dyn DocumentStatusSource + Send + Sync))
+            }
         }
     }
 
@@ -68,6 +101,12 @@ impl Watchlist {
                 .as_ref()
                 .map(|s| s.stats().manifest.lists.clone())
                 .unwrap_or_default(),
+            Watchlist::Postgres { store } => blocking(|| store.stats())
+                .map(|s| s.lists)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "watchlist statistics unavailable");
+                    Vec::new()
+                }),
         }
     }
 }
@@ -126,11 +165,12 @@ impl State {
     pub fn load_watchlist(config: &Config) -> Result<Option<Watchlist>, ServiceError> {
         match &config.watchlist {
             None => Ok(None),
-            Some(s) if s.starts_with("postgres://") || s.starts_with("postgresql://") => {
-                Err(ServiceError::Unavailable(
-                    "watchlist",
-                    "the PostgreSQL backend is not available in this server build yet".into(),
-                ))
+            Some(s) if crate::watchlist::pg::is_url(s) => {
+                let store = blocking(|| PgStore::open(s))
+                    .map_err(|e| ServiceError::Unavailable("watchlist", e.to_string()))?;
+                Ok(Some(Watchlist::Postgres {
+                    store: Arc::new(store),
+                }))
             }
             Some(s) => {
                 let dir = std::path::PathBuf::from(s);
@@ -158,7 +198,11 @@ impl State {
         if let Ok(mut g) = self.trust.write() {
             *g = Arc::new(t);
         }
-        let w = State::load_watchlist(&self.config)?;
+        // A database is live already: keep its pool; an embedded store is re-opened.
+        let w: Option<Arc<Watchlist>> = match self.watchlist() {
+            Some(cur) if matches!(cur.as_ref(), Watchlist::Postgres { .. }) => Some(cur),
+            _ => State::load_watchlist(&self.config)?.map(Arc::new),
+        };
         if let Some(w) = &w {
             let n: u64 = w.lists().iter().map(|l| l.records).sum();
             self.metrics
@@ -166,7 +210,7 @@ impl State {
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
         if let Ok(mut g) = self.watchlist.write() {
-            *g = w.map(Arc::new);
+            *g = w;
         }
         Ok(())
     }
@@ -306,11 +350,13 @@ impl State {
     fn assess(&self, e: &Evidence<'_>) -> InspectionReport {
         let trust = self.trust();
         let wl = self.watchlist();
-        let source: Option<&dyn DocumentStatusSource> = match wl.as_deref().and_then(|w| w.source())
-        {
-            Some(src) => {
+        let source: Option<&dyn DocumentStatusSource> = match &wl {
+            Some(w) => {
                 self.metrics.watchlist_lookups.inc();
-                Some(src as &dyn DocumentStatusSource)
+                Some(match w.source() {
+                    Some(src) => src as &dyn DocumentStatusSource,
+                    None => &EmptyStore,
+                })
             }
             None => None,
         };
@@ -840,8 +886,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                         "the watchlist store is empty: import a list first".into(),
                     ))?;
                     st.metrics.watchlist_lookups.inc();
-                    let result: LookupResult = src
-                        .try_lookup(&q)
+                    let result: LookupResult = blocking(|| src.try_lookup(&q))
                         .map_err(|e| ServiceError::Unavailable("watchlist", e.to_string()))?;
                     let info = AuditInfo {
                         verdict: None,
@@ -1067,8 +1112,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
                             "no watchlist configured".into(),
                         ));
                     };
-                    let Watchlist::Embedded { dir, .. } = wl.as_ref();
-                    let dir = dir.clone();
+                    let wl2 = Arc::clone(&wl);
                     let first = s
                         .next()
                         .await
@@ -1103,7 +1147,17 @@ impl pb::admin_service_server::AdminService for AdminApi {
                             buf: Vec::new(),
                             pos: 0,
                         });
-                        Store::import_csv(&dir, &list, reader, strict, now)
+                        match wl2.as_ref() {
+                            Watchlist::Embedded { dir, .. } => {
+                                Store::import_csv(dir, &list, reader, strict, now)
+                                    .map(|r| (r.accepted, r.rejected_total, r.rejected))
+                                    .map_err(|e| e.to_string())
+                            }
+                            Watchlist::Postgres { store } => store
+                                .import_csv(&list, reader, strict, now)
+                                .map(|r| (r.accepted, r.rejected_total, r.rejected))
+                                .map_err(|e| e.to_string()),
+                        }
                     });
                     let max = st.config.limits.max_upload_bytes;
                     let mut total = 0usize;
@@ -1158,14 +1212,14 @@ impl pb::admin_service_server::AdminService for AdminApi {
                     if let Some(e) = upload_err {
                         return Err(e);
                     }
-                    let report = report.map_err(|e| ServiceError::ImportRefused(e.to_string()))?;
+                    let (accepted, rejected_total, rejected) =
+                        report.map_err(ServiceError::ImportRefused)?;
                     st.reload()?;
                     Ok((
                         pb::ImportWatchlistResponse {
-                            records_imported: report.accepted,
-                            rows_rejected: report.rejected_total,
-                            rejected: report
-                                .rejected
+                            records_imported: accepted,
+                            rows_rejected: rejected_total,
+                            rejected: rejected
                                 .iter()
                                 .take(100)
                                 .map(|r| pb::RejectedRow {

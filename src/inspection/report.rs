@@ -450,13 +450,16 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     checks.push(ReportCheck::new("watchlist", &wl));
 
     let any_failed = checks.iter().any(|c| c.status == CheckStatus::Failed);
+    // A configured watchlist that did not answer (outage, unsearchable number): the document
+    // may be listed, so it cannot be valid.
+    let watchlist_unanswered = cx.watchlist.is_some() && wl.status == CheckStatus::NotPerformed;
     let chip_auth_missing = cx.policy.require_chip_authentication
         && offers_chip_authentication(e.files)
         && e.aa.status != CheckStatus::Passed
         && e.ca.status != CheckStatus::Passed;
     let verdict = if any_failed || pa.verdict == PaVerdict::Invalid {
         Verdict::Invalid
-    } else if pa.verdict == PaVerdict::Inconclusive || chip_auth_missing {
+    } else if pa.verdict == PaVerdict::Inconclusive || chip_auth_missing || watchlist_unanswered {
         Verdict::Inconclusive
     } else {
         Verdict::Valid
