@@ -13,6 +13,8 @@ echo "== building (release) =="
 cargo build --release --quiet --bin inspectd
 bin=$PWD/target/release/inspectd
 work=$PWD/target/demo
+# A service an earlier demo left running uses $work: stop it first.
+pkill -f "inspectd serve --insecure --listen 127.0.0.1:50051" 2>/dev/null || true
 rm -rf "$work"; mkdir -p "$work"
 . scripts/pcscd.sh
 SIM_PID=""; SERVE_PID=""
@@ -81,6 +83,18 @@ client status
 curl -s http://127.0.0.1:50552/metrics 2>/dev/null | grep -E '^inspectd_inspections_total' || true
 tail -n 3 "$work/audit.log"
 
+# Leave a service running for exploration: the same trust store and watchlist, the in-process
+# virtual reader (pcscd and the PC/SC card stop with this script).
+cleanup; SIM_PID=""; SERVE_PID=""
+sleep 0.5
+nohup setsid "$bin" serve --insecure --listen 127.0.0.1:50051 --virtual-reader --no-pcsc \
+  --trust-store "$work/trust" --watchlist "$work/watchlist" \
+  --audit-log "$work/audit.log" --audit-key "$work/audit.key" >"$work/serve-left.log" 2>&1 &
 echo
-echo "Done. To explore yourself: $bin serve --insecure --virtual-reader --trust-store $work/trust"
-echo "then: $bin client readers; $bin client read --reader 'inspectd virtual reader' --mrz '$mrz1' '$mrz2'"
+echo "The service is left running on 127.0.0.1:50051 (pid $!, log $work/serve-left.log) with the"
+echo "in-process virtual reader. Try:"
+echo "  $bin client --server http://127.0.0.1:50051 read --reader 'inspectd virtual reader' --mrz '$mrz1' '$mrz2'"
+echo "  grpcurl -plaintext 127.0.0.1:50051 list                      # reflection"
+echo "  grpcurl -plaintext -d '{\"issuingState\":\"UTO\",\"documentType\":\"P\",\"documentNumber\":\"X00000001\"}' \\"
+echo "      127.0.0.1:50051 inspectd.v1.InspectionService/CheckDocument"
+echo "Stop it with: kill $!"
