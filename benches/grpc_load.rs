@@ -160,7 +160,14 @@ fn main() {
         let url = format!("http://{}", running.addr);
         let mut channels = Vec::new();
         for _ in 0..4 {
-            channels.push(Channel::from_shared(url.clone()).unwrap().connect().await.unwrap());
+            channels.push(
+                Channel::from_shared(url.clone())
+                    .unwrap()
+                    .tcp_nodelay(true)
+                    .connect()
+                    .await
+                    .unwrap(),
+            );
         }
         let csca = std::fs::read(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/pki/csca-rsa.der"),

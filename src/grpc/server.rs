@@ -225,7 +225,14 @@ pub async fn start(
         None => None,
     };
     let (tx, rx) = oneshot::channel::<()>();
-    let incoming = TcpListenerStream::new(listener);
+    // Our own listener: the builder's tcp_nodelay does not reach these sockets, and Nagle's
+    // algorithm with delayed ACKs stalls responses by ~40 ms.
+    let incoming = tokio_stream::StreamExt::map(TcpListenerStream::new(listener), |s| {
+        if let Ok(sock) = &s {
+            let _ = sock.set_nodelay(true);
+        }
+        s
+    });
     let task = tokio::spawn(router.serve_with_incoming_shutdown(incoming, async {
         let _ = rx.await;
     }));
