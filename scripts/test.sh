@@ -11,3 +11,5 @@ cd "$(dirname "$0")/.."
 export INSPECTD_REQUIRE_PCSC=1
 cargo test --all-targets "$@"
 cargo test --doc
+# An independent client: Python stubs from proto/ (grpcio-tools from PyPI) against `inspectd serve`.
+./scripts/python-client-test.sh
