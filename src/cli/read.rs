@@ -257,7 +257,35 @@ pub fn run(args: Args) -> ExitCode {
                 &given,
                 super::mrz::clock_today(),
             );
-            let verdict = inspection::verdict(pa.verdict, aa.0, &doc);
+            // The one verdict rule (`inspection::assess`), as the service uses it. CA is not
+            // run here yet: a chip that offers it still needs AA to pass for VALID.
+            let status = |s: &str| match s {
+                "passed" => pa::CheckStatus::Passed,
+                "failed" => pa::CheckStatus::Failed,
+                "warning" => pa::CheckStatus::Warning,
+                _ => pa::CheckStatus::NotPerformed,
+            };
+            let assessed = inspection::assess(
+                &inspection::Evidence {
+                    files: &files,
+                    printed: given,
+                    access: None,
+                    aa: inspection::Outcome::new(status(aa.0), aa.1.clone()),
+                    ca: inspection::Outcome::new(
+                        pa::CheckStatus::NotPerformed,
+                        "not run by inspectd read",
+                    ),
+                    include_faces: false,
+                    read: None,
+                },
+                &inspection::Context {
+                    trust: &trust,
+                    now: at,
+                    watchlist: None,
+                    policy: &inspection::AssessPolicy::default(),
+                },
+            );
+            let verdict = assessed.verdict.as_str();
             let outcome = Outcome {
                 read: &read,
                 stats: &stats,

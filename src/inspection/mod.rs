@@ -10,7 +10,6 @@ pub use report::{assess, AssessPolicy, Context, Evidence, InspectionReport, Outc
 
 use crate::mrz::Date;
 use crate::mrz::Mrz;
-use crate::pa::PaVerdict;
 
 /// A check beside PA/AA: `(stable id, "passed" | "failed" | "not_performed", reason)`.
 pub type DocumentCheck = (&'static str, &'static str, String);
@@ -31,19 +30,6 @@ pub enum Printed<'a> {
     },
     /// Nothing printed was given.
     None,
-}
-
-/// One verdict: any failed part makes the document invalid; valid needs PA valid and AA not
-/// failed; a PA without a trust anchor is inconclusive, never valid.
-pub fn verdict(pa: PaVerdict, aa_status: &str, doc: &[DocumentCheck]) -> &'static str {
-    let doc_failed = doc.iter().any(|c| c.1 == "failed");
-    if pa == PaVerdict::Invalid || aa_status == "failed" || doc_failed {
-        "invalid"
-    } else if pa == PaVerdict::Inconclusive {
-        "inconclusive"
-    } else {
-        "valid"
-    }
 }
 
 /// `dg1.matches_printed_mrz` and `document.expiry`: `(id, status, reason)`. The printed MRZ
@@ -130,22 +116,6 @@ pub fn document_checks(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn verdict_never_valid_without_a_trust_anchor_and_any_failure_is_invalid() {
-        let ok: Vec<DocumentCheck> = vec![("document.expiry", "passed", String::new())];
-        let bad: Vec<DocumentCheck> = vec![("dg1.matches_printed_mrz", "failed", String::new())];
-        assert_eq!(verdict(PaVerdict::Valid, "passed", &ok), "valid");
-        assert_eq!(verdict(PaVerdict::Valid, "not_performed", &ok), "valid");
-        assert_eq!(
-            verdict(PaVerdict::Inconclusive, "passed", &ok),
-            "inconclusive"
-        );
-        assert_eq!(verdict(PaVerdict::Inconclusive, "failed", &ok), "invalid");
-        assert_eq!(verdict(PaVerdict::Valid, "failed", &ok), "invalid");
-        assert_eq!(verdict(PaVerdict::Valid, "passed", &bad), "invalid");
-        assert_eq!(verdict(PaVerdict::Invalid, "passed", &ok), "invalid");
-    }
 
     #[test]
     fn no_dg1_means_not_performed() {
