@@ -7,7 +7,12 @@
 //! cores, so the figures are a floor for a dedicated server.
 //!
 //! `cargo bench --bench grpc_load`; under `cargo test` (no `--bench`) it runs a tiny smoke load.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::field_reassign_with_default
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
