@@ -229,7 +229,7 @@ async fn go(a: &Args) -> Result<ExitCode, String> {
                 let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
                     continue;
                 };
-                if let Some(id) = inspectd::testkit::dataset::file_for_name(name) {
+                if let Some(id) = inspectd::lds::FileId::from_name(name) {
                     files.push(pb::ChipFile {
                         name: id.name().to_string(),
                         content: std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?,

@@ -802,7 +802,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
             .call(req, "VerifyDocument", Role::Terminal, |st, _c, r| async move {
                 let mut files: Vec<RawFile> = Vec::new();
                 for f in r.files {
-                    let id = crate::testkit::dataset::file_for_name(&f.name).ok_or_else(|| {
+                    let id = FileId::from_name(&f.name).ok_or_else(|| {
                         ServiceError::InvalidArgument {
                             field: "files.name",
                             reason: format!("unknown file name {:?}", f.name.chars().take(32).collect::<String>()),

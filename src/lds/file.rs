@@ -65,6 +65,30 @@ const DG_TAGS: [u8; 16] = [
 ];
 
 impl FileId {
+    /// The file a name denotes: Doc 9303 names (`EF.COM`, `EF.DG1`, `DG1`), dump-layout names
+    /// (`EF_SOD.bin`) and the BSI TR-03105 reference names (`Datagroup1.bin`).
+    pub fn from_name(name: &str) -> Option<FileId> {
+        let stem = name.strip_suffix(".bin").unwrap_or(name);
+        let by_name = match stem {
+            "EF_COM" | "EF.COM" | "COM" => Some(FileId::Com),
+            "EF_SOD" | "EF.SOD" | "SOD" => Some(FileId::Sod),
+            "EF_CardAccess" | "EF.CardAccess" | "CardAccess" => Some(FileId::CardAccess),
+            "EF_CardSecurity" | "EF.CardSecurity" | "CardSecurity" => Some(FileId::CardSecurity),
+            "EF_ATR_INFO" | "EF.ATR" | "EF_ATR" => Some(FileId::AtrInfo),
+            "EF_CVCA" | "EF.CVCA" => Some(FileId::Cvca),
+            "EF_DIR" | "EF.DIR" => Some(FileId::Dir),
+            _ => None,
+        };
+        by_name.or_else(|| {
+            let n = stem
+                .strip_prefix("Datagroup")
+                .or_else(|| stem.strip_prefix("DG"))
+                .or_else(|| stem.strip_prefix("EF_DG"))
+                .or_else(|| stem.strip_prefix("EF.DG"))?;
+            FileId::data_group(n.parse().ok()?)
+        })
+    }
+
     /// Every file id, in FID order within each DF.
     pub const ALL: [FileId; 23] = [
         FileId::Com,

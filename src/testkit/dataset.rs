@@ -35,27 +35,9 @@ pub enum DatasetError {
     },
 }
 
-/// Maps a dump file name to its LDS file (both our names and the BSI reference names).
+/// Maps a dump file name to its LDS file (see [`FileId::from_name`]).
 pub fn file_for_name(name: &str) -> Option<FileId> {
-    let stem = name.strip_suffix(".bin").unwrap_or(name);
-    let by_name = match stem {
-        "EF_COM" | "EF.COM" | "COM" => Some(FileId::Com),
-        "EF_SOD" | "EF.SOD" | "SOD" => Some(FileId::Sod),
-        "EF_CardAccess" | "EF.CardAccess" | "CardAccess" => Some(FileId::CardAccess),
-        "EF_CardSecurity" | "EF.CardSecurity" | "CardSecurity" => Some(FileId::CardSecurity),
-        "EF_ATR_INFO" | "EF.ATR" | "EF_ATR" => Some(FileId::AtrInfo),
-        "EF_CVCA" | "EF.CVCA" => Some(FileId::Cvca),
-        "EF_DIR" | "EF.DIR" => Some(FileId::Dir),
-        _ => None,
-    };
-    by_name.or_else(|| {
-        let n = stem
-            .strip_prefix("Datagroup")
-            .or_else(|| stem.strip_prefix("DG"))
-            .or_else(|| stem.strip_prefix("EF_DG"))
-            .or_else(|| stem.strip_prefix("EF.DG"))?;
-        FileId::data_group(n.parse().ok()?)
-    })
+    FileId::from_name(name)
 }
 
 /// The dump-layout file name of `id` (the inverse of [`file_for_name`]).
