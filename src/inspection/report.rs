@@ -479,3 +479,104 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
         pa,
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::testkit::dataset::synthetic_signed_passport;
+    use crate::testkit::lds_gen::GenParams;
+    use crate::trust::Provenance;
+    use crate::watchlist::SourceError;
+
+    fn files() -> Vec<RawFile> {
+        let p = synthetic_signed_passport(GenParams::default());
+        [FileId::Com, FileId::Sod]
+            .into_iter()
+            .chain((1..=16).filter_map(FileId::data_group))
+            .filter_map(|id| {
+                Some(RawFile {
+                    id,
+                    bytes: p.app_files.get(&id.fid())?.clone(),
+                })
+            })
+            .collect()
+    }
+
+    fn trust() -> TrustSnapshot {
+        TrustSnapshot::builder()
+            .csca(
+                include_bytes!("../../testdata/pki/csca-rsa.der"),
+                Provenance {
+                    source: "test".into(),
+                    imported_at: 0,
+                },
+            )
+            .unwrap()
+            .build()
+    }
+
+    struct Down;
+    impl DocumentStatusSource for Down {
+        fn try_lookup(&self, _q: &Query) -> Result<LookupResult, SourceError> {
+            Err(SourceError::Timeout { backend: "test" })
+        }
+    }
+
+    fn decide(
+        files: &[RawFile],
+        trust: &TrustSnapshot,
+        aa: CheckStatus,
+        wl: Option<&dyn DocumentStatusSource>,
+    ) -> Verdict {
+        let e = Evidence {
+            files,
+            printed: Printed::None,
+            access: None,
+            aa: Outcome::new(aa, "test"),
+            ca: Outcome::new(CheckStatus::NotPerformed, "test"),
+            include_faces: false,
+            read: None,
+        };
+        let cx = Context {
+            trust,
+            now: crate::testkit::pki::unix(2026, 6, 1),
+            watchlist: wl,
+            policy: &AssessPolicy::default(),
+        };
+        assess(&e, &cx).verdict
+    }
+
+    #[test]
+    fn the_verdict_rule() {
+        let f = files();
+        let t = trust();
+        assert_eq!(decide(&f, &t, CheckStatus::Passed, None), Verdict::Valid);
+        // No CSCA: never valid.
+        let empty = TrustSnapshot::empty();
+        assert_eq!(
+            decide(&f, &empty, CheckStatus::Passed, None),
+            Verdict::Inconclusive
+        );
+        // The chip offers AA (DG15) and CA (DG14); neither passed: not valid; AA failed: invalid.
+        assert_eq!(
+            decide(&f, &t, CheckStatus::NotPerformed, None),
+            Verdict::Inconclusive
+        );
+        assert_eq!(decide(&f, &t, CheckStatus::Failed, None), Verdict::Invalid);
+        // A configured watchlist that does not answer: not valid.
+        assert_eq!(
+            decide(&f, &t, CheckStatus::Passed, Some(&Down)),
+            Verdict::Inconclusive
+        );
+        // One changed byte in a data group: invalid whatever else passed.
+        let mut tampered = f.clone();
+        let dg11 = tampered.iter_mut().find(|x| x.id == FileId::Dg11).unwrap();
+        let last = dg11.bytes.len() - 1;
+        dg11.bytes[last] ^= 1;
+        assert_eq!(
+            decide(&tampered, &t, CheckStatus::Passed, None),
+            Verdict::Invalid
+        );
+    }
+}
