@@ -126,11 +126,16 @@ fn upload_trust(source: &str, bytes: Vec<u8>) -> Vec<pb::ImportTrustRequest> {
 }
 
 fn upload_watchlist(list: &str, csv: &str) -> Vec<pb::ImportWatchlistRequest> {
+    upload_watchlist_as(list, csv, false)
+}
+
+fn upload_watchlist_as(list: &str, csv: &str, delta: bool) -> Vec<pb::ImportWatchlistRequest> {
     let mut v = vec![pb::ImportWatchlistRequest {
         part: Some(pb::import_watchlist_request::Part::Metadata(
             pb::ImportWatchlistMetadata {
                 list: list.into(),
                 strict: false,
+                delta,
             },
         )),
     }];
@@ -382,6 +387,36 @@ async fn inspection_flow_over_grpc() {
     assert_eq!(verdict(&r), pb::Verdict::Invalid);
     assert_eq!(status(&r, "watchlist"), pb::CheckStatus::Failed);
 
+    // A delta takes one document off the list and adds another; the rest stays.
+    let delta = format!("issuing_state,document_type,document_number,status,action\nUTO,P,{DOC},,remove\nUTO,P,X00000003,lost,add\n");
+    let d = admin
+        .import_watchlist(tokio_stream::iter(upload_watchlist_as(
+            "national", &delta, true,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((d.records_imported, d.records_removed), (1, 1), "{d:?}");
+    let listed = |n: &'static str| {
+        let mut insp = insp.clone();
+        async move {
+            insp.check_document(pb::CheckDocumentRequest {
+                issuing_state: "UTO".into(),
+                document_type: "P".into(),
+                document_number: n.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .result
+            .unwrap()
+            .listed
+        }
+    };
+    assert!(!listed(DOC).await);
+    assert!(listed("X00000003").await);
+    assert!(listed("X00000001").await);
+
     let status = admin
         .get_status(pb::GetStatusRequest {})
         .await
@@ -389,7 +424,10 @@ async fn inspection_flow_over_grpc() {
         .into_inner();
     assert_eq!(status.cscas, 1);
     assert_eq!(status.crls, 1);
-    assert_eq!(status.watchlist_records, 2);
+    assert_eq!(
+        status.watchlist_records, 2,
+        "after the delta: X00000001 and X00000003"
+    );
     assert_eq!(status.watchlists[0].list, "national");
 
     // The audit log: every call, and no personal data.
@@ -894,5 +932,17 @@ async fn postgresql_watchlist_behind_the_service() {
         .unwrap()
         .into_inner();
     assert_eq!(s.watchlist_records, 2);
+    let delta =
+        format!("issuing_state,document_type,document_number,status,action\nUTO,P,{DOC},,remove\n");
+    let d = admin
+        .import_watchlist(tokio_stream::iter(upload_watchlist_as(
+            "sltd", &delta, true,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(d.records_removed, 1, "{d:?}");
+    let (_, r) = read_document(&mut insp, read_request(MRZ)).await.unwrap();
+    assert_eq!(status(&r, "watchlist"), pb::CheckStatus::Passed);
     env.running.shutdown(Duration::from_secs(2)).await;
 }

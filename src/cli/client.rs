@@ -91,6 +91,9 @@ enum Cmd {
         list: String,
         /// CSV file.
         file: PathBuf,
+        /// A delta: rows add records, or remove them (`action` column `remove`).
+        #[arg(long)]
+        delta: bool,
     },
 }
 
@@ -332,13 +335,14 @@ async fn go(a: &Args) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::ImportWatchlist { list, file } => {
+        Cmd::ImportWatchlist { list, file, delta } => {
             let data = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
             let mut msgs = vec![pb::ImportWatchlistRequest {
                 part: Some(pb::import_watchlist_request::Part::Metadata(
                     pb::ImportWatchlistMetadata {
                         list: list.clone(),
                         strict: false,
+                        delta: *delta,
                     },
                 )),
             }];

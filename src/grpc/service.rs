@@ -1140,6 +1140,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
                     let (ctx, crx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, ()>>(16);
                     let now = (st.clock)();
                     let strict = meta.strict;
+                    let delta = meta.delta;
                     let list = meta.list.clone();
                     let job = tokio::task::spawn_blocking(move || {
                         let reader = std::io::BufReader::new(ChunkReader {
@@ -1147,15 +1148,24 @@ impl pb::admin_service_server::AdminService for AdminApi {
                             buf: Vec::new(),
                             pos: 0,
                         });
-                        match wl2.as_ref() {
-                            Watchlist::Embedded { dir, .. } => {
+                        match (wl2.as_ref(), delta) {
+                            (Watchlist::Embedded { dir, .. }, false) => {
                                 Store::import_csv(dir, &list, reader, strict, now)
-                                    .map(|r| (r.accepted, r.rejected_total, r.rejected))
+                                    .map(|r| (r.accepted, 0, r.rejected_total, r.rejected))
                                     .map_err(|e| e.to_string())
                             }
-                            Watchlist::Postgres { store } => store
+                            (Watchlist::Embedded { dir, .. }, true) => {
+                                Store::import_delta_csv(dir, &list, reader, strict)
+                                    .map(|r| (r.added, r.removed, r.rejected_total, r.rejected))
+                                    .map_err(|e| e.to_string())
+                            }
+                            (Watchlist::Postgres { store }, false) => store
                                 .import_csv(&list, reader, strict, now)
-                                .map(|r| (r.accepted, r.rejected_total, r.rejected))
+                                .map(|r| (r.accepted, 0, r.rejected_total, r.rejected))
+                                .map_err(|e| e.to_string()),
+                            (Watchlist::Postgres { store }, true) => store
+                                .import_delta_csv(&list, reader, strict, now)
+                                .map(|r| (r.added, r.removed, r.rejected_total, r.rejected))
                                 .map_err(|e| e.to_string()),
                         }
                     });
@@ -1212,12 +1222,13 @@ impl pb::admin_service_server::AdminService for AdminApi {
                     if let Some(e) = upload_err {
                         return Err(e);
                     }
-                    let (accepted, rejected_total, rejected) =
+                    let (accepted, removed, rejected_total, rejected) =
                         report.map_err(ServiceError::ImportRefused)?;
                     st.reload()?;
                     Ok((
                         pb::ImportWatchlistResponse {
                             records_imported: accepted,
+                            records_removed: removed,
                             rows_rejected: rejected_total,
                             rejected: rejected
                                 .iter()
