@@ -859,44 +859,12 @@ async fn a_chip_that_fails_the_chip_authentication_its_dg14_announces_is_invalid
     env.running.shutdown(Duration::from_secs(2)).await;
 }
 
-/// A database of its own on the PostgreSQL server `scripts/test.sh` starts (see
-/// tests/watchlist_pg.rs); `None` (skip) without one unless `INSPECTD_REQUIRE_PG` is set.
-fn pg_database(name: &str) -> Option<String> {
-    let require = std::env::var_os("INSPECTD_REQUIRE_PG").is_some();
-    let Ok(url) = std::env::var("INSPECTD_TEST_PG") else {
-        assert!(
-            !require,
-            "INSPECTD_REQUIRE_PG is set but INSPECTD_TEST_PG is not"
-        );
-        eprintln!("skipping: INSPECTD_TEST_PG not set (scripts/test.sh starts PostgreSQL)");
-        return None;
-    };
-    let mut admin = match postgres::Client::connect(&url, postgres::NoTls) {
-        Ok(c) => c,
-        Err(e) if !require => {
-            eprintln!("skipping: PostgreSQL unreachable: {e}");
-            return None;
-        }
-        Err(e) => panic!("INSPECTD_REQUIRE_PG is set but PostgreSQL is unreachable: {e}"),
-    };
-    let db = format!("inspectd_t_{name}");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .unwrap();
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b.to_string(), format!("?{q}")),
-        None => (url.clone(), String::new()),
-    };
-    let (head, _) = base.rsplit_once('/').unwrap();
-    Some(format!("{head}/{db}{query}"))
-}
+#[path = "common/pg.rs"]
+mod pg;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgresql_watchlist_behind_the_service() {
-    let Some(url) = tokio::task::block_in_place(|| pg_database("grpc_e2e")) else {
+    let Some(url) = tokio::task::block_in_place(|| pg::database("grpc_e2e")) else {
         return;
     };
     let env = start_with(move |c, _| c.watchlist = Some(url), virtual_reader()).await;
