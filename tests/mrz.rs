@@ -1072,3 +1072,21 @@ fn substitution_detection_rate() {
     // At most 4 of the 36 other characters share a value modulo 10 with any character.
     assert!(rate > 0.88, "detected {detected} of {total}");
 }
+
+/// Doc 9303-11 §9.7.2: the key typed as three fields gives the same MRZ information as the
+/// scanned MRZ.
+#[test]
+fn mrz_information_from_fields_equals_the_scanned_mrz() {
+    let m = mrz::parse(&[
+        "P<UTOSPECIMEN<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "U123456784UTO8501019F3512311<<<<<<<<<<<<<<06",
+    ])
+    .unwrap();
+    assert_eq!(
+        // Typed in lower case: normalised like the scanned MRZ.
+        mrz::mrz_information_from_fields("u12345678", "850101", "351231").unwrap(),
+        m.mrz_information()
+    );
+    assert!(mrz::mrz_information_from_fields("", "850101", "351231").is_err());
+    assert!(mrz::mrz_information_from_fields("U12345678", "8501", "351231").is_err());
+}

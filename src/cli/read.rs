@@ -96,25 +96,9 @@ fn key_from_args(a: &Args) -> Result<AccessKey, String> {
         });
     }
     match (&a.document_number, &a.date_of_birth, &a.date_of_expiry) {
-        (Some(n), Some(b), Some(e)) => {
-            let up = n.to_ascii_uppercase();
-            let mut num = up.clone();
-            while num.len() < 9 {
-                num.push('<');
-            }
-            let cd = |s: &str| {
-                inspectd::mrz::check_digit(s)
-                    .map(|d| char::from(b'0'.saturating_add(d)))
-                    .ok_or_else(|| format!("invalid characters in {s:?}"))
-            };
-            let info = format!("{num}{}{b}{}{e}{}", cd(&num)?, cd(b)?, cd(e)?);
-            if b.len() != 6 || e.len() != 6 {
-                return Err("dates are YYMMDD".into());
-            }
-            Ok(AccessKey::Mrz {
-                mrz_information: info,
-            })
-        }
+        (Some(n), Some(b), Some(e)) => Ok(AccessKey::Mrz {
+            mrz_information: inspectd::mrz::mrz_information_from_fields(n, b, e)?,
+        }),
         _ => Err(
             "give --mrz, --can, or --document-number with --date-of-birth and --date-of-expiry"
                 .into(),

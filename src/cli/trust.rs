@@ -105,8 +105,7 @@ fn import(
             let ldif = f
                 .extension()
                 .is_some_and(|x| x.eq_ignore_ascii_case("ldif"))
-                || b.starts_with(b"version:")
-                || b.starts_with(b"dn:");
+                || inspectd::trust::ldif::looks_like_ldif(&b);
             if ldif {
                 store
                     .import_ldif(&b, &anchors, unverified, &source, now, 2048)

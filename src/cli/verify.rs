@@ -150,8 +150,7 @@ pub(super) fn load_trust(
         let is_ldif = p
             .extension()
             .is_some_and(|x| x.eq_ignore_ascii_case("ldif"))
-            || bytes.starts_with(b"version:")
-            || bytes.starts_with(b"dn:");
+            || inspectd::trust::ldif::looks_like_ldif(&bytes);
         if is_ldif {
             let entries =
                 inspectd::trust::ldif::parse(&bytes).map_err(|e| format!("{source}: {e}"))?;

@@ -385,42 +385,11 @@ fn parse_mrz(text: &str) -> Result<Mrz, ServiceError> {
 
 /// MRZ information (Doc 9303-11 §9.7.2) from the three fields.
 fn mrz_information(d: &pb::DocumentKey) -> Result<String, ServiceError> {
-    let bad = |reason: &str| ServiceError::InvalidArgument {
-        field: "document",
-        reason: reason.into(),
-    };
-    let num = d.document_number.trim().to_ascii_uppercase();
-    if num.is_empty() || num.len() > 22 || !num.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(bad("document_number must be 1-22 letters and digits"));
-    }
-    for (v, what) in [
-        (&d.date_of_birth, "date_of_birth"),
-        (&d.date_of_expiry, "date_of_expiry"),
-    ] {
-        if v.len() != 6 || !v.chars().all(|c| c.is_ascii_digit() || c == '<') {
-            return Err(ServiceError::InvalidArgument {
-                field: what,
-                reason: "YYMMDD".into(),
-            });
-        }
-    }
-    let mut n9 = num.clone();
-    while n9.len() < 9 {
-        n9.push('<');
-    }
-    let cd = |s: &str| {
-        crate::mrz::check_digit(s)
-            .map(|d| char::from(b'0'.saturating_add(d)))
-            .ok_or_else(|| bad("invalid characters"))
-    };
-    Ok(format!(
-        "{n9}{}{}{}{}{}",
-        cd(&n9)?,
-        d.date_of_birth,
-        cd(&d.date_of_birth)?,
-        d.date_of_expiry,
-        cd(&d.date_of_expiry)?
-    ))
+    crate::mrz::mrz_information_from_fields(&d.document_number, &d.date_of_birth, &d.date_of_expiry)
+        .map_err(|reason| ServiceError::InvalidArgument {
+            field: "document",
+            reason: reason.into(),
+        })
 }
 
 /// The chip key and the printed data (kept owned for the blocking thread).
@@ -1303,7 +1272,7 @@ fn import_trust(
     let anchors = st.master_list_anchors();
     let min_rsa = st.config.policy.min_rsa_bits;
     let kind = pb::TrustFileKind::try_from(meta.kind).unwrap_or(pb::TrustFileKind::Unspecified);
-    let ldif = data.starts_with(b"version:") || data.starts_with(b"dn:");
+    let ldif = crate::trust::ldif::looks_like_ldif(data);
     let refused = |e: crate::trust::StoreError| ServiceError::ImportRefused(e.to_string());
     let mut r = pb::ImportTrustResponse::default();
     match kind {

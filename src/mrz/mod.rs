@@ -404,3 +404,37 @@ impl MrzError {
         }
     }
 }
+
+/// The MRZ information (Doc 9303-11 §9.7.2) from the three printed fields, for a key typed in
+/// instead of the whole MRZ: document number (1..=22 letters and digits, padded with fillers to
+/// 9) and the two YYMMDD dates, each followed by its computed check digit. The error names the
+/// field; it never holds the value.
+pub fn mrz_information_from_fields(
+    document_number: &str,
+    date_of_birth: &str,
+    date_of_expiry: &str,
+) -> Result<String, &'static str> {
+    let mut num = document_number.trim().to_ascii_uppercase();
+    if num.is_empty() || num.len() > 22 || !num.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err("document_number must be 1-22 letters and digits");
+    }
+    for d in [date_of_birth, date_of_expiry] {
+        if d.len() != 6 || !d.chars().all(|c| c.is_ascii_digit() || c == '<') {
+            return Err("dates are YYMMDD");
+        }
+    }
+    while num.len() < 9 {
+        num.push('<');
+    }
+    let cd = |s: &str| {
+        check_digit(s)
+            .map(|d| char::from(b'0'.saturating_add(d)))
+            .ok_or("invalid characters")
+    };
+    Ok(format!(
+        "{num}{}{date_of_birth}{}{date_of_expiry}{}",
+        cd(&num)?,
+        cd(date_of_birth)?,
+        cd(date_of_expiry)?
+    ))
+}

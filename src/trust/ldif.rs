@@ -184,6 +184,12 @@ pub fn encode(entries: &[(&str, &str, &[u8])]) -> String {
     out
 }
 
+/// Does `bytes` start like an LDIF file (RFC 2849: a `version:` line or a first `dn:`)? How
+/// imports tell ICAO PKD LDIF downloads from DER/PEM objects.
+pub fn looks_like_ldif(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"version:") || bytes.starts_with(b"dn:")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

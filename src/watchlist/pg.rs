@@ -198,16 +198,9 @@ fn source_error(e: &postgres::Error) -> SourceError {
 }
 
 fn check_list_name(list: &str) -> Result<(), PgError> {
-    let ok = !list.is_empty()
-        && list.len() <= MAX_LIST_NAME
-        && list
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(PgError::BadListName)
-    }
+    super::store::valid_list_name(list)
+        .then_some(())
+        .ok_or(PgError::BadListName)
 }
 
 /// Is this `--store` value a PostgreSQL URL?

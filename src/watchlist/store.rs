@@ -637,17 +637,20 @@ impl DocumentStatusSource for Store {
     }
 }
 
-fn check_list_name(list: &str) -> Result<(), StoreError> {
-    let ok = !list.is_empty()
+/// The list-name rule every backend applies: 1..=[`MAX_LIST_NAME`] bytes of `A-Za-z0-9_.-`
+/// (names become file and partition names).
+pub(crate) fn valid_list_name(list: &str) -> bool {
+    !list.is_empty()
         && list.len() <= MAX_LIST_NAME
         && list
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::BadListName)
-    }
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+}
+
+fn check_list_name(list: &str) -> Result<(), StoreError> {
+    valid_list_name(list)
+        .then_some(())
+        .ok_or(StoreError::BadListName)
 }
 
 fn valid_delta_name(s: &str) -> bool {
