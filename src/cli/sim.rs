@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use inspectd::lds::FileId;
 use inspectd::testkit::dataset::{
-    load_dir, synthetic_ca_passport, synthetic_pace_passport, synthetic_signed_passport,
-    synthetic_td1_can_card, with_extended_length, SIGNED_SOD,
+    load_dir, synthetic_ca_passport, synthetic_pace_ca_passport, synthetic_pace_passport,
+    synthetic_signed_passport, synthetic_td1_can_card, with_extended_length, SIGNED_SOD,
 };
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::vpcd::{serve, VpcdOptions};
@@ -25,7 +25,8 @@ pub struct Args {
     #[arg(long, conflicts_with = "profile")]
     dataset: Option<PathBuf>,
     /// A built-in profile: `bac` (synthetic BAC passport), `ca` (the same with Chip
-    /// Authentication, EF.SOD re-signed by the test PKI), `bac-extended` (extended length
+    /// Authentication, EF.SOD re-signed by the test PKI), `pace-ca-aa` (PACE-GM ECDH AES with
+    /// Chip and Active Authentication: a current passport), `bac-extended` (extended length
     /// declared in EF.ATR/INFO and the ATR), `short-le` (a chip that takes Le <= 160),
     /// `pace-gm`, `pace-im`, `pace-cam` (PACE ECDH brainpoolP256r1 AES-128 with the generic,
     /// integrated or chip-authentication mapping), `pace-dh` (PACE DH-GM, RFC 5114 1024-bit);
@@ -60,6 +61,9 @@ fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
         "ca" => synthetic_ca_passport(GenParams::default())
             .map(|p| (p, Vec::new()))
             .ok_or_else(|| "ca: the test PKI key is unusable".to_string()),
+        "pace-ca-aa" => synthetic_pace_ca_passport(GenParams::default())
+            .map(|p| (p, Vec::new()))
+            .ok_or_else(|| "pace-ca-aa: the test PKI key is unusable".to_string()),
         "bac-extended" => Ok((with_extended_length(base), Vec::new())),
         "short-le" => Ok((base, vec![Fault::MaxLe(160)])),
         "pace-gm" => Ok((pace("0.4.0.127.0.7.2.2.4.2.2", 13), Vec::new())),
@@ -70,7 +74,7 @@ fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
             .map(|p| (p, Vec::new()))
             .ok_or_else(|| "td1-can: the test PKI key is unusable".to_string()),
         other => Err(format!(
-            "unknown profile {other:?} (bac, ca, bac-extended, short-le, pace-gm, pace-im, pace-cam, pace-dh, td1-can)"
+            "unknown profile {other:?} (bac, ca, pace-ca-aa, bac-extended, short-le, pace-gm, pace-im, pace-cam, pace-dh, td1-can)"
         )),
     }
 }

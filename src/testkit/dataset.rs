@@ -311,9 +311,23 @@ fn resign_sod(p: &mut ChipProfile) -> Option<()> {
 /// EF.DG14 announces a brainpoolP256r1 key (CA-ECDH with AES-128) whose private half the chip
 /// holds, and EF.SOD is re-signed by the test DS. Genuine in every respect: PA, AA and CA pass.
 pub fn synthetic_ca_passport(params: super::lds_gen::GenParams) -> Option<ChipProfile> {
+    with_chip_authentication(synthetic_bac_passport(params))
+}
+
+/// The synthetic passport as a current-generation chip: PACE-GM (ECDH brainpoolP256r1,
+/// AES-128; MRZ or [`SYNTHETIC_CAN`]), then Chip Authentication (ECDH brainpoolP256r1, AES)
+/// and Active Authentication, EF.SOD re-signed by the test DS. Genuine in every respect.
+pub fn synthetic_pace_ca_passport(params: super::lds_gen::GenParams) -> Option<ChipProfile> {
+    with_chip_authentication(synthetic_pace_passport(
+        params,
+        &[("0.4.0.127.0.7.2.2.4.2.2", 13)],
+    ))
+}
+
+/// Gives `p` a Chip Authentication key (DG14, the chip's private half) and re-signs EF.SOD.
+fn with_chip_authentication(mut p: ChipProfile) -> Option<ChipProfile> {
     use super::lds_gen as g;
     use sha2::Digest;
-    let mut p = synthetic_bac_passport(params);
     // A fixed private scalar (below the curve order), so the document is reproducible.
     let secret = sha2::Sha256::digest(b"inspectd synthetic chip authentication key");
     let mut secret = secret.to_vec();
