@@ -18,7 +18,7 @@ use inspectd::grpc::convert;
 use inspectd::inspection::{self, ChipEvent, ChipOptions, Printed};
 use inspectd::lds::FileId;
 use inspectd::testkit::dataset::{
-    dump_name, load_dir, synthetic_ca_passport, synthetic_pace_ca_passport,
+    dump_name, load_dir, synthetic_bac_only_passport, synthetic_pace_ca_passport,
 };
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::VirtualChip;
@@ -124,23 +124,21 @@ fn printed(args: &Args) -> Result<inspectd::mrz::Mrz, String> {
 
 fn open_transport(args: &Args) -> Result<Box<dyn CardTransport>, String> {
     if let Some(name) = &args.reader {
-        let p = Pcsc::establish().map_err(|e| format!("PC/SC: {e}"))?;
-        p.wait_for_card(name, Duration::from_secs(args.wait))
-            .map_err(|e| format!("reader {name:?}: {e}"))?;
-        let card = p
-            .connect(name)
-            .map_err(|e| format!("reader {name:?}: {e}"))?;
+        // Survives pcscd starting late or restarting while we wait.
+        let card = Pcsc::wait_and_connect(name, Duration::from_secs(args.wait))
+            .map_err(|e| format!("reader {name:?} (waited up to {} s): {e}", args.wait))?;
         return Ok(Box::new(card));
     }
     let profile = match args.virtual_chip.as_ref().and_then(|d| d.as_ref()) {
         Some(dir) => load_dir(dir, None).map_err(|e| e.to_string())?,
         // The built-in chip is genuine in every respect (PA, CA and AA pass against the test
         // PKI); a CAN needs PACE, so then it is the PACE passport.
-        None if args.can.is_some() => synthetic_pace_ca_passport(GenParams::default())
-            .ok_or("the test PKI key is unusable")?,
-        None => {
-            synthetic_ca_passport(GenParams::default()).ok_or("the test PKI key is unusable")?
+        None if args.can.is_some() => {
+            synthetic_pace_ca_passport(GenParams::default(), &[("0.4.0.127.0.7.2.2.4.2.2", 13)])
+                .ok_or("the test PKI key is unusable")?
         }
+        None => synthetic_bac_only_passport(GenParams::default())
+            .ok_or("the test PKI key is unusable")?,
     };
     // The virtual chip's own randomness is deterministic; the terminal's is not.
     Ok(Box::new(VirtualChip::new(profile, 0x9303)))

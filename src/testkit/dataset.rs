@@ -229,7 +229,8 @@ pub fn synthetic_pace_passport(
     p
 }
 
-/// The synthetic holder as a TD1 eID card (Doc 9303-5) that speaks PACE-GM (ECDH
+/// The synthetic holder as a TD1 eID card (Doc 9303-5) with Chip and Active Authentication
+/// that speaks PACE-GM (ECDH
 /// brainpoolP256r1, AES-128) with the CAN [`SYNTHETIC_CAN`] (or its TD1 MRZ): DG1 holds a TD1
 /// MRZ and EF.SOD is signed at run time by the test PKI's RSA Document Signer
 /// (`testdata/pki/ds-rsa.der`, key `testdata/pki/keys/ds-rsa2048.key.der`), so Passive
@@ -250,7 +251,7 @@ pub fn synthetic_td1_can_card() -> Option<ChipProfile> {
     );
     p.app_files
         .insert(FileId::Dg1.fid(), super::lds_gen::encode_dg1(&refs));
-    resign_sod(&mut p)?;
+    let mut p = with_chip_authentication(p)?;
     if let Some(cfg) = p.pace.as_mut() {
         cfg.passwords = vec![
             crate::chip::pace::PacePassword::Can(SYNTHETIC_CAN.into()),
@@ -314,14 +315,22 @@ pub fn synthetic_ca_passport(params: super::lds_gen::GenParams) -> Option<ChipPr
     with_chip_authentication(synthetic_bac_passport(params))
 }
 
-/// The synthetic passport as a current-generation chip: PACE-GM (ECDH brainpoolP256r1,
-/// AES-128; MRZ or [`SYNTHETIC_CAN`]), then Chip Authentication (ECDH brainpoolP256r1, AES)
+/// A BAC-only passport (no EF.CardAccess, so no PACE) that is otherwise genuine: Chip and
+/// Active Authentication, EF.SOD signed by the test DS (as [`synthetic_ca_passport`]).
+pub fn synthetic_bac_only_passport(params: super::lds_gen::GenParams) -> Option<ChipProfile> {
+    let mut p = synthetic_ca_passport(params)?;
+    p.mf_files.remove(&FileId::CardAccess.fid());
+    Some(p)
+}
+
+/// The synthetic passport as a current-generation chip: PACE with `offers` (e.g. GM, ECDH
+/// brainpoolP256r1, AES-128; MRZ or [`SYNTHETIC_CAN`]), then Chip Authentication (ECDH brainpoolP256r1, AES)
 /// and Active Authentication, EF.SOD re-signed by the test DS. Genuine in every respect.
-pub fn synthetic_pace_ca_passport(params: super::lds_gen::GenParams) -> Option<ChipProfile> {
-    with_chip_authentication(synthetic_pace_passport(
-        params,
-        &[("0.4.0.127.0.7.2.2.4.2.2", 13)],
-    ))
+pub fn synthetic_pace_ca_passport(
+    params: super::lds_gen::GenParams,
+    offers: &[PaceOffer],
+) -> Option<ChipProfile> {
+    with_chip_authentication(synthetic_pace_passport(params, offers))
 }
 
 /// Gives `p` a Chip Authentication key (DG14, the chip's private half) and re-signs EF.SOD.
