@@ -284,6 +284,16 @@ impl State {
         if let Some(v) = info.verdict {
             self.metrics.inspections.with_label_values(&[v]).inc();
         }
+        // One line per call for operators; the same fields as the audit record, so the same
+        // rule: terminal id, method, outcome, verdict, never document data.
+        tracing::info!(
+            method,
+            terminal = caller.map_or("unauthenticated", |c| c.terminal.as_str()),
+            code = %code_name(code),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            verdict = info.verdict.unwrap_or(""),
+            "call"
+        );
         self.audit.record(&AuditRecord {
             time: (self.clock)(),
             terminal: caller.map_or_else(|| "unauthenticated".into(), |c| c.terminal.clone()),
