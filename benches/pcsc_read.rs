@@ -111,6 +111,9 @@ fn inspection(t: &mut dyn CardTransport) -> ChipStats {
     }
 }
 
+/// One measured job over a transport.
+type Workload = fn(&mut dyn CardTransport) -> ChipStats;
+
 struct Row {
     wall: Duration,
     apdus: u64,
@@ -119,7 +122,7 @@ struct Row {
     pcscd_cpu: f64,
 }
 
-fn in_process(profile: &ChipProfile, work: fn(&mut dyn CardTransport) -> ChipStats) -> Row {
+fn in_process(profile: &ChipProfile, work: Workload) -> Row {
     let (c0, t0) = (thread_cpu(), Instant::now());
     let mut apdus = 0;
     for _ in 0..RUNS {
@@ -137,11 +140,7 @@ fn in_process(profile: &ChipProfile, work: fn(&mut dyn CardTransport) -> ChipSta
 
 /// Through pcscd: the chip serves on a thread of this process (its CPU is measured on that
 /// thread and reported apart); pcscd's own CPU is read from /proc.
-fn through_pcscd(
-    p: &Pcsc,
-    profile: &ChipProfile,
-    work: fn(&mut dyn CardTransport) -> ChipStats,
-) -> Row {
+fn through_pcscd(p: &Pcsc, profile: &ChipProfile, work: Workload) -> Row {
     let mut wall = Duration::ZERO;
     let mut chip_cpu = 0.0;
     let mut apdus = 0;
@@ -212,7 +211,7 @@ fn main() {
         "{:<44} {:>9} {:>6} {:>9} {:>9} {:>9} {:>9}",
         "workload / path", "wall ms", "APDUs", "terminal", "chip", "pcscd", "total"
     );
-    let workloads: [(&str, &ChipProfile, fn(&mut dyn CardTransport) -> ChipStats); 2] = [
+    let workloads: [(&str, &ChipProfile, Workload); 2] = [
         ("BAC read, 25 KB DG2", &bac, session),
         ("PACE-GM+read+CA+AA (pace-ca-aa)", &pace, inspection),
     ];

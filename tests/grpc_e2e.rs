@@ -914,3 +914,98 @@ async fn postgresql_watchlist_behind_the_service() {
     assert_eq!(status(&r, "watchlist"), pb::CheckStatus::Passed);
     env.running.shutdown(Duration::from_secs(2)).await;
 }
+
+/// Upsert, replace and delete one record through AdminService; `check` sees each step.
+async fn single_record_updates(env: &Env) {
+    let ch = env.channel().await;
+    let mut admin = AdminServiceClient::new(ch.clone());
+    let mut insp = InspectionServiceClient::new(ch);
+    let lookup = |insp: &mut InspectionServiceClient<Channel>| {
+        let mut insp = insp.clone();
+        async move {
+            insp.check_document(pb::CheckDocumentRequest {
+                issuing_state: "UTO".into(),
+                document_type: "P".into(),
+                document_number: "C01X00T47".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .result
+            .unwrap()
+        }
+    };
+    let upsert = |status: &str, reference: &str| pb::UpsertWatchlistRecordRequest {
+        list: "national".into(),
+        record: Some(pb::WatchlistRecordInput {
+            issuing_state: "UTO".into(),
+            document_type: "P".into(),
+            document_number: "C01X00T47".into(),
+            status: status.into(),
+            reference: reference.into(),
+            ..pb::WatchlistRecordInput::default()
+        }),
+    };
+    let csv = format!("{CSV_HEADER}UTO,P,X00000001,lost\n");
+    admin
+        .import_watchlist(tokio_stream::iter(upload_watchlist("sltd", &csv)))
+        .await
+        .unwrap();
+    assert!(!lookup(&mut insp).await.listed);
+    // A reference with a comma and a quote stays one field (no row or column injection).
+    admin
+        .upsert_watchlist_record(upsert("lost", "case 1, \"A\""))
+        .await
+        .unwrap();
+    let r = lookup(&mut insp).await;
+    assert!(r.listed);
+    assert_eq!(r.records.len(), 1);
+    assert_eq!(r.records[0].status, "lost");
+    assert_eq!(r.records[0].reference, "case 1, \"A\"");
+    // The same key again replaces the record: still one, now stolen.
+    admin
+        .upsert_watchlist_record(upsert("stolen", "case 2"))
+        .await
+        .unwrap();
+    let r = lookup(&mut insp).await;
+    assert_eq!(r.records.len(), 1, "{r:?}");
+    assert_eq!(r.records[0].status, "stolen");
+    // Bad input is refused as such, and changes nothing.
+    let e = admin
+        .upsert_watchlist_record(upsert("misplaced", ""))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    let mut bad = upsert("lost", "");
+    bad.list = "no/slashes".into();
+    let e = admin.upsert_watchlist_record(bad).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert_eq!(lookup(&mut insp).await.records[0].status, "stolen");
+    admin
+        .delete_watchlist_record(pb::DeleteWatchlistRecordRequest {
+            list: "national".into(),
+            issuing_state: "UTO".into(),
+            document_type: "P".into(),
+            document_number: "C01X00T47".into(),
+        })
+        .await
+        .unwrap();
+    assert!(!lookup(&mut insp).await.listed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_record_upsert_and_delete_embedded() {
+    let env = start_with(|_, _| {}, virtual_reader()).await;
+    single_record_updates(&env).await;
+    env.running.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_record_upsert_and_delete_postgresql() {
+    let Some(url) = tokio::task::block_in_place(|| pg::database("grpc_e2e_single")) else {
+        return;
+    };
+    let env = start_with(move |c, _| c.watchlist = Some(url), virtual_reader()).await;
+    single_record_updates(&env).await;
+    env.running.shutdown(Duration::from_secs(2)).await;
+}

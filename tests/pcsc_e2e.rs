@@ -470,11 +470,11 @@ fn inspectd_read_waits_through_a_pcscd_restart() {
         assert!(Instant::now() < deadline, "pcscd did not stop");
         thread::sleep(Duration::from_millis(100));
     }
-    let log = std::fs::File::create(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/target/pcscd-restarted.log"
-    ))
-    .unwrap();
+    let log =
+        std::fs::File::create(std::env::temp_dir().join("inspectd-pcscd-restarted.log")).unwrap();
+    // The new pcscd outlives the test on purpose (the next tests use it); scripts/pcscd.sh
+    // stops it at the end of the run.
+    #[allow(clippy::zombie_processes)]
     std::process::Command::new("pcscd")
         .arg("--foreground")
         .stdout(log.try_clone().unwrap())

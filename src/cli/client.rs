@@ -84,6 +84,46 @@ enum Cmd {
         #[arg(long)]
         unverified: bool,
     },
+    /// UpsertWatchlistRecord (admin): add one record, replacing the list's record with the
+    /// same key.
+    UpsertRecord {
+        /// List name.
+        #[arg(long)]
+        list: String,
+        /// ICAO 3-letter issuing state.
+        #[arg(long)]
+        issuing_state: String,
+        /// Document type (P, I, A, C, V, ... or any).
+        #[arg(long)]
+        document_type: String,
+        /// Document number.
+        #[arg(long)]
+        document_number: String,
+        /// stolen_blank, stolen, lost, revoked, invalidated, other.
+        #[arg(long)]
+        status: String,
+        /// Opaque reference for the officer.
+        #[arg(long, default_value = "")]
+        reference: String,
+        /// Date reported, YYYY-MM-DD.
+        #[arg(long, default_value = "")]
+        reported_date: String,
+    },
+    /// DeleteWatchlistRecord (admin): remove the list's records with this key.
+    DeleteRecord {
+        /// List name.
+        #[arg(long)]
+        list: String,
+        /// ICAO 3-letter issuing state.
+        #[arg(long)]
+        issuing_state: String,
+        /// Document type.
+        #[arg(long)]
+        document_type: String,
+        /// Document number.
+        #[arg(long)]
+        document_number: String,
+    },
     /// ImportWatchlist (admin): a CSV file as list NAME.
     ImportWatchlist {
         /// List name.
@@ -333,6 +373,56 @@ async fn go(a: &Args) -> Result<ExitCode, String> {
                     println!("  {w}");
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::UpsertRecord {
+            list,
+            issuing_state,
+            document_type,
+            document_number,
+            status,
+            reference,
+            reported_date,
+        } => {
+            let r = admin
+                .upsert_watchlist_record(pb::UpsertWatchlistRecordRequest {
+                    list: list.clone(),
+                    record: Some(pb::WatchlistRecordInput {
+                        issuing_state: issuing_state.clone(),
+                        document_type: document_type.clone(),
+                        document_number: document_number.clone(),
+                        status: status.clone(),
+                        reference: reference.clone(),
+                        reported_date: reported_date.clone(),
+                        ..pb::WatchlistRecordInput::default()
+                    }),
+                })
+                .await
+                .map_err(status_err)?
+                .into_inner();
+            println!(
+                "list {list}: record stored ({} replaced)",
+                r.records_replaced
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::DeleteRecord {
+            list,
+            issuing_state,
+            document_type,
+            document_number,
+        } => {
+            let r = admin
+                .delete_watchlist_record(pb::DeleteWatchlistRecordRequest {
+                    list: list.clone(),
+                    issuing_state: issuing_state.clone(),
+                    document_type: document_type.clone(),
+                    document_number: document_number.clone(),
+                })
+                .await
+                .map_err(status_err)?
+                .into_inner();
+            println!("list {list}: {} record(s) removed", r.records_removed);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::ImportWatchlist { list, file, delta } => {

@@ -905,6 +905,69 @@ fn offline_aa(files: &[RawFile], challenge: &[u8], signature: &[u8]) -> Outcome 
 }
 
 /// Collects a streamed upload (metadata first, then chunks) up to `max` bytes.
+/// The CSV columns of a single-record delta (after `action`).
+const DELTA_COLUMNS: &str = "issuing_state,document_type,document_number,status,issue_date,expiry_date,reported_date,reference";
+
+/// One CSV field, quoted when it must be (RFC 4180), so an operator's text cannot add rows
+/// or columns.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) || s.trim() != s {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The key fields of a single-record RPC, checked up front for a clear InvalidArgument.
+fn check_key(state: &str, doc_type: &str, number: &str) -> Result<(), ServiceError> {
+    Query::new(state, doc_type, number)
+        .map(|_| ())
+        .map_err(|e| ServiceError::InvalidArgument {
+            field: "record",
+            reason: e.to_string(),
+        })
+}
+
+/// Applies a small delta CSV (strict: one bad row refuses it) to `list` and reloads;
+/// returns (added, removed).
+async fn single_row_delta(
+    st: &Arc<State>,
+    list: &str,
+    csv: String,
+) -> Result<(u64, u64), ServiceError> {
+    let Some(wl) = st.watchlist() else {
+        return Err(ServiceError::Unavailable(
+            "watchlist",
+            "no watchlist configured".into(),
+        ));
+    };
+    if !crate::watchlist::store::valid_list_name(list) {
+        return Err(ServiceError::InvalidArgument {
+            field: "list",
+            reason: "a list name is 1-64 letters, digits, '-', '_' or '.'".into(),
+        });
+    }
+    let now = (st.clock)();
+    let list = list.to_string();
+    let r = tokio::task::spawn_blocking(move || {
+        let input = std::io::Cursor::new(csv.into_bytes());
+        match wl.as_ref() {
+            Watchlist::Embedded { dir, .. } => Store::import_delta_csv(dir, &list, input, true)
+                .map(|r| (r.added, r.removed))
+                .map_err(|e| e.to_string()),
+            Watchlist::Postgres { store } => store
+                .import_delta_csv(&list, input, true, now)
+                .map(|r| (r.added, r.removed))
+                .map_err(|e| e.to_string()),
+        }
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.to_string()))?
+    .map_err(ServiceError::ImportRefused)?;
+    st.reload()?;
+    Ok(r)
+}
+
 async fn collect_upload<M>(
     mut s: Streaming<M>,
     max: usize,
@@ -1211,6 +1274,97 @@ impl pb::admin_service_server::AdminService for AdminApi {
                                     reason: r.reason.clone(),
                                 })
                                 .collect(),
+                        },
+                        AuditInfo::default(),
+                    ))
+                },
+            )
+            .await
+    }
+
+    async fn upsert_watchlist_record(
+        &self,
+        req: Request<pb::UpsertWatchlistRecordRequest>,
+    ) -> Result<Response<pb::UpsertWatchlistRecordResponse>, Status> {
+        self.0
+            .call(
+                req,
+                "UpsertWatchlistRecord",
+                Role::Admin,
+                |st, _c, r| async move {
+                    let rec = r.record.ok_or(ServiceError::InvalidArgument {
+                        field: "record",
+                        reason: "missing".into(),
+                    })?;
+                    check_key(&rec.issuing_state, &rec.document_type, &rec.document_number)?;
+                    if crate::watchlist::Status::parse(&rec.status).is_none() {
+                        return Err(ServiceError::InvalidArgument {
+                            field: "record.status",
+                            reason:
+                                "one of stolen_blank, stolen, lost, revoked, invalidated, other"
+                                    .into(),
+                        });
+                    }
+                    let fields = [
+                        rec.issuing_state.as_str(),
+                        &rec.document_type,
+                        &rec.document_number,
+                        &rec.status,
+                        &rec.issue_date,
+                        &rec.expiry_date,
+                        &rec.reported_date,
+                        &rec.reference,
+                    ];
+                    let row = fields
+                        .iter()
+                        .map(|f| csv_field(f))
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    let (key, status_col) = (
+                        fields[..3]
+                            .iter()
+                            .map(|f| csv_field(f))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        csv_field(&rec.status),
+                    );
+                    // Remove, then add: the delta applies rows in order, so this replaces.
+                    let csv = format!(
+                        "action,{DELTA_COLUMNS}\nremove,{key},{status_col},,,,\nadd,{row}\n"
+                    );
+                    let (_, removed) = single_row_delta(&st, &r.list, csv).await?;
+                    Ok((
+                        pb::UpsertWatchlistRecordResponse {
+                            records_replaced: removed,
+                        },
+                        AuditInfo::default(),
+                    ))
+                },
+            )
+            .await
+    }
+
+    async fn delete_watchlist_record(
+        &self,
+        req: Request<pb::DeleteWatchlistRecordRequest>,
+    ) -> Result<Response<pb::DeleteWatchlistRecordResponse>, Status> {
+        self.0
+            .call(
+                req,
+                "DeleteWatchlistRecord",
+                Role::Admin,
+                |st, _c, r| async move {
+                    check_key(&r.issuing_state, &r.document_type, &r.document_number)?;
+                    let key = [&r.issuing_state, &r.document_type, &r.document_number]
+                        .iter()
+                        .map(|f| csv_field(f))
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    let csv = format!("action,{DELTA_COLUMNS}\nremove,{key},other,,,,\n");
+                    let (_, removed) = single_row_delta(&st, &r.list, csv).await?;
+                    Ok((
+                        pb::DeleteWatchlistRecordResponse {
+                            records_removed: removed,
                         },
                         AuditInfo::default(),
                     ))
