@@ -242,17 +242,19 @@ impl CaGroup {
     pub fn validate_public(self, key: &[u8]) -> Result<(), CaError> {
         match self {
             CaGroup::Ec(c) => validate_point(c, key),
-            CaGroup::Dh(d) => d.decode_public(key).map(|_| ()).map_err(|e| {
-                CaError::InvalidPublicKey {
-                    reason: match e {
-                        DhError::Length { .. } => "DH public value not at the length of p",
-                        DhError::OutOfRange => "DH public value out of range (1 < y < p-1)",
-                        DhError::NotInSubgroup => "DH public value not in the order-q subgroup",
-                        #[allow(unreachable_patterns)]
-                        _ => "DH public value invalid",
-                    },
-                }
-            }),
+            CaGroup::Dh(d) => {
+                d.decode_public(key)
+                    .map(|_| ())
+                    .map_err(|e| CaError::InvalidPublicKey {
+                        reason: match e {
+                            DhError::Length { .. } => "DH public value not at the length of p",
+                            DhError::OutOfRange => "DH public value out of range (1 < y < p-1)",
+                            DhError::NotInSubgroup => "DH public value not in the order-q subgroup",
+                            #[allow(unreachable_patterns)]
+                            _ => "DH public value invalid",
+                        },
+                    })
+            }
         }
     }
 
@@ -504,9 +506,11 @@ fn dh_group(domain: &DomainParameters<'_>) -> Result<&'static DhGroup, CaError> 
                 reason: "standardized DH domain parameters",
             })
         }
-        DomainParameters::Dh(p) => DhGroup::by_explicit(p.p, p.g, p.q).ok_or(CaError::Unsupported {
-            reason: "explicit DH domain parameters of no known group",
-        }),
+        DomainParameters::Dh(p) => {
+            DhGroup::by_explicit(p.p, p.g, p.q).ok_or(CaError::Unsupported {
+                reason: "explicit DH domain parameters of no known group",
+            })
+        }
         DomainParameters::None => Err(CaError::InvalidPublicKey {
             reason: "DH key without domain parameters",
         }),
@@ -635,12 +639,11 @@ impl ChipAuthentication {
             return Err(CaError::IdenticalKeys);
         }
         params.group.validate_public(&params.chip_public_key)?;
-        let shared = params
-            .group
-            .agree(secret, &params.chip_public_key)
-            .ok_or(CaError::InvalidPublicKey {
+        let shared = params.group.agree(secret, &params.chip_public_key).ok_or(
+            CaError::InvalidPublicKey {
                 reason: "key agreement failed",
-            })?;
+            },
+        )?;
         Ok(ChipAuthentication {
             params,
             ephemeral_public,

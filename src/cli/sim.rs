@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use inspectd::lds::FileId;
 use inspectd::testkit::dataset::{
-    load_dir, synthetic_ca_passport, synthetic_pace_passport, synthetic_signed_passport,
-    synthetic_td1_can_card, with_extended_length, SIGNED_SOD,
+    load_dir, synthetic_ca_dh_passport, synthetic_ca_passport, synthetic_pace_passport,
+    synthetic_signed_passport, synthetic_td1_can_card, with_extended_length, CA_DH_AES128,
+    SIGNED_SOD,
 };
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::vpcd::{serve, VpcdOptions};
@@ -25,7 +26,8 @@ pub struct Args {
     #[arg(long, conflicts_with = "profile")]
     dataset: Option<PathBuf>,
     /// A built-in profile: `bac` (synthetic BAC passport), `ca` (the same with Chip
-    /// Authentication, EF.SOD re-signed by the test PKI), `bac-extended` (extended length
+    /// Authentication, EF.SOD re-signed by the test PKI), `ca-dh` (the same with a CA-DH key,
+    /// RFC 5114 1024-bit MODP, AES-128), `bac-extended` (extended length
     /// declared in EF.ATR/INFO and the ATR), `short-le` (a chip that takes Le <= 160),
     /// `pace-gm`, `pace-im`, `pace-cam` (PACE ECDH brainpoolP256r1 AES-128 with the generic,
     /// integrated or chip-authentication mapping), `pace-dh` (PACE DH-GM, RFC 5114 1024-bit);
@@ -60,6 +62,9 @@ fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
         "ca" => synthetic_ca_passport(GenParams::default())
             .map(|p| (p, Vec::new()))
             .ok_or_else(|| "ca: the test PKI key is unusable".to_string()),
+        "ca-dh" => synthetic_ca_dh_passport(GenParams::default(), 0, false, CA_DH_AES128)
+            .map(|p| (p, Vec::new()))
+            .ok_or_else(|| "ca-dh: the test PKI key is unusable".to_string()),
         "bac-extended" => Ok((with_extended_length(base), Vec::new())),
         "short-le" => Ok((base, vec![Fault::MaxLe(160)])),
         "pace-gm" => Ok((pace("0.4.0.127.0.7.2.2.4.2.2", 13), Vec::new())),
@@ -70,7 +75,7 @@ fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
             .map(|p| (p, Vec::new()))
             .ok_or_else(|| "td1-can: the test PKI key is unusable".to_string()),
         other => Err(format!(
-            "unknown profile {other:?} (bac, ca, bac-extended, short-le, pace-gm, pace-im, pace-cam, pace-dh, td1-can)"
+            "unknown profile {other:?} (bac, ca, ca-dh, bac-extended, short-le, pace-gm, pace-im, pace-cam, pace-dh, td1-can)"
         )),
     }
 }

@@ -1,6 +1,6 @@
 //! An in-process ICAO eMRTD chip: implements the chip side of selection, BAC, secure messaging,
-//! READ BINARY, Active Authentication and Chip Authentication v1 (Doc 9303-11 §4.3, §9.8, §6.1, §6.2;
-//! ISO/IEC 7816-4), personalised from a data set,
+//! READ BINARY, Active Authentication and Chip Authentication v1 over ECDH and DH, 3DES and AES
+//! (Doc 9303-11 §4.3, §9.8, §6.1, §6.2; ISO/IEC 7816-4), personalised from a data set,
 //! with fault switches that reproduce what real chips and readers do.
 //!
 //! It implements [`CardTransport`], so every protocol of the terminal side runs end to end
@@ -13,7 +13,7 @@ use rand_core::{CryptoRngCore, SeedableRng};
 
 use crate::apdu::{CommandApdu, ResponseApdu, StatusWord};
 use crate::chip::aa::{encode_message_representative, m1_len, AaHash, Trailer};
-use crate::chip::ca::CaCurve;
+use crate::chip::ca::{CaCurve, CaGroup};
 use crate::chip::pace::chip_side::{PaceChip, PaceChipConfig, PaceFault};
 use crate::chip::{bac_chip_respond, BacKey, CardTransport, TransportError};
 use crate::sm::{derive_key, ChipSmSession, SmCipher, SmKeys, KDF_ENC, KDF_MAC};
@@ -89,25 +89,35 @@ pub enum Fault {
 /// The chip's Chip Authentication private key (Doc 9303-11 §6.2). Synthetic test keys only.
 #[derive(Clone)]
 pub struct CaChipKey {
-    curve: CaCurve,
+    group: CaGroup,
     secret: Vec<u8>,
     key_id: Option<u64>,
 }
 
 impl CaChipKey {
-    /// A key from its private scalar (big-endian, field length); `None` if out of range.
+    /// An ECDH key from its private scalar (big-endian, field length); `None` if out of range.
     pub fn new(curve: CaCurve, secret: &[u8], key_id: Option<u64>) -> Option<Self> {
-        curve.public_point(secret)?;
+        Self::in_group(CaGroup::Ec(curve), secret, key_id)
+    }
+
+    /// A key of any group (a DH key: its private exponent); `None` if out of range.
+    pub fn in_group(group: CaGroup, secret: &[u8], key_id: Option<u64>) -> Option<Self> {
+        group.public_key(secret)?;
         Some(CaChipKey {
-            curve,
+            group,
             secret: secret.to_vec(),
             key_id,
         })
     }
 
-    /// The curve.
-    pub fn curve(&self) -> CaCurve {
-        self.curve
+    /// The group.
+    pub fn group(&self) -> CaGroup {
+        self.group
+    }
+
+    /// The curve (ECDH keys).
+    pub fn curve(&self) -> Option<CaCurve> {
+        self.group.curve()
     }
 
     /// The keyId announced in EF.DG14.
@@ -115,9 +125,10 @@ impl CaChipKey {
         self.key_id
     }
 
-    /// The uncompressed public point (for ChipAuthenticationPublicKeyInfo).
+    /// The public key (for ChipAuthenticationPublicKeyInfo): the uncompressed point, or the
+    /// DH value at the length of p.
     pub fn public_point(&self) -> Vec<u8> {
-        self.curve.public_point(&self.secret).unwrap_or_default()
+        self.group.public_key(&self.secret).unwrap_or_default()
     }
 }
 
@@ -126,15 +137,16 @@ impl std::fmt::Debug for CaChipKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "CaChipKey({:?}, keyId {:?}, ..)",
-            self.curve, self.key_id
+            "CaChipKey({}, keyId {:?}, ..)",
+            self.group.describe(),
+            self.key_id
         )
     }
 }
 
 impl PartialEq for CaChipKey {
     fn eq(&self, other: &Self) -> bool {
-        self.curve == other.curve
+        self.group == other.group
             && self.key_id == other.key_id
             && self.public_point() == other.public_point()
     }
@@ -587,7 +599,7 @@ impl VirtualChip {
             let cipher = dos
                 .get(&0x80)
                 .and_then(|o| crate::lds::oid::ca_protocol(crate::lds::asn1::Oid(o)))
-                .filter(|p| p.key_agreement == crate::lds::oid::KeyAgreement::Ecdh)
+                .filter(|p| p.key_agreement == key.group.key_agreement())
                 .and_then(|p| crate::chip::ca::sm_cipher(p.cipher));
             match cipher {
                 Some(c) => {
@@ -653,15 +665,20 @@ impl VirtualChip {
     /// Computes the shared secret and schedules the switch to the new session.
     fn ca_agree(&mut self, key: &CaChipKey, cipher: SmCipher, eph: &[u8]) -> ResponseApdu {
         let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        // An ephemeral key equal to the static one is refused (TR-03110-3 §B.1 checks).
+        if eph == key.public_point().as_slice() {
+            return r(sw::WRONG_DATA);
+        }
         let secret = if self.faults.contains(&Fault::CaKeyMismatch) {
-            match key.curve.random_secret(self.rng.as_mut()) {
+            match key.group.random_secret(self.rng.as_mut()) {
                 Some(s) => s,
                 None => return r(sw::CONDITIONS_NOT_SATISFIED),
             }
         } else {
             key.secret.clone()
         };
-        let Some(k) = key.curve.ecdh(&secret, eph) else {
+        // `agree` validates the terminal's key (curve point, or DH range and subgroup).
+        let Some(k) = key.group.agree(&secret, eph) else {
             return r(sw::WRONG_DATA);
         };
         let next = SmKeys::new(
