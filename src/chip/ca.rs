@@ -445,19 +445,18 @@ pub fn select_key_version(infos: &SecurityInfos<'_>, version: u64) -> Result<CaP
         });
     }
     let domain = &pk.public_key.algorithm.domain;
-    let (group, key) = match (proto.key_agreement, &pk.public_key.key) {
-        (KeyAgreement::Ecdh, PublicKey::Ec { point }) => {
-            (CaGroup::Ec(ec_curve(domain)?), point.to_vec())
-        }
-        (KeyAgreement::Dh, PublicKey::Dh { y }) => {
-            let g = dh_group(domain)?;
+    // The group first: an unsupported group is reported as such, whatever the key looks like.
+    let group = match proto.key_agreement {
+        KeyAgreement::Dh => CaGroup::Dh(dh_group(domain)?),
+        _ => CaGroup::Ec(ec_curve(domain)?),
+    };
+    let key = match (group, &pk.public_key.key) {
+        (CaGroup::Ec(_), PublicKey::Ec { point }) => point.to_vec(),
+        (CaGroup::Dh(g), PublicKey::Dh { y }) => {
             // The SPKI INTEGER is minimal; keys are used at the length of p.
-            let y = to_fixed_bytes(&BigUint::from_bytes_be(y), g.len).ok_or(
-                CaError::InvalidPublicKey {
-                    reason: "DH public value longer than p",
-                },
-            )?;
-            (CaGroup::Dh(g), y)
+            to_fixed_bytes(&BigUint::from_bytes_be(y), g.len).ok_or(CaError::InvalidPublicKey {
+                reason: "DH public value longer than p",
+            })?
         }
         _ => {
             return Err(CaError::InvalidPublicKey {
