@@ -942,3 +942,109 @@ fn aa_runs_after_a_failed_ca_on_a_fresh_access_control() {
     assert_eq!(r.ca.status, CheckStatus::Failed);
     assert_eq!(r.aa.status, CheckStatus::Failed, "{}", r.aa.reason);
 }
+
+/// One command, its response returned as is (to play a misbehaving terminal).
+struct OneCommand(Option<inspectd::apdu::CommandApdu>);
+
+impl ChipProtocol for OneCommand {
+    type Output = ResponseApdu;
+    fn resume(&mut self, r: Option<ResponseApdu>) -> Result<Step<ResponseApdu>, ChipError> {
+        match (self.0.take(), r) {
+            (Some(c), None) => Ok(Step::Transmit(c)),
+            (None, Some(r)) => Ok(Step::Done(r)),
+            _ => Err(ChipError::Finished),
+        }
+    }
+}
+
+#[test]
+fn virtual_chip_refuses_invalid_dh_ephemeral_keys() {
+    // The chip side validates the terminal's key too (1 < y < p-1, y^q = 1, not its own key):
+    // MSE:Set KAT with such a DO'91' is answered 6A80, under secure messaging.
+    let k = dh_key(0, 70, None);
+    let g = dh_group(0);
+    let mut rng = ChaCha20Rng::seed_from_u64(71);
+    let good = CaGroup::Dh(g)
+        .public_key(&CaGroup::Dh(g).random_secret(&mut rng).unwrap())
+        .unwrap();
+    let mut one = vec![0u8; 128];
+    one[127] = 1;
+    let mut two = vec![0u8; 128];
+    two[127] = 2;
+    let pm1 = {
+        let mut v = (&g.p - 1u8).to_bytes_be();
+        v.resize(128, 0);
+        v
+    };
+    for (what, eph, sw) in [
+        ("valid", good, 0x9000),
+        ("one", one, 0x6A80),
+        ("two (small subgroup)", two, 0x6A80),
+        ("p-1", pm1, 0x6A80),
+        ("the chip's own key", k.public_point(), 0x6A80),
+    ] {
+        let mut chip = VirtualChip::new(dh_profile(CA_DH_3DES, 0, &k), 72);
+        let (session, _, _) = bac_read(&mut chip);
+        let cmd = inspectd::apdu::CommandApdu::new(0x00, 0x22, 0x41, 0xA6)
+            .with_data(tlv::encode(0x91, &eph));
+        let rsp = drive(Secured::new(session, OneCommand(Some(cmd))), &mut chip);
+        let got = match rsp {
+            Ok(r) => r.sw.0,
+            Err(ChipError::Status { sw, .. }) => sw.0,
+            Err(e) => panic!("{what}: {e:?}"),
+        };
+        assert_eq!(got, sw, "{what}");
+    }
+}
+
+#[test]
+fn aa_after_failed_ca_on_a_pace_chip_reopens_with_pace() {
+    // PACE (GM, and CAM which reads EF.CardSecurity again) with the CAN: the fresh access
+    // control after the failed CA is PACE again, then AA passes.
+    for offer in [
+        ("0.4.0.127.0.7.2.2.4.2.2", 13u64),
+        ("0.4.0.127.0.7.2.2.4.6.2", 13u64),
+    ] {
+        let mut p =
+            inspectd::testkit::dataset::synthetic_pace_passport(GenParams::default(), &[offer]);
+        let k = ca_key(CaCurve::BrainpoolP256r1, 80, None);
+        // ECDSA AA needs ActiveAuthenticationInfo (the hash) beside the CA infos.
+        p.app_files.insert(
+            FileId::Dg14.fid(),
+            lds_gen::encode_dg14(&[
+                lds_gen::chip_authentication_info(CA_ECDH_AES128, 1, None),
+                lds_gen::chip_authentication_public_key_info_ecdh(13, &k.public_point(), None),
+                lds_gen::active_authentication_info("0.4.0.127.0.7.1.1.4.1.3"),
+            ]),
+        );
+        p.ca_key = Some(k);
+        let key = AccessKey::Can(inspectd::testkit::dataset::SYNTHETIC_CAN.into());
+        let run = |faults: &[Fault]| {
+            let mut chip = VirtualChip::new(p.clone(), 81);
+            for f in faults {
+                chip = chip.with_fault(f.clone());
+            }
+            let mut rng = ChaCha20Rng::seed_from_u64(82);
+            inspectd::inspection::inspect_chip(
+                &mut chip,
+                &key,
+                &inspectd::inspection::ChipOptions::default(),
+                &mut rng,
+                &mut |_| {},
+            )
+            .unwrap()
+        };
+        let r = run(&[]);
+        assert_eq!(r.ca.status, CheckStatus::Passed, "{}", r.ca.reason);
+        assert_eq!(r.aa.status, CheckStatus::Passed, "{}", r.aa.reason);
+        let r = run(&[Fault::CaKeyMismatch]);
+        assert_eq!(r.ca.status, CheckStatus::Failed, "{}", r.ca.reason);
+        assert_eq!(
+            r.aa.status,
+            CheckStatus::Passed,
+            "{:?}: {}",
+            offer,
+            r.aa.reason
+        );
+    }
+}
