@@ -933,6 +933,14 @@ fn aa_runs_after_a_failed_ca_on_a_fresh_access_control() {
         let r = inspect(&mut chip);
         assert_eq!(r.ca.status, CheckStatus::Failed, "{what}: {}", r.ca.reason);
         assert_eq!(r.aa.status, CheckStatus::Passed, "{what}: {}", r.aa.reason);
+        assert!(
+            r.info
+                .timings
+                .iter()
+                .any(|t| t.step == "access control (restarted)" && t.apdus > 0),
+            "{what}: {:?}",
+            r.info.timings
+        );
     }
     // A wrong AA signature is still caught on the fresh session.
     let mut chip = VirtualChip::new(ecdh(), 64)

@@ -208,12 +208,18 @@ pub fn inspect_chip(
             max_response_len: read.max_response_len,
             ..sopts
         };
+        let (t_re, before) = (Instant::now(), stats.apdus);
         match ReadSession::access_only(key, reopen, rng)
             .and_then(|s| drive_with_stats(s, t, &mut stats))
         {
             Ok(mut again) => read.session = again.session.take(),
             Err(e) => reopen_error = Some(e),
         }
+        timings.push(Timing {
+            step: "access control (restarted)".into(),
+            milliseconds: ms(t_re.elapsed()),
+            apdus: stats.apdus.saturating_sub(before),
+        });
     }
     let t_aa = Instant::now();
     let aa = match reopen_error {
