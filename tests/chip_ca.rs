@@ -1056,3 +1056,35 @@ fn aa_after_failed_ca_on_a_pace_chip_reopens_with_pace() {
         );
     }
 }
+
+#[test]
+fn inspection_reports_bad_dg14_keys_as_ca_failed_and_still_runs_aa() {
+    // TR-03105 ISO7816_D in a whole inspection: a corrupted DH key and a keyId that names no
+    // key fail `ca` before any exchange; the session stays open and AA passes.
+    let base = synthetic_ca_dh_passport(GenParams::default(), 0, false, CA_DH_AES128).unwrap();
+    let y = base.ca_key.as_ref().unwrap().public_point();
+    let mut bad_y = y.clone();
+    bad_y[10] ^= 0x20;
+    let aa_info = lds_gen::active_authentication_info("0.4.0.127.0.7.1.1.4.1.3");
+    let cases = [
+        ("corrupted key", None, bad_y, None),
+        ("keyId mismatch", Some(2), y, Some(1)),
+    ];
+    for (what, info_id, key, key_id) in cases {
+        let mut p = base.clone();
+        p.app_files.insert(
+            FileId::Dg14.fid(),
+            lds_gen::encode_dg14(&[
+                lds_gen::chip_authentication_info(CA_DH_AES128, 1, info_id),
+                lds_gen::chip_authentication_public_key_info_dh(
+                    &lds_gen::spki_dh(0, None, &key),
+                    key_id,
+                ),
+                aa_info.clone(),
+            ]),
+        );
+        let r = inspect(&mut VirtualChip::new(p, 90));
+        assert_eq!(r.ca.status, CheckStatus::Failed, "{what}: {}", r.ca.reason);
+        assert_eq!(r.aa.status, CheckStatus::Passed, "{what}: {}", r.aa.reason);
+    }
+}

@@ -962,6 +962,27 @@ mod tests {
     }
 
     #[test]
+    fn dh_agrees_on_every_group_and_validates() {
+        let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(4);
+        for d in crate::crypto::dh::all() {
+            let g = CaGroup::Dh(d);
+            let a = g.random_secret(&mut rng).unwrap();
+            let b = g.random_secret(&mut rng).unwrap();
+            let (pa, pb) = (g.public_key(&a).unwrap(), g.public_key(&b).unwrap());
+            let k = g.agree(&a, &pb).unwrap();
+            assert_eq!(k, g.agree(&b, &pa).unwrap());
+            assert_eq!((k.len(), pa.len()), (d.len, d.len));
+            assert!(g.validate_public(&pa).is_ok());
+            let mut bad = pa.clone();
+            bad[3] ^= 1;
+            assert!(g.validate_public(&bad).is_err());
+            assert!(g.agree(&a, &bad).is_none());
+            // An exponent that is 0 mod q has no public key.
+            assert!(g.public_key(&d.q.to_bytes_be()).is_none());
+        }
+    }
+
+    #[test]
     fn ecdh_agrees_on_every_curve() {
         let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(3);
         for c in [
