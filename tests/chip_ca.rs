@@ -1088,3 +1088,51 @@ fn inspection_reports_bad_dg14_keys_as_ca_failed_and_still_runs_aa() {
         assert_eq!(r.aa.status, CheckStatus::Passed, "{what}: {}", r.aa.reason);
     }
 }
+
+#[test]
+fn ca_v2_against_the_virtual_chip_ecdh_and_dh() {
+    // The chip answers GENERAL AUTHENTICATE with r and T (TR-03110-3 §B.3): the terminal checks
+    // T, switches to KDF(K || r) keys and reads on. A chip computing with another key fails
+    // at the token already (the explicit proof of v2), before any command under new keys.
+    let ec = ca_key(CaCurve::BrainpoolP256r1, 100, Some(1)).with_version_2();
+    let dh = dh_key(0, 101, Some(1)).with_version_2();
+    let ec_dg14 = lds_gen::encode_dg14(&[
+        lds_gen::chip_authentication_info(CA_ECDH_AES128, 2, Some(1)),
+        lds_gen::chip_authentication_public_key_info_ecdh(13, &ec.public_point(), Some(1)),
+    ]);
+    let dh_dg14 = lds_gen::encode_dg14(&[
+        lds_gen::chip_authentication_info(CA_DH_AES128, 2, Some(1)),
+        lds_gen::chip_authentication_public_key_info_dh(
+            &lds_gen::spki_dh(0, None, &dh.public_point()),
+            Some(1),
+        ),
+    ]);
+    for (key, d) in [(ec, ec_dg14), (dh, dh_dg14)] {
+        let run = |faults: &[Fault]| {
+            let mut chip = VirtualChip::new(profile(d.clone(), Some(key.clone())), 102);
+            for f in faults {
+                chip = chip.with_fault(f.clone());
+            }
+            let (session, dg14_bytes, dg1) = bac_read(&mut chip);
+            let infos = SecurityInfos::parse_dg14(&dg14_bytes).unwrap();
+            // CA v1 finds no version-1 info in this DG14.
+            assert_eq!(
+                select_key(&infos),
+                Err(CaError::MissingChipAuthenticationInfo)
+            );
+            let params = select_key_version(&infos, 2).unwrap();
+            let mut rng = ChaCha20Rng::seed_from_u64(103);
+            ca::run_with(&mut chip, session, params, &mut rng).map(|(s, token)| {
+                assert_eq!(token.version(), 2);
+                assert_eq!(token.group(), key.group());
+                assert_eq!(read_dg1(&mut chip, s).unwrap(), dg1);
+            })
+        };
+        run(&[]).unwrap();
+        let e = run(&[Fault::CaKeyMismatch]).unwrap_err();
+        assert!(
+            matches!(e, CaFailure::Chip(ChipError::AuthenticationMismatch { .. })),
+            "{e:?}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! An in-process ICAO eMRTD chip: implements the chip side of selection, BAC, secure messaging,
-//! READ BINARY, Active Authentication and Chip Authentication v1 over ECDH and DH, 3DES and AES
-//! (Doc 9303-11 §4.3, §9.8, §6.1, §6.2; ISO/IEC 7816-4), personalised from a data set,
+//! READ BINARY, Active Authentication and Chip Authentication over ECDH and DH, 3DES and AES
+//! (v1; v2's nonce and token with [`CaChipKey::with_version_2`]) (Doc 9303-11 §4.3, §9.8, §6.1,
+//! §6.2; TR-03110-3 §B.3; ISO/IEC 7816-4), personalised from a data set,
 //! with fault switches that reproduce what real chips and readers do.
 //!
 //! It implements [`CardTransport`], so every protocol of the terminal side runs end to end
@@ -92,6 +93,7 @@ pub struct CaChipKey {
     group: CaGroup,
     secret: Vec<u8>,
     key_id: Option<u64>,
+    version: u64,
 }
 
 impl CaChipKey {
@@ -107,7 +109,16 @@ impl CaChipKey {
             group,
             secret: secret.to_vec(),
             key_id,
+            version: 1,
         })
+    }
+
+    /// The same key answering Chip Authentication version 2 (TR-03110-3 §B.3): GENERAL
+    /// AUTHENTICATE returns a nonce and a token, the keys are derived from K ‖ nonce.
+    /// Terminal Authentication is not required first.
+    pub fn with_version_2(mut self) -> Self {
+        self.version = 2;
+        self
     }
 
     /// The group.
@@ -148,6 +159,7 @@ impl PartialEq for CaChipKey {
     fn eq(&self, other: &Self) -> bool {
         self.group == other.group
             && self.key_id == other.key_id
+            && self.version == other.version
             && self.public_point() == other.public_point()
     }
 }
@@ -300,8 +312,8 @@ pub struct VirtualChip {
     current: Option<u16>,
     challenge: Option<[u8; 8]>,
     sm: Option<ChipSmSession>,
-    // CA: the cipher chosen by MSE:Set AT, waiting for GENERAL AUTHENTICATE.
-    ca_cipher: Option<SmCipher>,
+    // CA: the cipher and protocol OID chosen by MSE:Set AT, waiting for GENERAL AUTHENTICATE.
+    ca_cipher: Option<(SmCipher, Vec<u8>)>,
     // CA: the session that replaces `sm` once the current response is wrapped.
     sm_next: Option<ChipSmSession>,
     pace: PaceChip,
@@ -594,7 +606,10 @@ impl VirtualChip {
             let Some(eph) = dos.get(&0x91) else {
                 return r(sw::WRONG_DATA);
             };
-            self.ca_agree(&key, SmCipher::Tdes, eph)
+            if key.version != 1 {
+                return r(sw::WRONG_P1P2);
+            }
+            self.ca_agree(&key, SmCipher::Tdes, eph, None)
         } else {
             let cipher = dos
                 .get(&0x80)
@@ -603,7 +618,7 @@ impl VirtualChip {
                 .and_then(|p| crate::chip::ca::sm_cipher(p.cipher));
             match cipher {
                 Some(c) => {
-                    self.ca_cipher = Some(c);
+                    self.ca_cipher = Some((c, dos.get(&0x80).cloned().unwrap_or_default()));
                     r(sw::OK)
                 }
                 None => r(sw::REF_DATA_NOT_FOUND),
@@ -638,7 +653,8 @@ impl VirtualChip {
             }
             return answer.response;
         }
-        let (Some(cipher), Some(key)) = (self.ca_cipher.take(), self.profile.ca_key.clone()) else {
+        let (Some((cipher, oid)), Some(key)) = (self.ca_cipher.take(), self.profile.ca_key.clone())
+        else {
             return r(sw::CONDITIONS_NOT_SATISFIED);
         };
         let eph = crate::tlv::Reader::new(&cmd.data)
@@ -654,16 +670,25 @@ impl VirtualChip {
         let Some(eph) = eph else {
             return r(sw::WRONG_DATA);
         };
-        let rsp = self.ca_agree(&key, cipher, &eph);
-        if rsp.sw.is_success() {
+        let v2 = (key.version == 2).then_some(oid.as_slice());
+        let rsp = self.ca_agree(&key, cipher, &eph, v2);
+        if rsp.sw.is_success() && rsp.data.is_empty() {
             ResponseApdu::new(vec![0x7C, 0x00], rsp.sw)
         } else {
             rsp
         }
     }
 
-    /// Computes the shared secret and schedules the switch to the new session.
-    fn ca_agree(&mut self, key: &CaChipKey, cipher: SmCipher, eph: &[u8]) -> ResponseApdu {
+    /// Computes the shared secret and schedules the switch to the new session. CA v2
+    /// (`v2_oid` given): draws the nonce r, derives the keys from K ‖ r and answers
+    /// `7C { 81 r, 82 T }` with T = MAC(K_mac, 7F49 { 06 OID, 86|84 eph }).
+    fn ca_agree(
+        &mut self,
+        key: &CaChipKey,
+        cipher: SmCipher,
+        eph: &[u8],
+        v2_oid: Option<&[u8]>,
+    ) -> ResponseApdu {
         let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
         // An ephemeral key equal to the static one is refused (TR-03110-3 §B.1 checks).
         if eph == key.public_point().as_slice() {
@@ -681,16 +706,30 @@ impl VirtualChip {
         let Some(k) = key.group.agree(&secret, eph) else {
             return r(sw::WRONG_DATA);
         };
-        let next = SmKeys::new(
-            cipher,
-            &derive_key(&k, KDF_ENC, cipher),
-            &derive_key(&k, KDF_MAC, cipher),
-        )
-        .and_then(|keys| ChipSmSession::new(keys, &vec![0u8; cipher.block_len()]));
+        let mut answer = Vec::new();
+        let keys = match v2_oid {
+            None => SmKeys::new(
+                cipher,
+                &derive_key(&k, KDF_ENC, cipher),
+                &derive_key(&k, KDF_MAC, cipher),
+            ),
+            Some(oid) => {
+                let mut nonce = [0u8; 8];
+                self.rng.fill_bytes(&mut nonce);
+                crate::chip::ca::session_keys_v2(&k, &nonce, cipher).and_then(|keys| {
+                    let t = crate::chip::ca::auth_token_v2(&keys, oid, key.group, eph)?;
+                    let mut inner = crate::tlv::encode(0x81, &nonce);
+                    inner.extend(crate::tlv::encode(0x82, &t));
+                    answer = crate::tlv::encode(0x7C, &inner);
+                    Ok(keys)
+                })
+            }
+        };
+        let next = keys.and_then(|keys| ChipSmSession::new(keys, &vec![0u8; cipher.block_len()]));
         match next {
             Ok(s) => {
                 self.sm_next = Some(s);
-                r(sw::OK)
+                ResponseApdu::new(answer, StatusWord(sw::OK))
             }
             Err(_) => r(sw::CONDITIONS_NOT_SATISFIED),
         }
