@@ -1136,3 +1136,22 @@ fn ca_v2_against_the_virtual_chip_ecdh_and_dh() {
         );
     }
 }
+
+#[test]
+fn inspection_with_a_v2_only_dg14_does_not_claim_a_clone() {
+    // CA v2 needs Terminal Authentication on real chips; a DG14 offering only v2 is reported
+    // "not performed", not as a failed (clone-like) CA, and AA still runs.
+    let mut p = synthetic_ca_passport(GenParams::default()).unwrap();
+    let k = p.ca_key.clone().unwrap();
+    p.app_files.insert(
+        FileId::Dg14.fid(),
+        lds_gen::encode_dg14(&[
+            lds_gen::chip_authentication_info(CA_ECDH_AES128, 2, None),
+            lds_gen::chip_authentication_public_key_info_ecdh(13, &k.public_point(), None),
+            lds_gen::active_authentication_info("0.4.0.127.0.7.1.1.4.1.3"),
+        ]),
+    );
+    let r = inspect(&mut VirtualChip::new(p, 110));
+    assert_eq!(r.ca.status, CheckStatus::NotPerformed, "{}", r.ca.reason);
+    assert_eq!(r.aa.status, CheckStatus::Passed, "{}", r.aa.reason);
+}

@@ -308,6 +308,13 @@ fn chip_authentication(
         Err(e @ ca::CaError::Unsupported { .. }) => {
             return Outcome::new(CheckStatus::NotPerformed, e.to_string())
         }
+        // Only CA v2 offered: it needs Terminal Authentication first (TR-03110-1 §3.4).
+        Err(ca::CaError::MissingChipAuthenticationInfo) => {
+            return Outcome::new(
+                CheckStatus::NotPerformed,
+                "DG14 offers Chip Authentication version 2 only (needs Terminal Authentication)",
+            )
+        }
         Err(e) => return Outcome::new(CheckStatus::Failed, format!("chip authentication: {e}")),
     };
     let Some(session) = read.session.take() else {
