@@ -15,8 +15,9 @@
 //!   protocol sees it, and an SM error ends the session.
 //! * [`ActiveAuthentication`] (Doc 9303-11 §6.1): INTERNAL AUTHENTICATE; [`aa::verify`] checks
 //!   the signature against EF.DG15.
-//! * [`ChipAuthentication`] (Doc 9303-11 §6.2): CA v1 key agreement and session restart;
-//!   [`CaConfirm`] yields [`ChipAuthenticated`] once the chip answers under the new keys.
+//! * [`ChipAuthentication`] (Doc 9303-11 §6.2): CA key agreement (ECDH or DH; v1, and the v2
+//!   nonce/token step) and session restart; [`CaConfirm`] yields [`ChipAuthenticated`] once the
+//!   chip answers under the new keys.
 //! * [`SelectApplication`], [`SelectFile`] and [`ReadFile`] (Doc 9303-11 / ISO/IEC 7816-4 §11).
 
 pub mod aa;

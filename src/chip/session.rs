@@ -4,6 +4,11 @@
 //! groups exist: it is not protected by Passive Authentication (TR-03105 discussion,
 //! pitfalls #2).
 //!
+//! [`ReadSession::access_only`] runs access control again without reading (SELECT MF, then
+//! EF.CardAccess, PACE or BAC, the application): after a failed Chip Authentication the chip
+//! has dropped secure messaging and the terminal must restart access control (Doc 9303-11
+//! §6.2) before Active Authentication.
+//!
 //! Still sans-IO: [`ReadSession`] is a [`ChipProtocol`] that runs the smaller protocols in turn.
 //! Observers (progress bars, gRPC progress streams, timing) use [`ReadSession::progress`]
 //! between exchanges via [`drive_observed`](super::drive_observed).
@@ -251,6 +256,8 @@ impl ChipProtocol for FileReader {
 
 enum State {
     Start,
+    /// Access-only sessions: SELECT MF first (the chip may still be in the application).
+    SelectMf,
     /// An optional master-file EF read before access control (EF.ATR/INFO, EF.CardAccess).
     Mf {
         id: FileId,
@@ -293,6 +300,8 @@ pub struct ReadSession {
     pace_seed: [u8; 32],
     pace_skipped: Option<PaceError>,
     cam: Option<Result<CamVerified, PaceError>>,
+    /// Stop after access control and SELECT of the application (no files).
+    access_only: bool,
 }
 
 impl std::fmt::Debug for ReadSession {
@@ -337,13 +346,29 @@ impl ReadSession {
             pace_seed,
             pace_skipped: None,
             cam: None,
+            access_only: false,
         })
+    }
+
+    /// A session that only re-establishes access control (see the module documentation); its
+    /// [`ChipRead`] holds the new secure session (and EF.CardAccess/EF.CardSecurity as read
+    /// on the way) but no application files. EF.ATR/INFO is not read again: pass the
+    /// `max_response_len` the first session found.
+    pub fn access_only(
+        key: &AccessKey,
+        opts: SessionOptions,
+        rng: &mut dyn CryptoRngCore,
+    ) -> Result<Self, ChipError> {
+        let mut s = Self::new(key, opts, rng)?;
+        s.access_only = true;
+        Ok(s)
     }
 
     /// The current phase.
     pub fn phase(&self) -> Phase {
         match &self.state {
             State::Start => Phase::AtrInfo,
+            State::SelectMf => Phase::SelectApplication,
             State::Mf { id, .. } if *id == FileId::AtrInfo => Phase::AtrInfo,
             State::Mf { .. } => Phase::CardAccess,
             State::SelectApp(_) => Phase::SelectApplication,
@@ -422,6 +447,17 @@ impl ReadSession {
             self.state = State::File { id, read, queue };
             return first(step);
         }
+    }
+
+    /// Access control done: read EF.COM, EF.SOD and the rest, or stop (access-only).
+    fn after_access(
+        &mut self,
+        session: Option<SecureSession>,
+    ) -> Result<Step<ChipRead>, ChipError> {
+        if self.access_only {
+            return self.finish(session);
+        }
+        self.next_file(FIXED_HEAD.to_vec(), session)
     }
 
     fn finish(&mut self, session: Option<SecureSession>) -> Result<Step<ChipRead>, ChipError> {
@@ -612,6 +648,15 @@ impl ChipProtocol for ReadSession {
     fn resume(&mut self, response: Option<ResponseApdu>) -> Result<Step<ChipRead>, ChipError> {
         let state = std::mem::replace(&mut self.state, State::Failed);
         match (state, response) {
+            (State::Start, None) if self.access_only => {
+                // `00 A4 00 0C`: SELECT MF, no response data (ISO/IEC 7816-4 §11.2.2).
+                self.state = State::SelectMf;
+                Ok(Step::Transmit(crate::apdu::CommandApdu::new(
+                    0x00, 0xA4, 0x00, 0x0C,
+                )))
+            }
+            // Whatever the chip answers (some refuse SELECT MF), EF.CardAccess comes next.
+            (State::SelectMf, Some(_)) => self.start_card_access(),
             (State::Start, None) => {
                 if self.opts.max_response_len > 256 {
                     // EF.ATR/INFO (SFI 01 of the master file) says whether the chip takes
@@ -700,7 +745,7 @@ impl ChipProtocol for ReadSession {
                 }
                 Step::Done(()) => {
                     let (session, _) = sel.into_parts();
-                    self.next_file(FIXED_HEAD.to_vec(), Some(session))
+                    self.after_access(Some(session))
                 }
             },
             (State::Bac(mut bac), Some(r)) => match bac.resume(Some(r)) {
@@ -710,14 +755,14 @@ impl ChipProtocol for ReadSession {
                 }
                 Ok(Step::Done(session)) => {
                     self.access = AccessProtocol::Bac;
-                    self.next_file(FIXED_HEAD.to_vec(), Some(session))
+                    self.after_access(Some(session))
                 }
                 // A chip without BAC answers GET CHALLENGE with "instruction not supported".
                 Err(ChipError::Status { sw, .. })
                     if self.opts.allow_plain && matches!(sw.0, 0x6D00 | 0x6E00) =>
                 {
                     self.access = AccessProtocol::Plain;
-                    self.next_file(FIXED_HEAD.to_vec(), None)
+                    self.after_access(None)
                 }
                 Err(e) => Err(e),
             },

@@ -7,8 +7,8 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use inspectd::testkit::dataset::{
-    load_dir, synthetic_bac_only_passport, synthetic_ca_passport, synthetic_pace_ca_passport,
-    synthetic_td1_can_card, with_extended_length,
+    load_dir, synthetic_bac_only_passport, synthetic_ca_dh_passport, synthetic_ca_passport,
+    synthetic_pace_ca_passport, synthetic_td1_can_card, with_extended_length, CA_DH_AES128,
 };
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::vpcd::{serve, VpcdOptions};
@@ -25,7 +25,8 @@ pub struct Args {
     dataset: Option<PathBuf>,
     /// A built-in profile: `bac` (a BAC-only passport with Chip and Active Authentication,
     /// EF.SOD signed by the test PKI), `ca` (the same whose EF.CardAccess also lists PACE,
-    /// which the chip refuses: a downgrade the report warns about), `pace-ca-aa` (PACE-GM ECDH AES with
+    /// which the chip refuses: a downgrade the report warns about), `ca-dh` (the same with a
+    /// CA-DH key, RFC 5114 1024-bit MODP, AES-128), `pace-ca-aa` (PACE-GM ECDH AES with
     /// Chip and Active Authentication: a current passport), `bac-extended` (extended length
     /// declared in EF.ATR/INFO and the ATR), `short-le` (a chip that takes Le <= 160),
     /// `pace-gm`, `pace-im`, `pace-cam` (PACE ECDH brainpoolP256r1 AES-128 with the generic,
@@ -64,6 +65,9 @@ fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
             .map(|p| (p, Vec::new()))
             .ok_or_else(|| "ca: the test PKI key is unusable".to_string()),
         "pace-ca-aa" => pace("0.4.0.127.0.7.2.2.4.2.2", 13).map(|p| (p, Vec::new())),
+        "ca-dh" => synthetic_ca_dh_passport(GenParams::default(), 0, false, CA_DH_AES128)
+            .map(|p| (p, Vec::new()))
+            .ok_or_else(|| "ca-dh: the test PKI key is unusable".to_string()),
         "bac-extended" => Ok((with_extended_length(base), Vec::new())),
         "short-le" => Ok((base, vec![Fault::MaxLe(160)])),
         "pace-gm" => pace("0.4.0.127.0.7.2.2.4.2.2", 13).map(|p| (p, Vec::new())),
@@ -74,7 +78,7 @@ fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
             .map(|p| (p, Vec::new()))
             .ok_or_else(|| "td1-can: the test PKI key is unusable".to_string()),
         other => Err(format!(
-            "unknown profile {other:?} (bac, ca, pace-ca-aa, bac-extended, short-le, pace-gm, pace-im, pace-cam, pace-dh, td1-can)"
+            "unknown profile {other:?} (bac, ca, ca-dh, pace-ca-aa, bac-extended, short-le, pace-gm, pace-im, pace-cam, pace-dh, td1-can)"
         )),
     }
 }

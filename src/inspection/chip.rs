@@ -1,8 +1,10 @@
 //! One chip inspection (Doc 9303-11 §§4-6 and Doc 9303-10 §4, in the order of the inspection
 //! procedure): access control and reading every file EF.SOD lists ([`ReadSession`]), then Chip
 //! Authentication (§6.2) when EF.DG14 offers it, then Active Authentication (§6.1) when DG15
-//! was read. The CLI and the gRPC service both call [`inspect_chip`]; they differ only in the
-//! transport and in how they show progress.
+//! was read. A failed Chip Authentication leaves no secure channel (the chip dropped it), so
+//! access control runs again before Active Authentication, which is then judged on its own.
+//! The CLI and the gRPC service both call [`inspect_chip`]; they differ only in the transport
+//! and in how they show progress.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -14,8 +16,8 @@ use super::report::{FileSummary, Outcome, ReadInfo, Timing};
 use crate::chip::aa::{self, AaPolicy, ActiveAuthentication};
 use crate::chip::ca;
 use crate::chip::{
-    drive, drive_observed, AccessKey, CardTransport, ChipError, ChipRead, ChipStats, FileOutcome,
-    Phase, ReadSession, Secured, SessionOptions, TransportError,
+    drive, drive_observed, drive_with_stats, AccessKey, CardTransport, ChipError, ChipRead,
+    ChipStats, FileOutcome, Phase, ReadSession, Secured, SessionOptions, TransportError,
 };
 use crate::lds::dg15::Dg15;
 use crate::lds::security_infos::SecurityInfos;
@@ -174,7 +176,7 @@ pub fn inspect_chip(
         data_groups,
         ..SessionOptions::default()
     };
-    let session = ReadSession::new(key, sopts, rng)?;
+    let session = ReadSession::new(key, sopts.clone(), rng)?;
     let started = Instant::now();
     let mut timings: Vec<Timing> = Vec::new();
     let mut last = (Phase::AtrInfo, Instant::now(), 0u64);
@@ -220,8 +222,37 @@ pub fn inspect_chip(
             apdus: 0,
         });
     }
+    // Doc 9303-11 §6.2: after a failed CA the terminal restarts access control.
+    let mut reopen_error = None;
+    if ca.status == CheckStatus::Failed
+        && read.session.is_none()
+        && read.file(FileId::Dg15).is_some()
+    {
+        let reopen = SessionOptions {
+            max_response_len: read.max_response_len,
+            ..sopts
+        };
+        let (t_re, before) = (Instant::now(), stats.apdus);
+        match ReadSession::access_only(key, reopen, rng)
+            .and_then(|s| drive_with_stats(s, t, &mut stats))
+        {
+            Ok(mut again) => read.session = again.session.take(),
+            Err(e) => reopen_error = Some(e),
+        }
+        timings.push(Timing {
+            step: "access control (restarted)".into(),
+            milliseconds: ms(t_re.elapsed()),
+            apdus: stats.apdus.saturating_sub(before),
+        });
+    }
     let t_aa = Instant::now();
-    let aa = active_authentication(&mut read, t, opts, rng, events);
+    let aa = match reopen_error {
+        Some(e) => Outcome::new(
+            CheckStatus::NotPerformed,
+            format!("access control failed when restarted after Chip Authentication: {e}"),
+        ),
+        None => active_authentication(&mut read, t, opts, rng, events),
+    };
     if aa.status != CheckStatus::NotPerformed {
         timings.push(Timing {
             step: "active authentication".into(),
@@ -274,8 +305,9 @@ pub fn inspect_chip(
     Ok(ChipInspection { read, info, aa, ca })
 }
 
-/// Chip Authentication v1 (Doc 9303-11 §6.2) when EF.DG14 holds ChipAuthenticationInfo. On
-/// success the read session continues under the new keys (AA then runs under them).
+/// Chip Authentication v1 (Doc 9303-11 §6.2, ECDH or DH) when EF.DG14 holds
+/// ChipAuthenticationInfo. On success the read session continues under the new keys (AA then
+/// runs under them); parameters unusable before any exchange leave the session as it was.
 fn chip_authentication(
     read: &mut ChipRead,
     t: &mut dyn CardTransport,
@@ -298,18 +330,33 @@ fn chip_authentication(
             "DG14 offers no Chip Authentication",
         );
     }
+    let params = match ca::select_key(&infos) {
+        Ok(p) => p,
+        // Unsupported key types are not a clone signal; report them honestly.
+        Err(e @ ca::CaError::Unsupported { .. }) => {
+            return Outcome::new(CheckStatus::NotPerformed, e.to_string())
+        }
+        // Only CA v2 offered: it needs Terminal Authentication first (TR-03110-1 §3.4).
+        Err(ca::CaError::MissingChipAuthenticationInfo) => {
+            return Outcome::new(
+                CheckStatus::NotPerformed,
+                "DG14 offers Chip Authentication version 2 only (needs Terminal Authentication)",
+            )
+        }
+        Err(e) => return Outcome::new(CheckStatus::Failed, format!("chip authentication: {e}")),
+    };
     let Some(session) = read.session.take() else {
         return Outcome::new(CheckStatus::NotPerformed, "no secure session");
     };
     events(ChipEvent::ChipAuthentication);
-    match ca::run(t, session, &infos, rng) {
+    match ca::run_with(t, session, params, rng) {
         Ok((new_session, token)) => {
             read.session = Some(new_session);
             Outcome::new(
                 CheckStatus::Passed,
                 format!(
-                    "ECDH {:?} key agreement with the chip's DG14 key, secure messaging ({:?}) restarted and confirmed",
-                    token.curve(),
+                    "{} key agreement with the chip's DG14 key, secure messaging ({:?}) restarted and confirmed",
+                    token.group().describe(),
                     token.cipher()
                 ),
             )

@@ -235,7 +235,11 @@ pub fn subject_public_key_info<'a>(
     } else if alg == oid::EC_PUBLIC_KEY || alg == oid::ID_PK_ECDH || is_standardized_ec(&algorithm)
     {
         PublicKey::Ec { point: bits.bytes }
-    } else if alg == oid::DH_PUBLIC_NUMBER || alg == oid::DH_KEY_AGREEMENT || alg == oid::ID_PK_DH {
+    } else if alg == oid::DH_PUBLIC_NUMBER
+        || alg == oid::DH_KEY_AGREEMENT
+        || alg == oid::ID_PK_DH
+        || is_standardized_dh(&algorithm)
+    {
         let mut k = Cursor::at(bits.bytes, c.file(), asn1::DER, inner_base);
         let y = k.integer()?;
         k.finish()?;
@@ -259,4 +263,11 @@ pub fn subject_public_key_info<'a>(
 fn is_standardized_ec(a: &AlgorithmIdentifier<'_>) -> bool {
     a.algorithm.as_bytes() == oid::STANDARDIZED_DOMAIN_PARAMETERS
         && matches!(a.domain, DomainParameters::Standardized(8..=18))
+}
+
+/// The DH counterpart of [`is_standardized_ec`]: ids 0-2 are the RFC 5114 MODP groups, whose
+/// public value is a DER INTEGER inside the BIT STRING (TR-03110-3 §A.1.1.1).
+fn is_standardized_dh(a: &AlgorithmIdentifier<'_>) -> bool {
+    a.algorithm.as_bytes() == oid::STANDARDIZED_DOMAIN_PARAMETERS
+        && matches!(a.domain, DomainParameters::Standardized(0..=2))
 }

@@ -324,8 +324,9 @@ pub fn synthetic_bac_only_passport(params: super::lds_gen::GenParams) -> Option<
 }
 
 /// The synthetic passport as a current-generation chip: PACE with `offers` (e.g. GM, ECDH
-/// brainpoolP256r1, AES-128; MRZ or [`SYNTHETIC_CAN`]), then Chip Authentication (ECDH brainpoolP256r1, AES)
-/// and Active Authentication, EF.SOD re-signed by the test DS. Genuine in every respect.
+/// brainpoolP256r1, AES-128; MRZ or [`SYNTHETIC_CAN`]), then Chip Authentication (ECDH
+/// brainpoolP256r1, AES) and Active Authentication, EF.SOD re-signed by the test DS. Genuine
+/// in every respect.
 pub fn synthetic_pace_ca_passport(
     params: super::lds_gen::GenParams,
     offers: &[PaceOffer],
@@ -333,25 +334,75 @@ pub fn synthetic_pace_ca_passport(
     with_chip_authentication(synthetic_pace_passport(params, offers))
 }
 
-/// Gives `p` a Chip Authentication key (DG14, the chip's private half) and re-signs EF.SOD.
-fn with_chip_authentication(mut p: ChipProfile) -> Option<ChipProfile> {
+/// Gives `p` the synthetic ECDH Chip Authentication key (DG14, the chip's private half) and
+/// re-signs EF.SOD.
+fn with_chip_authentication(p: ChipProfile) -> Option<ChipProfile> {
     use super::lds_gen as g;
+    let key = super::virtual_chip::CaChipKey::new(
+        crate::chip::ca::CaCurve::BrainpoolP256r1,
+        &ca_secret(b"inspectd synthetic chip authentication key"),
+        None,
+    )?;
+    let pk = g::chip_authentication_public_key_info_ecdh(13, &key.public_point(), None);
+    with_ca_key(p, key, "0.4.0.127.0.7.2.2.3.2.2", pk)
+}
+
+/// CA-DH protocol OIDs (TR-03110-3 §A.1.1.2): id-CA-DH-3DES-CBC-CBC, id-CA-DH-AES-CBC-CMAC-128.
+pub const CA_DH_3DES: &str = "0.4.0.127.0.7.2.2.3.1.1";
+/// id-CA-DH-AES-CBC-CMAC-128.
+pub const CA_DH_AES128: &str = "0.4.0.127.0.7.2.2.3.1.2";
+
+/// [`synthetic_ca_passport`] with a DH Chip Authentication key instead (Doc 9303-11 §6.2,
+/// TR-03110-3 §A.1.1): RFC 5114 group `parameter_id` (0-2), announced with standardized domain
+/// parameters (or, with `explicit`, as dhpublicnumber with the group's p, g, q), protocol
+/// `protocol_oid` (e.g. [`CA_DH_AES128`]). Genuine: PA, AA and CA pass.
+pub fn synthetic_ca_dh_passport(
+    params: super::lds_gen::GenParams,
+    parameter_id: u64,
+    explicit: bool,
+    protocol_oid: &str,
+) -> Option<ChipProfile> {
+    use super::lds_gen as g;
+    let group = crate::crypto::dh::DhGroup::by_parameter_id(parameter_id)?;
+    let key = super::virtual_chip::CaChipKey::in_group(
+        crate::chip::ca::CaGroup::Dh(group),
+        &ca_secret(b"inspectd synthetic chip authentication DH key"),
+        None,
+    )?;
+    let (p, gg, q) = (
+        group.p.to_bytes_be(),
+        group.g.to_bytes_be(),
+        group.q.to_bytes_be(),
+    );
+    let explicit = explicit.then_some((p.as_slice(), gg.as_slice(), q.as_slice()));
+    let spki = g::spki_dh(parameter_id, explicit, &key.public_point());
+    let pk = g::chip_authentication_public_key_info_dh(&spki, None);
+    with_ca_key(synthetic_bac_passport(params), key, protocol_oid, pk)
+}
+
+/// A fixed private key (below every supported group order), so the document is reproducible.
+fn ca_secret(label: &[u8]) -> Vec<u8> {
     use sha2::Digest;
-    // A fixed private scalar (below the curve order), so the document is reproducible.
-    let secret = sha2::Sha256::digest(b"inspectd synthetic chip authentication key");
-    let mut secret = secret.to_vec();
+    let mut secret = sha2::Sha256::digest(label).to_vec();
     if let Some(b) = secret.first_mut() {
         *b &= 0x3F;
     }
-    let key = super::virtual_chip::CaChipKey::new(
-        crate::chip::ca::CaCurve::BrainpoolP256r1,
-        &secret,
-        None,
-    )?;
+    secret
+}
+
+/// The synthetic passport with `key` as the chip's CA key, DG14 = PACEInfo, CAInfo
+/// (`protocol_oid`, version 1), `public_key_info`, AAInfo; EF.SOD re-signed.
+fn with_ca_key(
+    mut p: ChipProfile,
+    key: super::virtual_chip::CaChipKey,
+    protocol_oid: &str,
+    public_key_info: Vec<u8>,
+) -> Option<ChipProfile> {
+    use super::lds_gen as g;
     let dg14 = g::encode_dg14(&[
         g::pace_info("0.4.0.127.0.7.2.2.4.2.2", 2, Some(13)),
-        g::chip_authentication_info("0.4.0.127.0.7.2.2.3.2.2", 1, None),
-        g::chip_authentication_public_key_info_ecdh(13, &key.public_point(), None),
+        g::chip_authentication_info(protocol_oid, 1, None),
+        public_key_info,
         g::active_authentication_info("0.4.0.127.0.7.1.1.4.1.3"),
     ]);
     p.app_files.insert(FileId::Dg14.fid(), dg14);

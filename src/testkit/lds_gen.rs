@@ -368,6 +368,35 @@ pub fn chip_authentication_public_key_info_ecdh(
     seq(&[&der_oid_bytes(oid::ID_PK_ECDH), &spki, &k])
 }
 
+/// A DH SubjectPublicKeyInfo (TR-03110-3 §A.1.1.1, Doc 9303-11 §9.2.6): standardizedDomainParameters
+/// with `parameter_id` (0-2), or, with `explicit = Some((p, g, q))`, dhpublicnumber with X9.42
+/// DomainParameters; the public value `y` (unsigned) as a DER INTEGER in the BIT STRING.
+pub fn spki_dh(parameter_id: u64, explicit: Option<(&[u8], &[u8], &[u8])>, y: &[u8]) -> Vec<u8> {
+    let alg = match explicit {
+        None => seq(&[
+            &der_oid_bytes(oid::STANDARDIZED_DOMAIN_PARAMETERS),
+            &der_small(parameter_id),
+        ]),
+        Some((p, g, q)) => seq(&[
+            &der_oid_bytes(oid::DH_PUBLIC_NUMBER),
+            &seq(&[
+                &encode(0x02, &der_uint(p)),
+                &encode(0x02, &der_uint(g)),
+                &encode(0x02, &der_uint(q)),
+            ]),
+        ]),
+    };
+    let mut bits = vec![0u8];
+    bits.extend_from_slice(&encode(0x02, &der_uint(y)));
+    seq(&[&alg, &encode(0x03, &bits)])
+}
+
+/// ChipAuthenticationPublicKeyInfo with id-PK-DH and the SPKI of [`spki_dh`].
+pub fn chip_authentication_public_key_info_dh(spki: &[u8], key_id: Option<u64>) -> Vec<u8> {
+    let k = key_id.map(der_small).unwrap_or_default();
+    seq(&[&der_oid_bytes(oid::ID_PK_DH), spki, &k])
+}
+
 /// ActiveAuthenticationInfo (Doc 9303-11 §9.2.8).
 pub fn active_authentication_info(signature_algorithm: &str) -> Vec<u8> {
     seq(&[

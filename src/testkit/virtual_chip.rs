@@ -1,6 +1,7 @@
 //! An in-process ICAO eMRTD chip: implements the chip side of selection, BAC, secure messaging,
-//! READ BINARY, Active Authentication and Chip Authentication v1 (Doc 9303-11 §4.3, §9.8, §6.1, §6.2;
-//! ISO/IEC 7816-4), personalised from a data set,
+//! READ BINARY, Active Authentication and Chip Authentication over ECDH and DH, 3DES and AES
+//! (v1; v2's nonce and token with [`CaChipKey::with_version_2`]) (Doc 9303-11 §4.3, §9.8, §6.1,
+//! §6.2; TR-03110-3 §B.3; ISO/IEC 7816-4), personalised from a data set,
 //! with fault switches that reproduce what real chips and readers do.
 //!
 //! It implements [`CardTransport`], so every protocol of the terminal side runs end to end
@@ -13,7 +14,7 @@ use rand_core::{CryptoRngCore, SeedableRng};
 
 use crate::apdu::{CommandApdu, ResponseApdu, StatusWord};
 use crate::chip::aa::{encode_message_representative, m1_len, AaHash, Trailer};
-use crate::chip::ca::CaCurve;
+use crate::chip::ca::{CaCurve, CaGroup};
 use crate::chip::pace::chip_side::{PaceChip, PaceChipConfig, PaceFault};
 use crate::chip::{bac_chip_respond, BacKey, CardTransport, TransportError};
 use crate::sm::{derive_key, ChipSmSession, SmCipher, SmKeys, KDF_ENC, KDF_MAC};
@@ -89,25 +90,45 @@ pub enum Fault {
 /// The chip's Chip Authentication private key (Doc 9303-11 §6.2). Synthetic test keys only.
 #[derive(Clone)]
 pub struct CaChipKey {
-    curve: CaCurve,
+    group: CaGroup,
     secret: Vec<u8>,
     key_id: Option<u64>,
+    version: u64,
 }
 
 impl CaChipKey {
-    /// A key from its private scalar (big-endian, field length); `None` if out of range.
+    /// An ECDH key from its private scalar (big-endian, field length); `None` if out of range.
     pub fn new(curve: CaCurve, secret: &[u8], key_id: Option<u64>) -> Option<Self> {
-        curve.public_point(secret)?;
+        Self::in_group(CaGroup::Ec(curve), secret, key_id)
+    }
+
+    /// A key of any group (a DH key: its private exponent); `None` if out of range.
+    pub fn in_group(group: CaGroup, secret: &[u8], key_id: Option<u64>) -> Option<Self> {
+        group.public_key(secret)?;
         Some(CaChipKey {
-            curve,
+            group,
             secret: secret.to_vec(),
             key_id,
+            version: 1,
         })
     }
 
-    /// The curve.
-    pub fn curve(&self) -> CaCurve {
-        self.curve
+    /// The same key answering Chip Authentication version 2 (TR-03110-3 §B.3): GENERAL
+    /// AUTHENTICATE returns a nonce and a token, the keys are derived from K ‖ nonce.
+    /// Terminal Authentication is not required first.
+    pub fn with_version_2(mut self) -> Self {
+        self.version = 2;
+        self
+    }
+
+    /// The group.
+    pub fn group(&self) -> CaGroup {
+        self.group
+    }
+
+    /// The curve (ECDH keys).
+    pub fn curve(&self) -> Option<CaCurve> {
+        self.group.curve()
     }
 
     /// The keyId announced in EF.DG14.
@@ -115,9 +136,10 @@ impl CaChipKey {
         self.key_id
     }
 
-    /// The uncompressed public point (for ChipAuthenticationPublicKeyInfo).
+    /// The public key (for ChipAuthenticationPublicKeyInfo): the uncompressed point, or the
+    /// DH value at the length of p.
     pub fn public_point(&self) -> Vec<u8> {
-        self.curve.public_point(&self.secret).unwrap_or_default()
+        self.group.public_key(&self.secret).unwrap_or_default()
     }
 }
 
@@ -126,16 +148,18 @@ impl std::fmt::Debug for CaChipKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "CaChipKey({:?}, keyId {:?}, ..)",
-            self.curve, self.key_id
+            "CaChipKey({}, keyId {:?}, ..)",
+            self.group.describe(),
+            self.key_id
         )
     }
 }
 
 impl PartialEq for CaChipKey {
     fn eq(&self, other: &Self) -> bool {
-        self.curve == other.curve
+        self.group == other.group
             && self.key_id == other.key_id
+            && self.version == other.version
             && self.public_point() == other.public_point()
     }
 }
@@ -288,8 +312,8 @@ pub struct VirtualChip {
     current: Option<u16>,
     challenge: Option<[u8; 8]>,
     sm: Option<ChipSmSession>,
-    // CA: the cipher chosen by MSE:Set AT, waiting for GENERAL AUTHENTICATE.
-    ca_cipher: Option<SmCipher>,
+    // CA: the cipher and protocol OID chosen by MSE:Set AT, waiting for GENERAL AUTHENTICATE.
+    ca_cipher: Option<(SmCipher, Vec<u8>)>,
     // CA: the session that replaces `sm` once the current response is wrapped.
     sm_next: Option<ChipSmSession>,
     pace: PaceChip,
@@ -582,16 +606,19 @@ impl VirtualChip {
             let Some(eph) = dos.get(&0x91) else {
                 return r(sw::WRONG_DATA);
             };
-            self.ca_agree(&key, SmCipher::Tdes, eph)
+            if key.version != 1 {
+                return r(sw::WRONG_P1P2);
+            }
+            self.ca_agree(&key, SmCipher::Tdes, eph, None)
         } else {
             let cipher = dos
                 .get(&0x80)
                 .and_then(|o| crate::lds::oid::ca_protocol(crate::lds::asn1::Oid(o)))
-                .filter(|p| p.key_agreement == crate::lds::oid::KeyAgreement::Ecdh)
+                .filter(|p| p.key_agreement == key.group.key_agreement())
                 .and_then(|p| crate::chip::ca::sm_cipher(p.cipher));
             match cipher {
                 Some(c) => {
-                    self.ca_cipher = Some(c);
+                    self.ca_cipher = Some((c, dos.get(&0x80).cloned().unwrap_or_default()));
                     r(sw::OK)
                 }
                 None => r(sw::REF_DATA_NOT_FOUND),
@@ -626,7 +653,8 @@ impl VirtualChip {
             }
             return answer.response;
         }
-        let (Some(cipher), Some(key)) = (self.ca_cipher.take(), self.profile.ca_key.clone()) else {
+        let (Some((cipher, oid)), Some(key)) = (self.ca_cipher.take(), self.profile.ca_key.clone())
+        else {
             return r(sw::CONDITIONS_NOT_SATISFIED);
         };
         let eph = crate::tlv::Reader::new(&cmd.data)
@@ -642,38 +670,66 @@ impl VirtualChip {
         let Some(eph) = eph else {
             return r(sw::WRONG_DATA);
         };
-        let rsp = self.ca_agree(&key, cipher, &eph);
-        if rsp.sw.is_success() {
+        let v2 = (key.version == 2).then_some(oid.as_slice());
+        let rsp = self.ca_agree(&key, cipher, &eph, v2);
+        if rsp.sw.is_success() && rsp.data.is_empty() {
             ResponseApdu::new(vec![0x7C, 0x00], rsp.sw)
         } else {
             rsp
         }
     }
 
-    /// Computes the shared secret and schedules the switch to the new session.
-    fn ca_agree(&mut self, key: &CaChipKey, cipher: SmCipher, eph: &[u8]) -> ResponseApdu {
+    /// Computes the shared secret and schedules the switch to the new session. CA v2
+    /// (`v2_oid` given): draws the nonce r, derives the keys from K ‖ r and answers
+    /// `7C { 81 r, 82 T }` with T = MAC(K_mac, 7F49 { 06 OID, 86|84 eph }).
+    fn ca_agree(
+        &mut self,
+        key: &CaChipKey,
+        cipher: SmCipher,
+        eph: &[u8],
+        v2_oid: Option<&[u8]>,
+    ) -> ResponseApdu {
         let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        // An ephemeral key equal to the static one is refused (TR-03110-3 §B.1 checks).
+        if eph == key.public_point().as_slice() {
+            return r(sw::WRONG_DATA);
+        }
         let secret = if self.faults.contains(&Fault::CaKeyMismatch) {
-            match key.curve.random_secret(self.rng.as_mut()) {
+            match key.group.random_secret(self.rng.as_mut()) {
                 Some(s) => s,
                 None => return r(sw::CONDITIONS_NOT_SATISFIED),
             }
         } else {
             key.secret.clone()
         };
-        let Some(k) = key.curve.ecdh(&secret, eph) else {
+        // `agree` validates the terminal's key (curve point, or DH range and subgroup).
+        let Some(k) = key.group.agree(&secret, eph) else {
             return r(sw::WRONG_DATA);
         };
-        let next = SmKeys::new(
-            cipher,
-            &derive_key(&k, KDF_ENC, cipher),
-            &derive_key(&k, KDF_MAC, cipher),
-        )
-        .and_then(|keys| ChipSmSession::new(keys, &vec![0u8; cipher.block_len()]));
+        let mut answer = Vec::new();
+        let keys = match v2_oid {
+            None => SmKeys::new(
+                cipher,
+                &derive_key(&k, KDF_ENC, cipher),
+                &derive_key(&k, KDF_MAC, cipher),
+            ),
+            Some(oid) => {
+                let mut nonce = [0u8; 8];
+                self.rng.fill_bytes(&mut nonce);
+                crate::chip::ca::session_keys_v2(&k, &nonce, cipher).and_then(|keys| {
+                    let t = crate::chip::ca::auth_token_v2(&keys, oid, key.group, eph)?;
+                    let mut inner = crate::tlv::encode(0x81, &nonce);
+                    inner.extend(crate::tlv::encode(0x82, &t));
+                    answer = crate::tlv::encode(0x7C, &inner);
+                    Ok(keys)
+                })
+            }
+        };
+        let next = keys.and_then(|keys| ChipSmSession::new(keys, &vec![0u8; cipher.block_len()]));
         match next {
             Ok(s) => {
                 self.sm_next = Some(s);
-                r(sw::OK)
+                ResponseApdu::new(answer, StatusWord(sw::OK))
             }
             Err(_) => r(sw::CONDITIONS_NOT_SATISFIED),
         }
