@@ -28,7 +28,8 @@ pub struct Args {
     /// Authentication, EF.SOD re-signed by the test PKI), `bac-extended` (extended length
     /// declared in EF.ATR/INFO and the ATR), `short-le` (a chip that takes Le <= 160),
     /// `pace-gm`, `pace-im`, `pace-cam` (PACE ECDH brainpoolP256r1 AES-128 with the generic,
-    /// integrated or chip-authentication mapping), `pace-dh` (PACE DH-GM, RFC 5114 1024-bit);
+    /// integrated or chip-authentication mapping; `pace-cam` with a signed EF.CardSecurity and
+    /// Chip Authentication under the same key), `pace-dh` (PACE DH-GM, RFC 5114 1024-bit);
     /// the PACE chips take the MRZ or the CAN 271828; `td1-can` (a TD1 eID card, PACE-GM with
     /// the CAN 271828, EF.SOD signed by the test PKI).
     #[arg(long, default_value = "bac")]
@@ -41,10 +42,13 @@ pub struct Args {
     repeat: bool,
 }
 
-/// The synthetic PACE passport offering one protocol, with the signed EF.SOD.
+/// The synthetic PACE passport offering one protocol, with the signed EF.SOD (a PACE-CAM chip
+/// comes with its own: its EF.DG14 names the CAM key, and EF.CardSecurity is signed).
 fn pace(oid: &'static str, parameter_id: u64) -> ChipProfile {
     let mut p = synthetic_pace_passport(GenParams::default(), &[(oid, parameter_id)]);
-    p.app_files.insert(FileId::Sod.fid(), SIGNED_SOD.to_vec());
+    if p.ca_key.is_none() {
+        p.app_files.insert(FileId::Sod.fid(), SIGNED_SOD.to_vec());
+    }
     p
 }
 

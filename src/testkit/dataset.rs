@@ -158,6 +158,46 @@ pub fn synthetic_signed_passport(params: super::lds_gen::GenParams) -> ChipProfi
     p
 }
 
+/// A PACE-CAM chip runs Chip Authentication (Doc 9303-11 §6.2) with the same static key: EF.DG14
+/// announces it (in place of the generated DG14's key, whose private half no chip holds), the
+/// chip holds it, and EF.SOD is re-signed over the new DG14. Curves Chip Authentication does not
+/// support keep the generated DG14.
+fn cam_chip_authentication(
+    p: &mut ChipProfile,
+    curve: &'static crate::crypto::ec::Curve,
+    sk: &num_bigint::BigUint,
+) {
+    use super::lds_gen as g;
+    let Some(ca_curve) = crate::chip::ca::CaCurve::from_standardized(curve.parameter_id) else {
+        return;
+    };
+    let mut secret = sk.to_bytes_be();
+    if secret.len() < ca_curve.field_len() {
+        let mut padded = vec![0u8; ca_curve.field_len() - secret.len()];
+        padded.extend_from_slice(&secret);
+        secret = padded;
+    }
+    let Some(key) = super::virtual_chip::CaChipKey::new(ca_curve, &secret, None) else {
+        return;
+    };
+    let dg14 = g::encode_dg14(&[
+        g::pace_info("0.4.0.127.0.7.2.2.4.2.2", 2, Some(13)),
+        g::chip_authentication_info("0.4.0.127.0.7.2.2.3.2.2", 1, None),
+        g::chip_authentication_public_key_info_ecdh(curve.parameter_id, &key.public_point(), None),
+        g::terminal_authentication_info(1),
+        g::active_authentication_info("0.4.0.127.0.7.1.1.4.1.3"),
+    ]);
+    let generated = p.app_files.insert(FileId::Dg14.fid(), dg14);
+    p.ca_key = Some(key);
+    if resign_sod(p).is_none() {
+        // Without the test key the chip keeps the generated DG14 (and no CA key).
+        p.ca_key = None;
+        if let Some(d) = generated {
+            p.app_files.insert(FileId::Dg14.fid(), d);
+        }
+    }
+}
+
 /// The synthetic passport's card access number (CAN, Doc 9303-11 §4.4.1).
 pub const SYNTHETIC_CAN: &str = "271828";
 
@@ -167,7 +207,9 @@ pub type PaceOffer = (&'static str, u64);
 /// The synthetic passport as a PACE chip (Doc 9303-11 §4.4) that also takes BAC: EF.CardAccess
 /// lists `offers`; the chip accepts the MRZ and [`SYNTHETIC_CAN`]. For a CAM offer the chip gets
 /// a static key on that curve, announced in an EF.CardSecurity signed by the test PKI's RSA
-/// Document Signer ([`signed_card_security`]). EF.SOD stays the generated unsigned one.
+/// Document Signer ([`signed_card_security`]); when Chip Authentication supports the curve, the
+/// same key is in EF.DG14 for Chip Authentication and EF.SOD is re-signed by the test DS. Other
+/// chips keep the generated unsigned EF.SOD.
 pub fn synthetic_pace_passport(
     params: super::lds_gen::GenParams,
     offers: &[PaceOffer],
@@ -216,6 +258,7 @@ pub fn synthetic_pace_passport(
                 let cs = signed_card_security(&set)
                     .unwrap_or_else(|| encode_unsigned_card_security(&set));
                 p.mf_files.insert(FileId::CardSecurity.fid(), cs);
+                cam_chip_authentication(&mut p, curve, &sk);
                 cam_secret = Some(sk);
             }
         }
