@@ -298,3 +298,19 @@ fn offline_card_security_is_checked_without_cam() {
     files.pop();
     assert!(decide(&files).check("pa.card_security").is_none());
 }
+
+#[test]
+fn dg14_chip_authentication_failure_is_not_covered_by_cam() {
+    // The chip answers Chip Authentication with a key other than the one EF.DG14 names.
+    let mut chip = VirtualChip::new(profile(true, true), 0x9303).with_fault(Fault::CaKeyMismatch);
+    let r = inspect(&mut chip);
+    assert_eq!(status(&r, "pa.card_security"), CheckStatus::Passed);
+    let ca = r.check("ca").unwrap();
+    assert_eq!(ca.status, CheckStatus::Failed, "{ca:?}");
+    assert!(
+        ca.reason
+            .contains("which passed PA; Chip Authentication (DG14): "),
+        "{ca:?}"
+    );
+    assert_eq!(r.verdict, Verdict::Invalid);
+}
