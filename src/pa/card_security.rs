@@ -337,6 +337,30 @@ mod tests {
     }
 
     #[test]
+    fn hostile_bytes_never_pass_or_panic() {
+        let good = signed_card_security(&infos()).unwrap();
+        let t = trust();
+        for len in 0..good.len() {
+            let r = run(&good[..len], &t);
+            assert_eq!(r.check.status, CheckStatus::Failed, "prefix {len}");
+        }
+        for i in (0..good.len()).step_by(5) {
+            let mut b = good.clone();
+            b[i] ^= 0x80;
+            // A flip may leave it unparsable, unsigned, or (in an unsigned part such as the
+            // certificate's outer length) still valid only if the signed bytes are unchanged.
+            let r = run(&b, &t);
+            if r.verified().is_some() {
+                let cs = CardSecurity::parse(&b).unwrap();
+                assert_eq!(
+                    cs.signed_data.econtent,
+                    CardSecurity::parse(&good).unwrap().signed_data.econtent
+                );
+            }
+        }
+    }
+
+    #[test]
     fn expired_ds_fails() {
         let late = verify_card_security(
             Some(&signed_card_security(&infos()).unwrap()),
