@@ -31,8 +31,8 @@ port=50551
 export INSPECTD_SERVER="http://127.0.0.1:$port"
 client() { "$bin" client "$@"; }
 
-echo; echo "== 1. a passport on the PC/SC virtual reader (inspectd sim: BAC, CA, AA) =="
-"$bin" sim --vpcd 127.0.0.1:35963 --profile ca --repeat >"$work/sim.log" 2>&1 &
+echo; echo "== 1. a passport on the PC/SC virtual reader (inspectd sim: PACE, Chip and Active Authentication) =="
+"$bin" sim --vpcd 127.0.0.1:35963 --profile pace-ca-aa --repeat >"$work/sim.log" 2>&1 &
 SIM_PID=$!
 for _ in $(seq 50); do "$bin" readers | grep -q "$reader.*card present" && break; sleep 0.1; done
 "$bin" readers

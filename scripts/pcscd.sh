@@ -10,6 +10,9 @@ if ! ps -eo stat=,comm= | awk '$2 == "pcscd" && $1 !~ /^Z/ { found = 1 } END { e
   mkdir -p target
   $SUDO pcscd --foreground >target/pcscd.log 2>&1 &
   PCSCD_PID=$!
-  trap '[ -n "$PCSCD_PID" ] && { kill "$PCSCD_PID" 2>/dev/null || sudo kill "$PCSCD_PID" 2>/dev/null || true; }' EXIT
+  # A test restarts pcscd (tests/pcsc_e2e.rs), so stop every pcscd at the end, not only ours.
+  trap '[ -n "$PCSCD_PID" ] && { pkill -x pcscd 2>/dev/null || sudo pkill -x pcscd 2>/dev/null || true; }' EXIT
   for _ in $(seq 100); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done
 fi
+# Only a pcscd this script started may be restarted by the tests.
+if [ -n "$PCSCD_PID" ]; then export INSPECTD_PCSCD_RESTARTABLE=1; fi

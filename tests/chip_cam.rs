@@ -19,7 +19,7 @@ use inspectd::lds::card_security::CardSecurity;
 use inspectd::lds::FileId;
 use inspectd::pa::algorithms::{DigestAlg, EcdsaFormat, NamedCurve, SignatureScheme};
 use inspectd::pa::CheckStatus;
-use inspectd::testkit::dataset::{synthetic_pace_passport, SYNTHETIC_CAN};
+use inspectd::testkit::dataset::{synthetic_pace_ca_passport, SYNTHETIC_CAN};
 use inspectd::testkit::lds_gen::{encode_unsigned_card_security, pace_info, GenParams};
 use inspectd::testkit::pki::{self, TestKey};
 use inspectd::testkit::{ChipProfile, Fault, VirtualChip};
@@ -31,11 +31,11 @@ use rand_core::SeedableRng;
 const CAM: (&str, u64) = ("0.4.0.127.0.7.2.2.4.6.2", 13);
 
 /// The PACE-CAM passport (as `sim --profile pace-cam`): EF.SOD and EF.CardSecurity signed by
-/// the test DS, EF.DG14 naming the CAM key for Chip Authentication. `with_aa: false` removes
-/// DG15 and `with_dg14_ca: false` the chip's CA key, so CAM is the only chip authentication
+/// the test DS, Chip and Active Authentication. `with_aa: false` removes DG15 and
+/// `with_dg14_ca: false` DG14 and the chip's CA key, so CAM is the only chip authentication
 /// that can pass.
 fn profile(with_aa: bool, with_dg14_ca: bool) -> ChipProfile {
-    let mut p = synthetic_pace_passport(GenParams::default(), &[CAM]);
+    let mut p = synthetic_pace_ca_passport(GenParams::default(), &[CAM]).unwrap();
     assert!(p.ca_key.is_some());
     if !with_aa {
         p.app_files.remove(&FileId::Dg15.fid());

@@ -220,6 +220,31 @@ pub enum AaAlgorithm {
     },
 }
 
+impl std::fmt::Display for AaAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AaAlgorithm::RsaIso9796_2 {
+                modulus_bits,
+                trailer,
+                ..
+            } => write!(
+                f,
+                "RSA-{modulus_bits} ISO/IEC 9796-2 scheme 1 with {:?}",
+                trailer.hash()
+            ),
+            AaAlgorithm::Ecdsa {
+                curve,
+                hash,
+                der_encoded,
+            } => write!(
+                f,
+                "ECDSA {curve:?} with {hash:?}{}",
+                if *der_encoded { " (DER signature)" } else { "" }
+            ),
+        }
+    }
+}
+
 /// Verification policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AaPolicy {

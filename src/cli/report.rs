@@ -38,8 +38,14 @@ pub fn print_text(r: &pb::Report) {
             "holder           {}, {}",
             m.primary_identifier, m.secondary_identifier
         );
+        // The MRZ gives YYMMDD; the century is resolved only where the parser could.
         if let Some(e) = &m.date_of_expiry {
-            println!("expires          {}", e.resolved);
+            let shown = if e.resolved.is_empty() {
+                &e.raw
+            } else {
+                &e.resolved
+            };
+            println!("expires          {shown}");
         }
     }
     println!("checks");

@@ -6,10 +6,9 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use inspectd::lds::FileId;
 use inspectd::testkit::dataset::{
-    load_dir, synthetic_ca_passport, synthetic_pace_passport, synthetic_signed_passport,
-    synthetic_td1_can_card, with_extended_length, SIGNED_SOD,
+    load_dir, synthetic_bac_only_passport, synthetic_ca_passport, synthetic_pace_ca_passport,
+    synthetic_td1_can_card, with_extended_length,
 };
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::vpcd::{serve, VpcdOptions};
@@ -24,12 +23,14 @@ pub struct Args {
     /// Personalise the chip from a data set (dump layout or BSI TR-03105 layout).
     #[arg(long, conflicts_with = "profile")]
     dataset: Option<PathBuf>,
-    /// A built-in profile: `bac` (synthetic BAC passport), `ca` (the same with Chip
-    /// Authentication, EF.SOD re-signed by the test PKI), `bac-extended` (extended length
+    /// A built-in profile: `bac` (a BAC-only passport with Chip and Active Authentication,
+    /// EF.SOD signed by the test PKI), `ca` (the same whose EF.CardAccess also lists PACE,
+    /// which the chip refuses: a downgrade the report warns about), `pace-ca-aa` (PACE-GM ECDH AES with
+    /// Chip and Active Authentication: a current passport), `bac-extended` (extended length
     /// declared in EF.ATR/INFO and the ATR), `short-le` (a chip that takes Le <= 160),
     /// `pace-gm`, `pace-im`, `pace-cam` (PACE ECDH brainpoolP256r1 AES-128 with the generic,
-    /// integrated or chip-authentication mapping; `pace-cam` with a signed EF.CardSecurity and
-    /// Chip Authentication under the same key), `pace-dh` (PACE DH-GM, RFC 5114 1024-bit);
+    /// integrated or chip-authentication mapping; `pace-cam` with EF.CardSecurity signed by the
+    /// test PKI), `pace-dh` (PACE DH-GM, RFC 5114 1024-bit);
     /// the PACE chips take the MRZ or the CAN 271828; `td1-can` (a TD1 eID card, PACE-GM with
     /// the CAN 271828, EF.SOD signed by the test PKI).
     #[arg(long, default_value = "bac")]
@@ -42,14 +43,11 @@ pub struct Args {
     repeat: bool,
 }
 
-/// The synthetic PACE passport offering one protocol, with the signed EF.SOD (a PACE-CAM chip
-/// comes with its own: its EF.DG14 names the CAM key, and EF.CardSecurity is signed).
-fn pace(oid: &'static str, parameter_id: u64) -> ChipProfile {
-    let mut p = synthetic_pace_passport(GenParams::default(), &[(oid, parameter_id)]);
-    if p.ca_key.is_none() {
-        p.app_files.insert(FileId::Sod.fid(), SIGNED_SOD.to_vec());
-    }
-    p
+/// The synthetic PACE passport offering one protocol, with Chip and Active Authentication and
+/// EF.SOD signed by the test PKI (genuine in every respect).
+fn pace(oid: &'static str, parameter_id: u64) -> Result<ChipProfile, String> {
+    synthetic_pace_ca_passport(GenParams::default(), &[(oid, parameter_id)])
+        .ok_or_else(|| "the test PKI key is unusable".to_string())
 }
 
 fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
@@ -58,23 +56,26 @@ fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
             .map(|p| (p, Vec::new()))
             .map_err(|e| e.to_string());
     }
-    let base = synthetic_signed_passport(GenParams::default());
+    // Genuine in every respect (PA, CA, AA against the test PKI).
+    let base = synthetic_bac_only_passport(GenParams::default())
+        .ok_or_else(|| "the test PKI key is unusable".to_string())?;
     match args.profile.as_str() {
         "bac" => Ok((base, Vec::new())),
         "ca" => synthetic_ca_passport(GenParams::default())
             .map(|p| (p, Vec::new()))
             .ok_or_else(|| "ca: the test PKI key is unusable".to_string()),
+        "pace-ca-aa" => pace("0.4.0.127.0.7.2.2.4.2.2", 13).map(|p| (p, Vec::new())),
         "bac-extended" => Ok((with_extended_length(base), Vec::new())),
         "short-le" => Ok((base, vec![Fault::MaxLe(160)])),
-        "pace-gm" => Ok((pace("0.4.0.127.0.7.2.2.4.2.2", 13), Vec::new())),
-        "pace-im" => Ok((pace("0.4.0.127.0.7.2.2.4.4.2", 13), Vec::new())),
-        "pace-cam" => Ok((pace("0.4.0.127.0.7.2.2.4.6.2", 13), Vec::new())),
-        "pace-dh" => Ok((pace("0.4.0.127.0.7.2.2.4.1.2", 0), Vec::new())),
+        "pace-gm" => pace("0.4.0.127.0.7.2.2.4.2.2", 13).map(|p| (p, Vec::new())),
+        "pace-im" => pace("0.4.0.127.0.7.2.2.4.4.2", 13).map(|p| (p, Vec::new())),
+        "pace-cam" => pace("0.4.0.127.0.7.2.2.4.6.2", 13).map(|p| (p, Vec::new())),
+        "pace-dh" => pace("0.4.0.127.0.7.2.2.4.1.2", 0).map(|p| (p, Vec::new())),
         "td1-can" => synthetic_td1_can_card()
             .map(|p| (p, Vec::new()))
             .ok_or_else(|| "td1-can: the test PKI key is unusable".to_string()),
         other => Err(format!(
-            "unknown profile {other:?} (bac, ca, bac-extended, short-le, pace-gm, pace-im, pace-cam, pace-dh, td1-can)"
+            "unknown profile {other:?} (bac, ca, pace-ca-aa, bac-extended, short-le, pace-gm, pace-im, pace-cam, pace-dh, td1-can)"
         )),
     }
 }

@@ -6,6 +6,7 @@
 //! `check` exit codes: 0 not listed, 1 listed, 2 usage or store error. Possible (OCR-confusable)
 //! matches are shown but do not make the document listed.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -112,7 +113,24 @@ fn print_rejects(rejected: &[Rejected], total: u64) {
 
 fn import(store: &str, list: &str, strict: bool, delta: bool, json: bool, file: &Path) -> ExitCode {
     let f = match std::fs::File::open(file) {
-        Ok(f) => std::io::BufReader::new(f),
+        Ok(f) => {
+            // A byte-progress bar on a terminal; imports of 100M+ rows take minutes.
+            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+            let bar = if !json && std::io::stderr().is_terminal() {
+                let b = indicatif::ProgressBar::new(size);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "importing [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                b
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            std::io::BufReader::with_capacity(1 << 16, bar.wrap_read(f))
+        }
         Err(e) => {
             eprintln!("inspectd watchlist: {}: {e}", file.display());
             return ExitCode::from(2);
@@ -202,6 +220,19 @@ fn hit_json(h: &Hit) -> serde_json::Value {
     })
 }
 
+/// Opens a watchlist store for lookups: a directory (embedded) or a `postgres://` URL.
+pub(super) fn open_source(store: &str) -> Result<Box<dyn DocumentStatusSource>, String> {
+    if pg::is_url(store) {
+        PgStore::open(store)
+            .map(|s| Box::new(s) as Box<dyn DocumentStatusSource>)
+            .map_err(|e| e.to_string())
+    } else {
+        Store::open(Path::new(store))
+            .map(|s| Box::new(s) as Box<dyn DocumentStatusSource>)
+            .map_err(|e| e.to_string())
+    }
+}
+
 fn check(store: &str, state: &str, dtype: &str, number: &str, json: bool) -> ExitCode {
     let q = match Query::new(state, dtype, number) {
         Ok(q) => q,
@@ -210,16 +241,7 @@ fn check(store: &str, state: &str, dtype: &str, number: &str, json: bool) -> Exi
             return ExitCode::from(2);
         }
     };
-    let opened: Result<Box<dyn DocumentStatusSource>, String> = if pg::is_url(store) {
-        PgStore::open(store)
-            .map(|s| Box::new(s) as Box<dyn DocumentStatusSource>)
-            .map_err(|e| e.to_string())
-    } else {
-        Store::open(Path::new(store))
-            .map(|s| Box::new(s) as Box<dyn DocumentStatusSource>)
-            .map_err(|e| e.to_string())
-    };
-    let source = match opened {
+    let source = match open_source(store) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("inspectd watchlist: {e}");

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::chip::{CardTransport, TransportError};
-use crate::testkit::dataset::synthetic_ca_passport;
+use crate::testkit::dataset::synthetic_pace_ca_passport;
 use crate::testkit::lds_gen::GenParams;
 use crate::testkit::VirtualChip;
 use crate::transport::pcsc::{self, Pcsc, ReaderEvent, ReaderInfo};
@@ -52,9 +52,7 @@ impl ReaderBackend for PcscBackend {
                 detail: "reader not enabled in the configuration".into(),
             });
         }
-        let p = Pcsc::establish()?;
-        p.wait_for_card(reader, wait)?;
-        Ok(Box::new(p.connect(reader)?))
+        Ok(Box::new(Pcsc::wait_and_connect(reader, wait)?))
     }
     fn watch(&self, running: &dyn Fn() -> bool, on_event: &mut dyn FnMut(ReaderEvent) -> bool) {
         pcsc::watch(Duration::from_millis(500), running, &mut |e| {
@@ -74,7 +72,7 @@ impl ReaderBackend for PcscBackend {
 }
 
 /// The in-process virtual reader: always holds the built-in synthetic passport with Chip
-/// and Active Authentication (`testkit::dataset::synthetic_ca_passport`), a fresh chip per
+/// and Active Authentication (`testkit::dataset::synthetic_pace_ca_passport`), a fresh chip per
 /// connection.
 pub struct VirtualBackend {
     /// Reader name.
@@ -98,9 +96,12 @@ impl ReaderBackend for VirtualBackend {
                 detail: "unknown reader".into(),
             });
         }
-        let profile = synthetic_ca_passport(GenParams::default()).ok_or(TransportError::Io {
-            detail: "the synthetic passport could not be built".into(),
-        })?;
+        // A current passport: PACE-GM (MRZ or CAN), Chip and Active Authentication.
+        let profile =
+            synthetic_pace_ca_passport(GenParams::default(), &[("0.4.0.127.0.7.2.2.4.2.2", 13)])
+                .ok_or(TransportError::Io {
+                    detail: "the synthetic passport could not be built".into(),
+                })?;
         Ok(Box::new(VirtualChip::new(profile, 0x9303)))
     }
     fn watch(&self, running: &dyn Fn() -> bool, on_event: &mut dyn FnMut(ReaderEvent) -> bool) {

@@ -717,13 +717,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                             let evidence = Evidence {
                                 files: &files,
                                 printed: printed.as_printed(),
-                                access: Some(Outcome::new(
-                                    CheckStatus::Passed,
-                                    format!(
-                                        "{} established",
-                                        chip.info.access_protocol.to_uppercase()
-                                    ),
-                                )),
+                                access: Some(chip.access_outcome()),
                                 aa: chip.aa.clone(),
                                 ca: chip.ca.clone(),
                                 include_faces,

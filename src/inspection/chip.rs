@@ -71,6 +71,29 @@ pub struct ChipInspection {
 }
 
 impl ChipInspection {
+    /// The `access_control` check: which protocol opened the chip. A chip that offers PACE
+    /// but was read over BAC is a downgrade, reported as a warning with the reason (never
+    /// silently).
+    pub fn access_outcome(&self) -> Outcome {
+        let proto = self.info.access_protocol.to_uppercase();
+        match (&self.read.access, &self.read.pace_skipped) {
+            (crate::chip::AccessProtocol::Bac, Some(why)) if self.read.pace_offered => {
+                Outcome::new(
+                    CheckStatus::Warning,
+                    format!("BAC established; the chip offers PACE but it was not used: {why}"),
+                )
+            }
+            (crate::chip::AccessProtocol::Pace(p), _) => Outcome::new(
+                CheckStatus::Passed,
+                format!(
+                    "PACE established ({:?} mapping, {:?}, {:?}, parameterId {}, password {:?})",
+                    p.mapping, p.key_agreement, p.cipher, p.group_id, p.password
+                ),
+            ),
+            _ => Outcome::new(CheckStatus::Passed, format!("{proto} established")),
+        }
+    }
+
     /// The files read, for Passive Authentication (exactly the bytes the chip returned).
     pub fn raw_files(&self) -> Vec<RawFile> {
         self.read
@@ -117,7 +140,8 @@ fn phase_name(p: Phase) -> String {
         Phase::AtrInfo => "read EF.ATR/INFO".into(),
         Phase::CardAccess => "read EF.CardAccess".into(),
         Phase::SelectApplication => "select eMRTD application".into(),
-        Phase::Bac => "access control".into(),
+        Phase::Bac => "BAC".into(),
+        Phase::Pace => "PACE".into(),
         Phase::ReadFile(id) => format!("read {}", id.name()),
         Phase::Done => "done".into(),
         #[allow(unreachable_patterns)]
@@ -237,10 +261,14 @@ pub fn inspect_chip(
             }
         })
         .collect();
-    let access = match serde_json::to_value(read.access) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => format!("{:?}", read.access).to_ascii_lowercase(),
-    };
+    let access = match read.access {
+        crate::chip::AccessProtocol::Plain => "plain",
+        crate::chip::AccessProtocol::Bac => "bac",
+        crate::chip::AccessProtocol::Pace(_) => "pace",
+        #[allow(unreachable_patterns)]
+        _ => "other",
+    }
+    .to_string();
     let info = ReadInfo {
         access_protocol: access,
         apdus: stats.apdus,
@@ -360,7 +388,7 @@ pub fn verify_aa(
         Ok(v) => Outcome::new(
             CheckStatus::Passed,
             format!(
-                "{:?} signature over the challenge verified with the DG15 key",
+                "{} signature over the challenge verified with the DG15 key",
                 v.algorithm()
             ),
         ),

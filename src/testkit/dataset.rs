@@ -158,46 +158,6 @@ pub fn synthetic_signed_passport(params: super::lds_gen::GenParams) -> ChipProfi
     p
 }
 
-/// A PACE-CAM chip runs Chip Authentication (Doc 9303-11 §6.2) with the same static key: EF.DG14
-/// announces it (in place of the generated DG14's key, whose private half no chip holds), the
-/// chip holds it, and EF.SOD is re-signed over the new DG14. Curves Chip Authentication does not
-/// support keep the generated DG14.
-fn cam_chip_authentication(
-    p: &mut ChipProfile,
-    curve: &'static crate::crypto::ec::Curve,
-    sk: &num_bigint::BigUint,
-) {
-    use super::lds_gen as g;
-    let Some(ca_curve) = crate::chip::ca::CaCurve::from_standardized(curve.parameter_id) else {
-        return;
-    };
-    let mut secret = sk.to_bytes_be();
-    if secret.len() < ca_curve.field_len() {
-        let mut padded = vec![0u8; ca_curve.field_len() - secret.len()];
-        padded.extend_from_slice(&secret);
-        secret = padded;
-    }
-    let Some(key) = super::virtual_chip::CaChipKey::new(ca_curve, &secret, None) else {
-        return;
-    };
-    let dg14 = g::encode_dg14(&[
-        g::pace_info("0.4.0.127.0.7.2.2.4.2.2", 2, Some(13)),
-        g::chip_authentication_info("0.4.0.127.0.7.2.2.3.2.2", 1, None),
-        g::chip_authentication_public_key_info_ecdh(curve.parameter_id, &key.public_point(), None),
-        g::terminal_authentication_info(1),
-        g::active_authentication_info("0.4.0.127.0.7.1.1.4.1.3"),
-    ]);
-    let generated = p.app_files.insert(FileId::Dg14.fid(), dg14);
-    p.ca_key = Some(key);
-    if resign_sod(p).is_none() {
-        // Without the test key the chip keeps the generated DG14 (and no CA key).
-        p.ca_key = None;
-        if let Some(d) = generated {
-            p.app_files.insert(FileId::Dg14.fid(), d);
-        }
-    }
-}
-
 /// The synthetic passport's card access number (CAN, Doc 9303-11 §4.4.1).
 pub const SYNTHETIC_CAN: &str = "271828";
 
@@ -207,9 +167,8 @@ pub type PaceOffer = (&'static str, u64);
 /// The synthetic passport as a PACE chip (Doc 9303-11 §4.4) that also takes BAC: EF.CardAccess
 /// lists `offers`; the chip accepts the MRZ and [`SYNTHETIC_CAN`]. For a CAM offer the chip gets
 /// a static key on that curve, announced in an EF.CardSecurity signed by the test PKI's RSA
-/// Document Signer ([`signed_card_security`]); when Chip Authentication supports the curve, the
-/// same key is in EF.DG14 for Chip Authentication and EF.SOD is re-signed by the test DS. Other
-/// chips keep the generated unsigned EF.SOD.
+/// Document Signer ([`signed_card_security`]). EF.SOD stays the generated unsigned one
+/// ([`synthetic_pace_ca_passport`] re-signs it).
 pub fn synthetic_pace_passport(
     params: super::lds_gen::GenParams,
     offers: &[PaceOffer],
@@ -258,7 +217,6 @@ pub fn synthetic_pace_passport(
                 let cs = signed_card_security(&set)
                     .unwrap_or_else(|| encode_unsigned_card_security(&set));
                 p.mf_files.insert(FileId::CardSecurity.fid(), cs);
-                cam_chip_authentication(&mut p, curve, &sk);
                 cam_secret = Some(sk);
             }
         }
@@ -274,7 +232,8 @@ pub fn synthetic_pace_passport(
     p
 }
 
-/// The synthetic holder as a TD1 eID card (Doc 9303-5) that speaks PACE-GM (ECDH
+/// The synthetic holder as a TD1 eID card (Doc 9303-5) with Chip and Active Authentication
+/// that speaks PACE-GM (ECDH
 /// brainpoolP256r1, AES-128) with the CAN [`SYNTHETIC_CAN`] (or its TD1 MRZ): DG1 holds a TD1
 /// MRZ and EF.SOD is signed at run time by the test PKI's RSA Document Signer
 /// (`testdata/pki/ds-rsa.der`, key `testdata/pki/keys/ds-rsa2048.key.der`), so Passive
@@ -295,7 +254,7 @@ pub fn synthetic_td1_can_card() -> Option<ChipProfile> {
     );
     p.app_files
         .insert(FileId::Dg1.fid(), super::lds_gen::encode_dg1(&refs));
-    resign_sod(&mut p)?;
+    let mut p = with_chip_authentication(p)?;
     if let Some(cfg) = p.pace.as_mut() {
         cfg.passwords = vec![
             crate::chip::pace::PacePassword::Can(SYNTHETIC_CAN.into()),
@@ -375,9 +334,31 @@ fn resign_sod(p: &mut ChipProfile) -> Option<()> {
 /// EF.DG14 announces a brainpoolP256r1 key (CA-ECDH with AES-128) whose private half the chip
 /// holds, and EF.SOD is re-signed by the test DS. Genuine in every respect: PA, AA and CA pass.
 pub fn synthetic_ca_passport(params: super::lds_gen::GenParams) -> Option<ChipProfile> {
+    with_chip_authentication(synthetic_bac_passport(params))
+}
+
+/// A BAC-only passport (no EF.CardAccess, so no PACE) that is otherwise genuine: Chip and
+/// Active Authentication, EF.SOD signed by the test DS (as [`synthetic_ca_passport`]).
+pub fn synthetic_bac_only_passport(params: super::lds_gen::GenParams) -> Option<ChipProfile> {
+    let mut p = synthetic_ca_passport(params)?;
+    p.mf_files.remove(&FileId::CardAccess.fid());
+    Some(p)
+}
+
+/// The synthetic passport as a current-generation chip: PACE with `offers` (e.g. GM, ECDH
+/// brainpoolP256r1, AES-128; MRZ or [`SYNTHETIC_CAN`]), then Chip Authentication (ECDH brainpoolP256r1, AES)
+/// and Active Authentication, EF.SOD re-signed by the test DS. Genuine in every respect.
+pub fn synthetic_pace_ca_passport(
+    params: super::lds_gen::GenParams,
+    offers: &[PaceOffer],
+) -> Option<ChipProfile> {
+    with_chip_authentication(synthetic_pace_passport(params, offers))
+}
+
+/// Gives `p` a Chip Authentication key (DG14, the chip's private half) and re-signs EF.SOD.
+fn with_chip_authentication(mut p: ChipProfile) -> Option<ChipProfile> {
     use super::lds_gen as g;
     use sha2::Digest;
-    let mut p = synthetic_bac_passport(params);
     // A fixed private scalar (below the curve order), so the document is reproducible.
     let secret = sha2::Sha256::digest(b"inspectd synthetic chip authentication key");
     let mut secret = secret.to_vec();

@@ -24,6 +24,27 @@ fn map_err(e: pcsc::Error) -> TransportError {
     }
 }
 
+/// Why a wait ended: the raw PC/SC error (to tell a lost service from the rest) or ours.
+enum Wait {
+    Pcsc(pcsc::Error),
+    Other(TransportError),
+}
+
+/// PC/SC errors after which a new context may succeed: pcscd not running or restarted, the
+/// reader not (yet) there.
+fn service_lost(e: pcsc::Error) -> bool {
+    matches!(
+        e,
+        pcsc::Error::NoService
+            | pcsc::Error::ServiceStopped
+            | pcsc::Error::InvalidHandle
+            | pcsc::Error::UnknownReader
+            | pcsc::Error::ReaderUnavailable
+            | pcsc::Error::NoReadersAvailable
+            | pcsc::Error::CommError
+    )
+}
+
 /// One reader and its card state.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReaderInfo {
@@ -240,8 +261,52 @@ impl Pcsc {
 
     /// Waits until a card is present in `reader` (or `timeout` passes).
     pub fn wait_for_card(&self, reader: &str, timeout: Duration) -> Result<(), TransportError> {
-        let name = CString::new(reader).map_err(|_| TransportError::Io {
-            detail: "reader name contains NUL".into(),
+        self.wait_raw(reader, timeout).map_err(|e| match e {
+            Wait::Pcsc(e) => map_err(e),
+            Wait::Other(e) => e,
+        })
+    }
+
+    /// Waits for a card in `reader` and connects to it exclusively, riding out a pcscd that
+    /// is not running yet, restarts, or a reader that comes and goes (a virtual or USB
+    /// reader re-enumerating): the context is re-established until `timeout` runs out. The
+    /// last such error is reported if the time runs out with the service still away.
+    pub fn wait_and_connect(reader: &str, timeout: Duration) -> Result<PcscCard, TransportError> {
+        let start = std::time::Instant::now();
+        let deadline = start.checked_add(timeout).unwrap_or(start);
+        let mut last = TransportError::Timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(last);
+            }
+            match pcsc::Context::establish(pcsc::Scope::User) {
+                Ok(ctx) => {
+                    let p = Pcsc { ctx };
+                    match p.wait_raw(reader, left) {
+                        Ok(()) => match p.connect(reader) {
+                            Ok(c) => return Ok(c),
+                            // The card left between the event and the connect: wait again.
+                            Err(TransportError::CardRemoved) => last = TransportError::CardRemoved,
+                            Err(e) => return Err(e),
+                        },
+                        Err(Wait::Pcsc(e)) if service_lost(e) => last = map_err(e),
+                        Err(Wait::Pcsc(e)) => return Err(map_err(e)),
+                        Err(Wait::Other(e)) => return Err(e),
+                    }
+                }
+                Err(e) if service_lost(e) => last = map_err(e),
+                Err(e) => return Err(map_err(e)),
+            }
+            std::thread::sleep(Duration::from_millis(250).min(left));
+        }
+    }
+
+    fn wait_raw(&self, reader: &str, timeout: Duration) -> Result<(), Wait> {
+        let name = CString::new(reader).map_err(|_| {
+            Wait::Other(TransportError::Io {
+                detail: "reader name contains NUL".into(),
+            })
         })?;
         let mut states = [pcsc::ReaderState::new(name, pcsc::State::UNAWARE)];
         let now = std::time::Instant::now();
@@ -249,7 +314,7 @@ impl Pcsc {
         loop {
             self.ctx
                 .get_status_change(Duration::ZERO, &mut states)
-                .map_err(map_err)?;
+                .map_err(Wait::Pcsc)?;
             let [s] = &mut states;
             if s.event_state().contains(pcsc::State::PRESENT)
                 && !s.event_state().contains(pcsc::State::MUTE)
@@ -259,11 +324,11 @@ impl Pcsc {
             s.sync_current_state();
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
-                return Err(TransportError::Timeout);
+                return Err(Wait::Other(TransportError::Timeout));
             }
             match self.ctx.get_status_change(left, &mut states) {
                 Ok(()) | Err(pcsc::Error::Timeout) => {}
-                Err(e) => return Err(map_err(e)),
+                Err(e) => return Err(Wait::Pcsc(e)),
             }
         }
     }
