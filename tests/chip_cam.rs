@@ -130,6 +130,7 @@ fn genuine_cam_chip_with_signed_card_security_passes_ca() {
             CheckStatus::Passed,
             "{r:#?}"
         );
+        assert!(r.card_security.as_ref().unwrap().verified().is_some());
         let ca = r.check("ca").unwrap();
         assert_eq!(ca.status, CheckStatus::Passed, "{ca:?}");
         assert!(
@@ -186,6 +187,7 @@ fn tampered_card_security_is_not_chip_authentication() {
     let c = r.check("pa.card_security").unwrap();
     assert_eq!(c.status, CheckStatus::Failed, "{c:?}");
     assert!(c.reason.contains("messageDigest"), "{c:?}");
+    assert!(r.card_security.as_ref().unwrap().verified().is_none());
     let ca = r.check("ca").unwrap();
     assert_eq!(ca.status, CheckStatus::Failed, "{ca:?}");
     assert!(

@@ -227,6 +227,10 @@ pub struct InspectionReport {
     /// The typed PA result (its `verified()` token exists only for a valid PA).
     #[serde(skip)]
     pub pa: PaReport,
+    /// The typed PA result of EF.CardSecurity, when it was checked (`pa.card_security`; its
+    /// `verified()` token exists only when valid).
+    #[serde(skip)]
+    pub card_security: Option<CardSecurityReport>,
 }
 
 impl InspectionReport {
@@ -593,6 +597,7 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
             Vec::new()
         },
         pa,
+        card_security,
     }
 }
 
