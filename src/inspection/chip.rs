@@ -1,8 +1,9 @@
 //! One chip inspection (Doc 9303-11 §§4-6 and Doc 9303-10 §4, in the order of the inspection
 //! procedure): access control and reading every file EF.SOD lists ([`ReadSession`]; with
 //! PACE-CAM also EF.CardSecurity and the CAM check, §4.4.3.5), then Chip Authentication (§6.2)
-//! when EF.DG14 offers it, then Active Authentication (§6.1) when DG15 was read. The CLI and the gRPC service both call [`inspect_chip`]; they differ only in the
-//! transport and in how they show progress.
+//! when EF.DG14 offers it, then Active Authentication (§6.1) when DG15 was read. The CLI and
+//! the gRPC service both call [`inspect_chip`]; they differ only in the transport and in how
+//! they show progress.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -3,7 +3,8 @@
 //! [`verify`] takes the files exactly as read, a [`TrustSnapshot`] and the inspection time, and
 //! returns a [`PaReport`]: one [`Check`] per stable id, and a [`PaVerdict`]. A document whose
 //! issuer has no CSCA in the snapshot is [`PaVerdict::Inconclusive`], never valid (pitfalls
-//! #3). A [`PaVerified`] token exists only for valid reports.
+//! #3). A [`PaVerified`] token exists only for valid reports. EF.CardSecurity (PACE-CAM's
+//! static key) is verified by the same signer, chain and revocation code in [`card_security`].
 
 pub mod algorithms;
 pub mod card_security;
