@@ -577,3 +577,49 @@ fn td1_eid_card_with_can() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn pin_and_puk_open_pace() {
+    // An eID that takes its PIN (reference 3) and PUK (reference 4) as PACE passwords (Doc
+    // 9303-11 §9.7.3: f(π) is the password's bytes, as for the CAN).
+    let offer = (oid(2, 2), 13);
+    let mut p = profile(&[offer]);
+    let cfg = p.pace.as_mut().unwrap();
+    cfg.passwords.push(PacePassword::Pin("123456".into()));
+    cfg.passwords.push(PacePassword::Puk("9876543210".into()));
+    for (key, kind) in [
+        (AccessKey::Pin("123456".into()), PasswordKind::Pin),
+        (AccessKey::Puk("9876543210".into()), PasswordKind::Puk),
+    ] {
+        let mut chip = VirtualChip::new(p.clone(), 3);
+        let r = session(&key, opts_dg1(), &mut chip).unwrap_or_else(|e| panic!("{key:?}: {e}"));
+        let AccessProtocol::Pace(s) = r.access else {
+            panic!("not PACE: {:?}", r.access)
+        };
+        assert_eq!(s.password, kind);
+        assert_eq!(r.file(FileId::Dg1), Some(expected_dg1().as_slice()));
+        assert_eq!(format!("{key:?}"), format!("AccessKey::{kind:?}(..)"));
+    }
+    // A wrong PUK is a wrong password; a PUK on a chip without one is refused at MSE:Set AT,
+    // with no BAC fallback (a PUK is no BAC key).
+    let e = session(
+        &AccessKey::Puk("0000000000".into()),
+        opts_dg1(),
+        &mut VirtualChip::new(p, 3),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, ChipError::Pace(PaceError::WrongPassword { .. })),
+        "{e}"
+    );
+    let e = session(
+        &AccessKey::Puk("9876543210".into()),
+        opts_dg1(),
+        &mut VirtualChip::new(profile(&[offer]), 3),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, ChipError::Pace(PaceError::MseRefused { .. })),
+        "{e}"
+    );
+}

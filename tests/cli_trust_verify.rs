@@ -311,3 +311,48 @@ fn verify_master_list_anchor_and_deviation_lists() {
         .unwrap()
         .contains("id-Deviation-LDS-DGHashWrong"));
 }
+
+#[test]
+fn verify_checks_ef_card_security_in_the_dump() {
+    use inspectd::testkit::dataset::signed_card_security;
+    let infos = lds_gen::encode_security_infos(&[lds_gen::pace_info(
+        "0.4.0.127.0.7.2.2.4.6.2",
+        2,
+        Some(13),
+    )]);
+    let run = |cs: &[u8]| {
+        let d = dump();
+        std::fs::write(d.path().join("EF_CardSecurity.bin"), cs).unwrap();
+        let out = bin()
+            .args(["verify", "--json", "--at", AT])
+            .args([
+                "--trust",
+                &pki("csca-rsa.der"),
+                "--trust",
+                &pki("crl-rsa.der"),
+            ])
+            .arg(d.path())
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), v)
+    };
+    let signed = signed_card_security(&infos).unwrap();
+    let (code, v) = run(&signed);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(check(&v, "pa.card_security")["status"], "passed", "{v}");
+    // One byte of the signed SecurityInfos changed: the dump is invalid.
+    let mut tampered = signed;
+    let at = tampered
+        .windows(infos.len())
+        .position(|w| w == infos.as_slice())
+        .unwrap()
+        + infos.len()
+        - 1;
+    tampered[at] ^= 1;
+    let (code, v) = run(&tampered);
+    assert_eq!(code, Some(1));
+    assert_eq!(v["verdict"], "invalid");
+    assert_eq!(check(&v, "pa.card_security")["status"], "failed");
+    assert_eq!(check(&v, "pa.dg_hashes")["status"], "passed");
+}

@@ -1011,3 +1011,76 @@ async fn single_record_upsert_and_delete_postgresql() {
     single_record_updates(&env).await;
     env.running.shutdown(Duration::from_secs(2)).await;
 }
+
+/// The PACE-CAM passport (as `inspectd sim --profile pace-cam`): EF.CardSecurity signed by the
+/// test DS, Chip and Active Authentication.
+fn pace_cam_chip() -> inspectd::testkit::virtual_chip::ChipProfile {
+    inspectd::testkit::dataset::synthetic_pace_ca_passport(
+        GenParams::default(),
+        &[("0.4.0.127.0.7.2.2.4.6.2", 13)],
+    )
+    .unwrap()
+}
+
+/// The same with one byte of EF.CardSecurity's signed SecurityInfos changed (the PACEInfo
+/// parameterId, so CAM itself still verifies).
+fn pace_cam_chip_tampered_card_security() -> inspectd::testkit::virtual_chip::ChipProfile {
+    let mut p = pace_cam_chip();
+    let fid = inspectd::lds::FileId::CardSecurity.fid();
+    let pace = inspectd::testkit::lds_gen::pace_info("0.4.0.127.0.7.2.2.4.6.2", 2, Some(13));
+    let cs = p.mf_files.get_mut(&fid).unwrap();
+    let at = cs
+        .windows(pace.len())
+        .position(|w| w == pace.as_slice())
+        .unwrap()
+        + pace.len()
+        - 1;
+    cs[at] ^= 0x01;
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pace_cam_counts_only_with_a_valid_ef_card_security() {
+    for (profile, want) in [
+        (
+            pace_cam_chip as fn() -> inspectd::testkit::virtual_chip::ChipProfile,
+            pb::Verdict::Valid,
+        ),
+        (pace_cam_chip_tampered_card_security, pb::Verdict::Invalid),
+    ] {
+        let env = start_with(
+            |_, _| {},
+            vec![Arc::new(SlowBackend {
+                apdus: Arc::new(AtomicUsize::new(0)),
+                delay: Duration::ZERO,
+                profile,
+            })],
+        )
+        .await;
+        let ch = env.channel().await;
+        let mut admin = AdminServiceClient::new(ch.clone());
+        import_test_pki(&mut admin).await;
+        // A watchlist that does not list the document (an unanswered one keeps it inconclusive).
+        let csv = format!("{CSV_HEADER}UTO,P,X00000001,lost\n");
+        admin
+            .import_watchlist(tokio_stream::iter(upload_watchlist("national", &csv)))
+            .await
+            .unwrap();
+        let mut insp = InspectionServiceClient::new(ch);
+        let mut req = read_request(MRZ);
+        req.reader = "slow".into();
+        let (_, r) = read_document(&mut insp, req).await.unwrap();
+        assert_eq!(r.access_protocol, "pace");
+        assert_eq!(verdict(&r), want, "{r:?}");
+        let (cs, ca) = if want == pb::Verdict::Valid {
+            (pb::CheckStatus::Passed, pb::CheckStatus::Passed)
+        } else {
+            (pb::CheckStatus::Failed, pb::CheckStatus::Failed)
+        };
+        assert_eq!(status(&r, "pa.card_security"), cs, "{r:?}");
+        assert_eq!(status(&r, "ca"), ca, "{r:?}");
+        assert!(check(&r, "ca").reason.starts_with("PACE-CAM: "));
+        assert_eq!(status(&r, "pa.dg_hashes"), pb::CheckStatus::Passed);
+        env.running.shutdown(Duration::from_secs(2)).await;
+    }
+}

@@ -1,6 +1,7 @@
 #![no_main]
-//! Passive Authentication over a fuzzed EF.SOD (raw and 77-wrapped) against the synthetic PKI
-//! trust anchors embedded at build time: must never panic.
+//! Passive Authentication over a fuzzed EF.SOD (raw and 77-wrapped), and over the same bytes as
+//! EF.CardSecurity, against the synthetic PKI trust anchors embedded at build time: must never
+//! panic.
 use inspectd::lds::{FileId, RawFile};
 use inspectd::pa::{self, PaPolicy};
 use inspectd::trust::{Provenance, TrustSnapshot};
@@ -32,4 +33,5 @@ fuzz_target!(|data: &[u8]| {
         ];
         let _ = pa::verify(&files, trust(), 1_780_000_000, &PaPolicy::default());
     }
+    let _ = pa::verify_card_security(Some(data), trust(), 1_780_000_000, &PaPolicy::default());
 });

@@ -42,6 +42,8 @@ pub enum AccessKey {
     Can(String),
     /// An eID PIN (PACE only).
     Pin(String),
+    /// An eID PUK (PACE only; Doc 9303-11 §9.7.3, BSI TR-03110-2 §3.2: password reference 4).
+    Puk(String),
 }
 
 impl AccessKey {
@@ -51,6 +53,7 @@ impl AccessKey {
             AccessKey::Mrz { mrz_information } => PacePassword::Mrz(mrz_information.clone()),
             AccessKey::Can(c) => PacePassword::Can(c.clone()),
             AccessKey::Pin(p) => PacePassword::Pin(p.clone()),
+            AccessKey::Puk(p) => PacePassword::Puk(p.clone()),
         }
     }
 }
@@ -62,6 +65,7 @@ impl std::fmt::Debug for AccessKey {
             AccessKey::Mrz { .. } => f.write_str("AccessKey::Mrz(..)"),
             AccessKey::Can(_) => f.write_str("AccessKey::Can(..)"),
             AccessKey::Pin(_) => f.write_str("AccessKey::Pin(..)"),
+            AccessKey::Puk(_) => f.write_str("AccessKey::Puk(..)"),
         }
     }
 }
@@ -326,8 +330,8 @@ impl ReadSession {
                 &BacKey::from_mrz_information(mrz_information),
                 rng,
             )),
-            // A CAN or PIN opens PACE only.
-            AccessKey::Can(_) | AccessKey::Pin(_) => None,
+            // A CAN, PIN or PUK opens PACE only.
+            AccessKey::Can(_) | AccessKey::Pin(_) | AccessKey::Puk(_) => None,
         };
         let mut pace_seed = [0u8; 32];
         rng.fill_bytes(&mut pace_seed);

@@ -30,7 +30,8 @@ pub struct Args {
     /// Chip and Active Authentication: a current passport), `bac-extended` (extended length
     /// declared in EF.ATR/INFO and the ATR), `short-le` (a chip that takes Le <= 160),
     /// `pace-gm`, `pace-im`, `pace-cam` (PACE ECDH brainpoolP256r1 AES-128 with the generic,
-    /// integrated or chip-authentication mapping), `pace-dh` (PACE DH-GM, RFC 5114 1024-bit);
+    /// integrated or chip-authentication mapping; `pace-cam` with EF.CardSecurity signed by the
+    /// test PKI), `pace-dh` (PACE DH-GM, RFC 5114 1024-bit);
     /// the PACE chips take the MRZ or the CAN 271828; `td1-can` (a TD1 eID card, PACE-GM with
     /// the CAN 271828, EF.SOD signed by the test PKI).
     #[arg(long, default_value = "bac")]

@@ -1,5 +1,6 @@
 //! `inspectd verify [--trust-store DIR] [--trust FILE]... [--master-list-anchor CERT]...
-//! [--at RFC3339] [--json] (DIR | --sod FILE [--dg N=FILE]...)`: Passive Authentication (Doc 9303-11 §5.1) of a dump.
+//! [--at RFC3339] [--json] (DIR | --sod FILE [--dg N=FILE]...)`: Passive Authentication (Doc 9303-11 §5.1) of a dump,
+//! and of EF.CardSecurity when the dump holds one (`pa.card_security`).
 //! Exit 0 valid, 1 invalid or inconclusive, 2 unusable input.
 
 use inspectd::lds::{FileId, RawFile};
@@ -249,23 +250,36 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     let report = pa::verify(&files, &trust, at, &PaPolicy::default());
+    // EF.CardSecurity in the dump: its own PA (`pa.card_security`, Doc 9303-11 §9.2.9); an
+    // invalid one makes the dump invalid, as in the inspection report.
+    let card_security = files
+        .iter()
+        .find(|f| f.id == FileId::CardSecurity)
+        .map(|f| pa::verify_card_security(Some(&f.bytes), &trust, at, &PaPolicy::default()));
+    let verdict = match &card_security {
+        Some(cs) if cs.verdict == PaVerdict::Invalid => PaVerdict::Invalid,
+        _ => report.verdict,
+    };
+    let checks: Vec<&pa::Check> = report
+        .checks
+        .iter()
+        .chain(card_security.as_ref().map(|cs| &cs.check))
+        .collect();
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
+        let out = serde_json::json!({ "verdict": verdict, "checks": checks });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
-        let v = match report.verdict {
+        let v = match verdict {
             PaVerdict::Valid => "VALID",
             PaVerdict::Invalid => "INVALID",
             PaVerdict::Inconclusive => "INCONCLUSIVE",
         };
         println!("Passive Authentication: {v}");
-        for c in &report.checks {
+        for c in checks {
             println!("  {:<24} {:<13} {}", c.id, status_word(c.status), c.reason);
         }
     }
-    match report.verdict {
+    match verdict {
         PaVerdict::Valid => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     }

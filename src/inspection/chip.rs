@@ -1,10 +1,10 @@
 //! One chip inspection (Doc 9303-11 §§4-6 and Doc 9303-10 §4, in the order of the inspection
-//! procedure): access control and reading every file EF.SOD lists ([`ReadSession`]), then Chip
-//! Authentication (§6.2) when EF.DG14 offers it, then Active Authentication (§6.1) when DG15
-//! was read. A failed Chip Authentication leaves no secure channel (the chip dropped it), so
-//! access control runs again before Active Authentication, which is then judged on its own.
-//! The CLI and the gRPC service both call [`inspect_chip`]; they differ only in the transport
-//! and in how they show progress.
+//! procedure): access control and reading every file EF.SOD lists ([`ReadSession`]; with
+//! PACE-CAM also EF.CardSecurity and the CAM check, §4.4.3.5), then Chip Authentication (§6.2)
+//! when EF.DG14 offers it, then Active Authentication (§6.1) when DG15 was read. A failed Chip
+//! Authentication leaves no secure channel (the chip dropped it), so access control runs again
+//! before Active Authentication, which is then judged on its own. The CLI and the gRPC service
+//! both call [`inspect_chip`]; they differ only in the transport and in how they show progress.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -67,7 +67,8 @@ pub struct ChipInspection {
     pub info: ReadInfo,
     /// Outcome of Active Authentication (`aa`).
     pub aa: Outcome,
-    /// Outcome of Chip Authentication (`ca`).
+    /// Outcome of Chip Authentication (`ca`) from DG14, carrying the PACE-CAM result when
+    /// PACE-CAM ran ([`Outcome::cam`]); `assess` decides the `ca` check from both.
     pub ca: Outcome,
 }
 
@@ -215,6 +216,11 @@ pub fn inspect_chip(
     let t_ca = Instant::now();
     let apdus_before = stats.apdus;
     let ca = chip_authentication(&mut read, t, rng, events);
+    // PACE-CAM ran during access control; `assess` binds it to PA of EF.CardSecurity.
+    let ca = match &read.cam {
+        Some(cam) => ca.with_cam(cam.clone()),
+        None => ca,
+    };
     if ca.status != CheckStatus::NotPerformed {
         timings.push(Timing {
             step: "chip authentication".into(),

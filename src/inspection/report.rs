@@ -5,22 +5,28 @@
 //! * any check `failed` (PA, AA, CA, DG1 against the printed MRZ, expiry, the printed MRZ's
 //!   check digits, an exact watchlist hit) makes the document **invalid**;
 //! * otherwise, PA not valid (e.g. no CSCA for the issuing state), or the chip offers chip
-//!   authentication (DG15 for AA, DG14 with ChipAuthenticationInfo for CA) and neither AA nor
-//!   CA passed, makes it **inconclusive**: the data is signed, but a copy of it on another chip
-//!   would look the same ([`AssessPolicy::require_chip_authentication`]);
+//!   authentication (DG15 for AA, DG14 with ChipAuthenticationInfo for CA, or it ran PACE-CAM)
+//!   and neither AA nor CA passed, makes it **inconclusive**: the data is signed, but a copy of
+//!   it on another chip would look the same ([`AssessPolicy::require_chip_authentication`]);
+//! * `ca` passes through PACE-CAM (Doc 9303-11 §4.4.3.5) only when the CAM data verified AND
+//!   EF.CardSecurity, which holds the static key, passed its own Passive Authentication
+//!   (`pa.card_security`, [`pa::verify_card_security`]); CAM verified over an invalid
+//!   EF.CardSecurity fails, over one whose CSCA is unknown is not performed. DG14 Chip
+//!   Authentication still runs; either mechanism passing counts, a failure of either fails;
 //! * otherwise **valid**. Warnings (SHA-1, stale CRL, possible watchlist match) never change
 //!   the verdict; they are for the officer to read.
 
 use serde::Serialize;
 
 use super::{document_checks, Printed};
+use crate::chip::pace::{CamVerified, PaceError};
 use crate::lds::dg11::Dg11;
 use crate::lds::dg12::Dg12;
 use crate::lds::dg2::Dg2;
 use crate::lds::security_infos::SecurityInfos;
 use crate::lds::{FileId, RawFile};
 use crate::mrz::{Date, Mrz};
-use crate::pa::{self, CheckStatus, PaPolicy, PaReport, PaVerdict};
+use crate::pa::{self, CardSecurityReport, CheckStatus, PaPolicy, PaReport, PaVerdict};
 use crate::trust::TrustSnapshot;
 use crate::watchlist::{DocumentStatusSource, LookupResult, Query};
 
@@ -54,6 +60,11 @@ pub struct Outcome {
     pub status: CheckStatus,
     /// Why; never personal data.
     pub reason: String,
+    /// On the `ca` outcome of a chip read that ran PACE-CAM: the check of the chip's
+    /// authentication data against EF.CardSecurity's static key, for [`assess`] to bind to
+    /// Passive Authentication of EF.CardSecurity.
+    #[serde(skip)]
+    cam: Option<Result<CamVerified, PaceError>>,
 }
 
 impl Outcome {
@@ -62,14 +73,29 @@ impl Outcome {
         Outcome {
             status,
             reason: reason.into(),
+            cam: None,
         }
+    }
+
+    /// This (Chip Authentication) outcome with the PACE-CAM result of the same session
+    /// (Doc 9303-11 §4.4.3.5, `ChipRead::cam`). It counts as chip authentication only once
+    /// [`assess`] finds EF.CardSecurity valid under PA and holding the key CAM checked.
+    pub fn with_cam(mut self, cam: Result<CamVerified, PaceError>) -> Self {
+        self.cam = Some(cam);
+        self
+    }
+
+    /// The PACE-CAM result attached by [`Outcome::with_cam`].
+    pub fn cam(&self) -> Option<&Result<CamVerified, PaceError>> {
+        self.cam.as_ref()
     }
 }
 
 /// One check of the report, with a stable id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportCheck {
-    /// Stable id (`mrz.check_digits`, `access_control`, `pa.*`, `aa`, `ca`,
+    /// Stable id (`mrz.check_digits`, `access_control`, `pa.*` (with `pa.card_security`
+    /// when EF.CardSecurity was read or given, or PACE-CAM ran), `aa`, `ca`,
     /// `dg1.matches_printed_mrz`, `document.expiry`, `watchlist`).
     pub id: String,
     /// Status.
@@ -87,6 +113,19 @@ impl ReportCheck {
             status: o.status,
             reason: o.reason.clone(),
             details: Vec::new(),
+        }
+    }
+
+    fn from_pa(c: &pa::Check) -> Self {
+        ReportCheck {
+            id: c.id.to_string(),
+            status: c.status,
+            reason: c.reason.clone(),
+            details: c
+                .details
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
     }
 }
@@ -188,6 +227,10 @@ pub struct InspectionReport {
     /// The typed PA result (its `verified()` token exists only for a valid PA).
     #[serde(skip)]
     pub pa: PaReport,
+    /// The typed PA result of EF.CardSecurity, when it was checked (`pa.card_security`; its
+    /// `verified()` token exists only when valid).
+    #[serde(skip)]
+    pub card_security: Option<CardSecurityReport>,
 }
 
 impl InspectionReport {
@@ -390,6 +433,78 @@ fn offers_chip_authentication(files: &[RawFile]) -> bool {
             .is_some_and(|i| i.chip_authentication_infos().next().is_some())
 }
 
+/// PACE-CAM as chip authentication (Doc 9303-11 §4.4.3.5, Appendix I): the chip's
+/// authentication data verified against a static key that a PA-valid EF.CardSecurity holds.
+/// Verified but EF.CardSecurity invalid: failed; its CSCA unknown (inconclusive): not
+/// performed, never passed.
+fn cam_outcome(
+    cam: &Result<CamVerified, PaceError>,
+    card_security: Option<&CardSecurityReport>,
+) -> Outcome {
+    let verified = match cam {
+        Ok(v) => v,
+        Err(e) => return Outcome::new(CheckStatus::Failed, format!("PACE-CAM: {e}")),
+    };
+    let Some(cs) = card_security else {
+        return Outcome::new(
+            CheckStatus::NotPerformed,
+            "PACE-CAM: chip authentication data verified, but EF.CardSecurity was not checked",
+        );
+    };
+    match (cs.verified(), cs.verdict) {
+        (Some(t), _) if t.holds_static_key(verified.static_public_key()) => Outcome::new(
+            CheckStatus::Passed,
+            "PACE-CAM: chip authentication data verified against the static key of EF.CardSecurity, which passed PA",
+        ),
+        (Some(_), _) => Outcome::new(
+            CheckStatus::Failed,
+            "PACE-CAM: the static key checked is not in the EF.CardSecurity that passed PA",
+        ),
+        (None, PaVerdict::Invalid) => Outcome::new(
+            CheckStatus::Failed,
+            format!(
+                "PACE-CAM: chip authentication data verified, but EF.CardSecurity failed PA ({})",
+                cs.check.reason
+            ),
+        ),
+        (None, _) => Outcome::new(
+            CheckStatus::NotPerformed,
+            format!(
+                "PACE-CAM: chip authentication data verified, but EF.CardSecurity could not be verified ({}); not chip authentication",
+                cs.check.reason
+            ),
+        ),
+    }
+}
+
+/// The `ca` check: Chip Authentication (DG14) as run, combined with PACE-CAM when it ran.
+/// Either mechanism passing with its key PA-bound counts; a failure of either is a failure.
+fn chip_authentication(ca: &Outcome, card_security: Option<&CardSecurityReport>) -> Outcome {
+    let Some(cam) = ca.cam() else {
+        return Outcome::new(ca.status, ca.reason.clone());
+    };
+    let cam = cam_outcome(cam, card_security);
+    let dg14_ran = ca.status != CheckStatus::NotPerformed;
+    let rank = |s: CheckStatus| match s {
+        CheckStatus::Failed => 3,
+        CheckStatus::Passed => 2,
+        CheckStatus::Warning => 1,
+        CheckStatus::NotPerformed => 0,
+    };
+    if !dg14_ran {
+        return cam;
+    }
+    let status = if rank(ca.status) >= rank(cam.status) {
+        ca.status
+    } else {
+        cam.status
+    };
+    Outcome::new(
+        status,
+        format!("{}; Chip Authentication (DG14): {}", cam.reason, ca.reason),
+    )
+}
+
 /// Decides. See the module documentation for the rule.
 pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     let mut checks = Vec::new();
@@ -417,19 +532,24 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     }
     let pa = pa::verify(e.files, cx.trust, cx.now, &cx.policy.pa);
     for c in &pa.checks {
-        checks.push(ReportCheck {
-            id: c.id.to_string(),
-            status: c.status,
-            reason: c.reason.clone(),
-            details: c
-                .details
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+        checks.push(ReportCheck::from_pa(c));
+    }
+    // EF.CardSecurity, when read or given, or when PACE-CAM needs it (absent: not performed).
+    let card_security = (file(e.files, FileId::CardSecurity).is_some() || e.ca.cam().is_some())
+        .then(|| {
+            pa::verify_card_security(
+                file(e.files, FileId::CardSecurity),
+                cx.trust,
+                cx.now,
+                &cx.policy.pa,
+            )
         });
+    if let Some(cs) = &card_security {
+        checks.push(ReportCheck::from_pa(&cs.check));
     }
     checks.push(ReportCheck::new("aa", &e.aa));
-    checks.push(ReportCheck::new("ca", &e.ca));
+    let ca = chip_authentication(&e.ca, card_security.as_ref());
+    checks.push(ReportCheck::new("ca", &ca));
     let today = Date::from_unix(cx.now).unwrap_or(Date {
         year: 1970,
         month: 1,
@@ -454,9 +574,9 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     // may be listed, so it cannot be valid.
     let watchlist_unanswered = cx.watchlist.is_some() && wl.status == CheckStatus::NotPerformed;
     let chip_auth_missing = cx.policy.require_chip_authentication
-        && offers_chip_authentication(e.files)
+        && (offers_chip_authentication(e.files) || e.ca.cam().is_some())
         && e.aa.status != CheckStatus::Passed
-        && e.ca.status != CheckStatus::Passed;
+        && ca.status != CheckStatus::Passed;
     let verdict = if any_failed || pa.verdict == PaVerdict::Invalid {
         Verdict::Invalid
     } else if pa.verdict == PaVerdict::Inconclusive || chip_auth_missing || watchlist_unanswered {
@@ -477,6 +597,7 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
             Vec::new()
         },
         pa,
+        card_security,
     }
 }
 

@@ -3,9 +3,11 @@
 //! [`verify`] takes the files exactly as read, a [`TrustSnapshot`] and the inspection time, and
 //! returns a [`PaReport`]: one [`Check`] per stable id, and a [`PaVerdict`]. A document whose
 //! issuer has no CSCA in the snapshot is [`PaVerdict::Inconclusive`], never valid (pitfalls
-//! #3). A [`PaVerified`] token exists only for valid reports.
+//! #3). A [`PaVerified`] token exists only for valid reports. EF.CardSecurity (PACE-CAM's
+//! static key) is verified by the same signer, chain and revocation code in [`card_security`].
 
 pub mod algorithms;
+pub mod card_security;
 pub mod cert;
 pub mod deviation;
 pub mod time;
@@ -110,6 +112,8 @@ pub enum PaVerdict {
     Inconclusive,
 }
 
+pub use card_security::{verify_card_security, CardSecurityReport, CardSecurityVerified};
+
 /// Proof that [`verify`] returned a valid report; only this module can create it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaVerified {
@@ -213,7 +217,7 @@ const OID_LDS_SO_LEGACY: &str = "1.3.27.1.1.1";
 
 /// Algorithm findings gathered along the way for `pa.algorithms`.
 #[derive(Default)]
-struct AlgNotes {
+pub(crate) struct AlgNotes {
     weak: Vec<String>,
     refused: Vec<String>,
     unsupported: Vec<String>,
@@ -221,7 +225,7 @@ struct AlgNotes {
 }
 
 impl AlgNotes {
-    fn digest(&mut self, what: &str, r: &Result<DigestAlg, AlgError>) {
+    pub(crate) fn digest(&mut self, what: &str, r: &Result<DigestAlg, AlgError>) {
         match r {
             Ok(d) => {
                 self.used.insert(what.into(), d.name().into());
@@ -232,7 +236,7 @@ impl AlgNotes {
             Err(e) => self.err(what, e),
         }
     }
-    fn scheme(&mut self, what: &str, r: &Result<SignatureScheme, AlgError>) {
+    pub(crate) fn scheme(&mut self, what: &str, r: &Result<SignatureScheme, AlgError>) {
         match r {
             Ok(s) => {
                 self.used.insert(what.into(), s.describe());
@@ -243,7 +247,7 @@ impl AlgNotes {
             Err(e) => self.err(what, e),
         }
     }
-    fn err(&mut self, what: &str, e: &AlgError) {
+    pub(crate) fn err(&mut self, what: &str, e: &AlgError) {
         match e {
             AlgError::Disallowed { .. } | AlgError::UnknownExplicitCurve { .. } => {
                 self.refused.push(format!("{what}: {e}"))
@@ -316,25 +320,7 @@ pub fn verify(
         files,
         policy,
     );
-    let alg = if !notes.refused.is_empty() {
-        Check::new(ids::ALGORITHMS, Failed, notes.refused.join("; "))
-    } else if !notes.unsupported.is_empty() {
-        Check::new(
-            ids::ALGORITHMS,
-            NotPerformed,
-            format!("not supported yet: {}", notes.unsupported.join("; ")),
-        )
-    } else if !notes.weak.is_empty() {
-        Check::new(
-            ids::ALGORITHMS,
-            Warning,
-            format!("weak algorithm accepted: {}", notes.weak.join("; ")),
-        )
-    } else {
-        Check::new(ids::ALGORITHMS, Passed, "all algorithms on the allow-list")
-    };
-    let mut alg = alg;
-    alg.details = std::mem::take(&mut notes.used);
+    let alg = algorithms_check(&mut notes);
     let mut checks = vec![
         structure,
         sig_check,
@@ -370,6 +356,31 @@ pub fn verify(
         checks,
         verified,
     }
+}
+
+/// `pa.algorithms` from the findings gathered: refused fails, unsupported is not performed,
+/// weak is a warning.
+pub(crate) fn algorithms_check(notes: &mut AlgNotes) -> Check {
+    use CheckStatus::*;
+    let mut alg = if !notes.refused.is_empty() {
+        Check::new(ids::ALGORITHMS, Failed, notes.refused.join("; "))
+    } else if !notes.unsupported.is_empty() {
+        Check::new(
+            ids::ALGORITHMS,
+            NotPerformed,
+            format!("not supported yet: {}", notes.unsupported.join("; ")),
+        )
+    } else if !notes.weak.is_empty() {
+        Check::new(
+            ids::ALGORITHMS,
+            Warning,
+            format!("weak algorithm accepted: {}", notes.weak.join("; ")),
+        )
+    } else {
+        Check::new(ids::ALGORITHMS, Passed, "all algorithms on the allow-list")
+    };
+    alg.details = std::mem::take(&mut notes.used);
+    alg
 }
 
 fn early(first: Check) -> PaReport {
@@ -414,8 +425,9 @@ fn verdict_of(checks: &[Check], policy: &PaPolicy) -> PaVerdict {
     }
 }
 
-fn structure_check(sod: &Sod<'_>) -> Check {
-    let sd = &sod.signed_data;
+/// SignedData structure (RFC 5652 §5.1, §5.3; Doc 9303-10 §4.6.2): version, exactly one
+/// SignerInfo, SignerInfo version matching its sid. Empty when well formed.
+pub(crate) fn signed_data_problems(sd: &crate::lds::cms::SignedData<'_>) -> Vec<String> {
     let mut problems = Vec::new();
     if sd.version != 3 && sd.version != 1 {
         problems.push(format!("SignedData version {}", sd.version));
@@ -444,6 +456,11 @@ fn structure_check(sod: &Sod<'_>) -> Check {
             ));
         }
     }
+    problems
+}
+
+fn structure_check(sod: &Sod<'_>) -> Check {
+    let problems = signed_data_problems(&sod.signed_data);
     let c = if problems.is_empty() {
         Check::new(
             ids::SOD_STRUCTURE,
@@ -457,7 +474,10 @@ fn structure_check(sod: &Sod<'_>) -> Check {
         "lds_security_object_version",
         sod.lds_security_object.version.to_string(),
     )
-    .detail("certificates", sd.certificates.len().to_string())
+    .detail(
+        "certificates",
+        sod.signed_data.certificates.len().to_string(),
+    )
     .detail(
         "data_groups",
         sod.lds_security_object
@@ -625,15 +645,60 @@ fn signature_check(
     notes: &mut AlgNotes,
     failures: &mut Vec<deviation::Failure>,
 ) -> (Check, Option<Arc<Certificate>>) {
+    let accept = |ct: &str| match ct {
+        OID_LDS_SO => Ok(None),
+        OID_LDS_SO_LEGACY => Ok(Some("legacy content type 1.3.27.1.1.1".to_owned())),
+        v => Err(format!(
+            "contentType {v} is not id-icao-mrtd-security-ldsSecurityObject"
+        )),
+    };
+    let file = SignedFile {
+        id: ids::SOD_SIGNATURE,
+        name: "EF.SOD",
+        signature_label: "SOD signature",
+        signature_deviation: Some(crate::trust::deviation::DeviationKind::SodSignatureWrong),
+    };
+    signer_check(
+        &file,
+        &sod.signed_data,
+        &accept,
+        trust,
+        policy,
+        notes,
+        failures,
+    )
+}
+
+/// Which signed file [`signer_check`] verifies: the check id, the file name for reasons, the
+/// `pa.algorithms` label of its signature, and the deviation type (Doc 9303-12 §10) that may
+/// cover a signature value that does not verify.
+pub(crate) struct SignedFile {
+    pub(crate) id: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) signature_label: &'static str,
+    pub(crate) signature_deviation: Option<crate::trust::deviation::DeviationKind>,
+}
+
+/// The Document Signer of a CMS SignedData (EF.SOD, EF.CardSecurity) and its signature
+/// ([`verify_signer`]): the DS certificate from the SignedData when it carries any, else from
+/// the trust snapshot by sid.
+pub(crate) fn signer_check(
+    file: &SignedFile,
+    sd: &crate::lds::cms::SignedData<'_>,
+    accept: &dyn Fn(&str) -> Result<Option<String>, String>,
+    trust: &TrustSnapshot,
+    policy: &PaPolicy,
+    notes: &mut AlgNotes,
+    failures: &mut Vec<deviation::Failure>,
+) -> (Check, Option<Arc<Certificate>>) {
     use CheckStatus::*;
-    let id = ids::SOD_SIGNATURE;
-    let sd = &sod.signed_data;
+    let id = file.id;
     let Some(si) = sd.signer_infos.first() else {
         return (Check::new(id, Failed, "no SignerInfo"), None);
     };
-    // The DS certificate: from the SOD when it carries any, else from the trust snapshot.
+    // The DS certificate: from the SignedData when it carries any, else from the trust snapshot.
     let mut parse_errors = Vec::new();
-    let from_sod: Vec<Certificate> = sd
+    let from_sd: Vec<Certificate> = sd
         .certificates
         .iter()
         .filter_map(|d| match Certificate::from_der(d) {
@@ -651,7 +716,7 @@ fn signature_check(
             .find(|t| sid_matches(si, &t.cert))
             .map(|t| t.cert.clone())
     } else {
-        from_sod
+        from_sd
             .into_iter()
             .find(|c| sid_matches(si, c))
             .map(Arc::new)
@@ -659,13 +724,16 @@ fn signature_check(
     let digest = DigestAlg::from_identifier(&si.digest_algorithm);
     notes.digest("signer digest", &digest);
     let scheme = SignatureScheme::from_identifier(&si.signature_algorithm, digest.clone().ok());
-    notes.scheme("SOD signature", &scheme);
+    notes.scheme(file.signature_label, &scheme);
     let Some(ds) = ds else {
         let c = if sd.certificates.is_empty() {
             Check::new(
                 id,
                 NotPerformed,
-                "EF.SOD carries no DS certificate and none in the trust store matches sid",
+                format!(
+                    "{} carries no DS certificate and none in the trust store matches sid",
+                    file.name
+                ),
             )
         } else if !parse_errors.is_empty() {
             Check::new(
@@ -674,7 +742,11 @@ fn signature_check(
                 format!("DS certificate malformed: {}", parse_errors.join("; ")),
             )
         } else {
-            Check::new(id, Failed, "sid matches no certificate in EF.SOD")
+            Check::new(
+                id,
+                Failed,
+                format!("sid matches no certificate in {}", file.name),
+            )
         };
         return (c, None);
     };
@@ -684,14 +756,7 @@ fn signature_check(
             Some(ds.clone()),
         )
     };
-    let accept = |ct: &str| match ct {
-        OID_LDS_SO => Ok(None),
-        OID_LDS_SO_LEGACY => Ok(Some("legacy content type 1.3.27.1.1.1".to_owned())),
-        v => Err(format!(
-            "contentType {v} is not id-icao-mrtd-security-ldsSecurityObject"
-        )),
-    };
-    let (warnings, scheme, key) = match verify_signer(sd, si, &ds, &accept, policy.min_rsa_bits) {
+    let (warnings, scheme, key) = match verify_signer(sd, si, &ds, accept, policy.min_rsa_bits) {
         Ok(ok) => ok,
         Err(SignerError::Unsupported(r)) => {
             notes.err("DS key", &AlgError::Unsupported { what: r.clone() });
@@ -702,18 +767,17 @@ fn signature_check(
             );
         }
         Err(SignerError::Failed(r, e)) => {
-            // Only a signature value that does not verify is id-Deviation-LDS-SODSignatureWrong;
-            // signed-attribute and algorithm errors are not deviable.
+            // Only a signature value that does not verify is deviable (e.g.
+            // id-Deviation-LDS-SODSignatureWrong); signed-attribute and algorithm errors are not.
             let deviable = matches!(e, Some(AlgError::BadSignature));
             if let Some(e) = e {
                 notes.err("DS key", &e);
             }
             failures.push(deviation::Failure::new(
                 r.clone(),
-                deviable.then_some((
-                    crate::trust::deviation::DeviationKind::SodSignatureWrong,
-                    deviation::Param::Any,
-                )),
+                file.signature_deviation
+                    .filter(|_| deviable)
+                    .map(|k| (k, deviation::Param::Any)),
             ));
             return fail(r, &ds);
         }
@@ -743,7 +807,7 @@ fn signature_check(
     )
 }
 
-fn chain_check(
+pub(crate) fn chain_check(
     ds: &Arc<Certificate>,
     trust: &TrustSnapshot,
     at: UnixTime,
@@ -943,7 +1007,7 @@ fn issue_date_check(mut c: Check, ds: &Certificate, files: &[RawFile]) -> Check 
     c
 }
 
-fn revocation_check(
+pub(crate) fn revocation_check(
     ds: &Certificate,
     csca: &TrustedCert,
     trust: &TrustSnapshot,

@@ -166,7 +166,9 @@ pub type PaceOffer = (&'static str, u64);
 
 /// The synthetic passport as a PACE chip (Doc 9303-11 §4.4) that also takes BAC: EF.CardAccess
 /// lists `offers`; the chip accepts the MRZ and [`SYNTHETIC_CAN`]. For a CAM offer the chip gets
-/// a static key on that curve, announced in an (unsigned) EF.CardSecurity.
+/// a static key on that curve, announced in an EF.CardSecurity signed by the test PKI's RSA
+/// Document Signer ([`signed_card_security`]). EF.SOD stays the generated unsigned one
+/// ([`synthetic_pace_ca_passport`] re-signs it).
 pub fn synthetic_pace_passport(
     params: super::lds_gen::GenParams,
     offers: &[PaceOffer],
@@ -210,10 +212,11 @@ pub fn synthetic_pace_passport(
                     &curve.encode(&pk),
                     None,
                 ));
-                p.mf_files.insert(
-                    FileId::CardSecurity.fid(),
-                    encode_unsigned_card_security(&encode_security_infos(&cs_infos)),
-                );
+                let set = encode_security_infos(&cs_infos);
+                // Unsigned only if the committed test key were unusable (PA then fails).
+                let cs = signed_card_security(&set)
+                    .unwrap_or_else(|| encode_unsigned_card_security(&set));
+                p.mf_files.insert(FileId::CardSecurity.fid(), cs);
                 cam_secret = Some(sk);
             }
         }
@@ -259,6 +262,25 @@ pub fn synthetic_td1_can_card() -> Option<ChipProfile> {
         ];
     }
     Some(p)
+}
+
+/// EF.CardSecurity (Doc 9303-11 §9.2.9, BSI TR-03110-3 §A.1.2.5) over `security_infos` (a DER
+/// SET OF SecurityInfo), signed like EF.SOD by the test PKI's RSA Document Signer
+/// (`testdata/pki/ds-rsa.der`, key `testdata/pki/keys/ds-rsa2048.key.der`), so Passive
+/// Authentication against `testdata/pki/csca-rsa.der` passes. `None` if the test key is
+/// unusable.
+pub fn signed_card_security(security_infos: &[u8]) -> Option<Vec<u8>> {
+    use super::pki::{self, TestKey};
+    use crate::pa::algorithms::{DigestAlg, SignatureScheme};
+    let key = TestKey::rsa_from_der(include_bytes!("../../testdata/pki/keys/ds-rsa2048.key.der"))?;
+    Some(pki::card_security(
+        security_infos,
+        include_bytes!("../../testdata/pki/ds-rsa.der"),
+        &key,
+        SignatureScheme::RsaPkcs1 {
+            hash: DigestAlg::Sha256,
+        },
+    ))
 }
 
 /// Signs a fresh EF.SOD over the profile's data groups with the test PKI's RSA Document Signer

@@ -564,6 +564,59 @@ pub struct SodSpec {
     pub lso_version_info: bool,
 }
 
+impl SodSpec {
+    /// A well-formed signer: `ds_certificate` included and named by issuerAndSerialNumber,
+    /// `scheme` with its hash for every digest, eContentType and contentType `econtent_type`
+    /// (dotted), no data groups.
+    pub fn signed_by(
+        ds_certificate: Vec<u8>,
+        scheme: SignatureScheme,
+        econtent_type: &str,
+    ) -> Self {
+        let h = scheme.hash();
+        SodSpec {
+            data_groups: Vec::new(),
+            lso_hash: (h.dotted().into(), Some(h)),
+            signer_digest: (h.dotted().into(), Some(h)),
+            scheme,
+            econtent_type: econtent_type.into(),
+            content_type_attr: econtent_type.into(),
+            message_digest: MessageDigest::Correct,
+            ds_certificate,
+            include_certificate: true,
+            corrupt_signature: false,
+            indefinite: false,
+            sid_ski: false,
+            signer_info_version: None,
+            signature_oid: None,
+            lso_version: None,
+            lso_version_info: false,
+        }
+    }
+}
+
+/// eContentType of EF.CardSecurity: id-SecurityObject (BSI TR-03110-3 §A.1.2.5, Doc 9303-11
+/// §9.2.9).
+pub const ID_SECURITY_OBJECT: &str = "0.4.0.127.0.7.3.2.1";
+
+/// EF.CardSecurity: `security_infos` (a DER SET OF SecurityInfo) as the eContent of type
+/// id-SecurityObject, signed by `key` (the private half of `ds_certificate`) with `scheme`.
+/// Deterministic for deterministic schemes (the RNG is fixed).
+pub fn card_security(
+    security_infos: &[u8],
+    ds_certificate: &[u8],
+    key: &TestKey,
+    scheme: SignatureScheme,
+) -> Vec<u8> {
+    let spec = SodSpec::signed_by(ds_certificate.to_vec(), scheme, ID_SECURITY_OBJECT);
+    signed_content_info(
+        &spec,
+        security_infos,
+        key,
+        &mut ChaCha20Rng::seed_from_u64(0xCA5E),
+    )
+}
+
 fn cert_issuer_and_serial(cert_der: &[u8]) -> Vec<u8> {
     // tbs: [0] version, serial, sigAlg, issuer ...
     let c = crate::pa::cert::Certificate::from_der(cert_der).ok();
@@ -603,9 +656,31 @@ pub fn sod(spec: &SodSpec, key: &TestKey, rng: &mut ChaCha20Rng) -> Vec<u8> {
             seq(&[&der_small(v), &lso_alg, &encode(0x30, &list), &vi])
         }
     };
+    let ci = signed_content_info(spec, &lso, key, rng);
+    if spec.indefinite {
+        [&[0x77, 0x80][..], &ci, &[0, 0]].concat()
+    } else {
+        encode(0x77, &ci)
+    }
+}
+
+/// A CMS ContentInfo with SignedData (RFC 5652 §5) around `econtent`, signed with `key` per
+/// `spec`'s signer fields (`signer_digest`, `scheme`, `econtent_type`, `content_type_attr`,
+/// `message_digest`, `ds_certificate`, `include_certificate`, `corrupt_signature`,
+/// `indefinite`, `sid_ski`, `signer_info_version`, `signature_oid`; the LDS fields are not
+/// used). EF.SOD wraps it in tag 77; EF.CardSecurity is it as is.
+pub fn signed_content_info(
+    spec: &SodSpec,
+    econtent: &[u8],
+    key: &TestKey,
+    rng: &mut ChaCha20Rng,
+) -> Vec<u8> {
     let md = match spec.signer_digest.1 {
-        Some(a) => a.digest(&lso),
-        None => Sha256::digest(&lso).get(..16).unwrap_or_default().to_vec(),
+        Some(a) => a.digest(econtent),
+        None => Sha256::digest(econtent)
+            .get(..16)
+            .unwrap_or_default()
+            .to_vec(),
     };
     let mut attrs = vec![seq(&[
         &der_oid("1.2.840.113549.1.9.3"),
@@ -663,7 +738,7 @@ pub fn sod(spec: &SodSpec, key: &TestKey, rng: &mut ChaCha20Rng) -> Vec<u8> {
         &encode(0x04, &sig),
     ]);
     let econtent_oid = der_oid(&spec.econtent_type);
-    let encap = seq(&[&econtent_oid, &encode(0xA0, &encode(0x04, &lso))]);
+    let encap = seq(&[&econtent_oid, &encode(0xA0, &encode(0x04, econtent))]);
     let certs = if spec.include_certificate {
         encode(0xA0, &spec.ds_certificate)
     } else {
@@ -681,12 +756,10 @@ pub fn sod(spec: &SodSpec, key: &TestKey, rng: &mut ChaCha20Rng) -> Vec<u8> {
     if spec.indefinite {
         let indef = |t: u8, body: &[u8]| [&[t, 0x80][..], body, &[0, 0]].concat();
         let sd = indef(0x30, &sd_body);
-        let ci = indef(0x30, &[sd_oid, indef(0xA0, &sd)].concat());
-        indef(0x77, &ci)
+        indef(0x30, &[sd_oid, indef(0xA0, &sd)].concat())
     } else {
         let sd = encode(0x30, &sd_body);
-        let ci = seq(&[&sd_oid, &encode(0xA0, &sd)]);
-        encode(0x77, &ci)
+        seq(&[&sd_oid, &encode(0xA0, &sd)])
     }
 }
 
