@@ -29,7 +29,9 @@
 //!
 //! A deviation list is accepted like a master list: its signer must verify the CMS signature
 //! and chain to an anchor valid at import time (an operator-given master-list anchor or a CSCA
-//! already trusted). How a listed deviation affects Passive Authentication is
+//! already trusted); in addition the signer certificate must carry the extKeyUsage
+//! id-icao-mrtd-security-deviationListSigningKey (2.23.136.1.1.8), so that no DS or
+//! master-list signer key can declare deviations. How a listed deviation affects Passive Authentication is
 //! [`crate::pa::deviation`].
 
 use crate::lds::asn1::{self, tag, Cursor};
@@ -41,6 +43,10 @@ use super::master_list::{malformed, signed_list, verify_list_signer, MasterListE
 
 /// id-icao-DeviationList.
 pub const ID_ICAO_DEVIATION_LIST: &str = "2.23.136.1.1.7";
+/// id-icao-mrtd-security-deviationListSigningKey: the extKeyUsage KeyPurposeId (RFC 5280
+/// §4.2.1.12) a deviation-list signer certificate must carry (Doc 9303-12 §7.1 certificate
+/// profiles, §10).
+pub const ID_ICAO_DEVIATION_LIST_SIGNING_KEY: &str = "2.23.136.1.1.8";
 /// Caps (a national list holds a handful of entries; these bound hostile input).
 const MAX_DEVIATIONS: usize = 10_000;
 const MAX_DESCRIPTIONS: usize = 64;
@@ -67,6 +73,13 @@ pub enum DeviationListError {
     /// The signer is missing, its signature does not verify, or it chains to no anchor.
     #[error("deviation-list signer: {0}")]
     Signer(String),
+    /// The signer verifies and chains, but its certificate lacks the deviation-list-signing
+    /// extKeyUsage (a DS or master-list signer key must not speak for deviations).
+    #[error("deviation-list signer {subject} lacks the extKeyUsage id-icao-mrtd-security-deviationListSigningKey (2.23.136.1.1.8)")]
+    SignerNotAuthorised {
+        /// The signer's subject.
+        subject: String,
+    },
     /// Over a cap.
     #[error("deviation list over the cap on {what}")]
     TooLarge {
@@ -270,6 +283,15 @@ pub fn parse_and_verify(
     let sd = signed_list(bytes, ID_ICAO_DEVIATION_LIST)?;
     let mut list = content(&sd)?;
     let signer = verify_list_signer(&sd, ID_ICAO_DEVIATION_LIST, anchors, at, min_rsa_bits)?;
+    if !signer
+        .extended_key_usage
+        .iter()
+        .any(|p| p == ID_ICAO_DEVIATION_LIST_SIGNING_KEY)
+    {
+        return Err(DeviationListError::SignerNotAuthorised {
+            subject: signer.subject.clone(),
+        });
+    }
     list.signer = Some(signer.subject.clone());
     list.signer_country = signer.subject_country.clone();
     Ok(list)
