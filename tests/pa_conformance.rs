@@ -305,3 +305,52 @@ fn ds_validity_and_signing_time_reasons() {
     assert!(reason(&r, pa::ids::ALGORITHMS).contains("DS certificate signature"));
     assert!(reason(&r, pa::ids::ALGORITHMS).contains("rejected by policy"));
 }
+
+/// Country consistency for documents of any state (Doc 9303-3 §5 codes → ISO 3166-1 alpha-2):
+/// the synthetic DS certificate says C=UT, so a DG1 naming a real state is compared through
+/// the mapped code and fails with it; codes of no state are a warning; UTO agrees.
+#[test]
+fn country_consistency_maps_every_state() {
+    let case = cases_row("valid_rsa_pkcs1");
+    let (files, trust, at) = build_case(&case);
+    let mrz = lds_gen::specimen_mrz();
+    let run = |state: &str| {
+        let line1 = mrz[0].replacen("P<UTO", &format!("P<{state}"), 1);
+        let dg1 = lds_gen::encode_dg1(&[line1.as_str(), mrz[1].as_str()]);
+        let mut f = files.clone();
+        f.iter_mut().find(|x| x.id == FileId::Dg1).unwrap().bytes = dg1;
+        let r = pa::verify(&f, &trust, at, &PaPolicy::default());
+        r.check(pa::ids::COUNTRY_CONSISTENCY).unwrap().clone()
+    };
+    for (state, a2) in [
+        ("POL", "PL"),
+        ("JPN", "JP"),
+        ("BRA", "BR"),
+        ("ZAF", "ZA"),
+        ("KOR", "KR"),
+        ("D<<", "DE"),
+        ("GBN", "GB"),
+        ("RKS", "XK"),
+    ] {
+        let c = run(state);
+        assert_eq!(c.status, pa::CheckStatus::Failed, "{state}: {}", c.reason);
+        assert!(
+            c.reason.contains(&format!("({a2}) differs from certificate C UT")),
+            "{state}: {}",
+            c.reason
+        );
+    }
+    for state in ["UNO", "XXA"] {
+        let c = run(state);
+        assert_eq!(c.status, pa::CheckStatus::Warning, "{state}: {}", c.reason);
+    }
+    assert_eq!(run("UTO").status, pa::CheckStatus::Passed);
+}
+
+fn cases_row(id: &str) -> Value {
+    let cases: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("testdata/pa-cases.json")).unwrap(),
+    )
+    .unwrap();
+    cases.into_iter().find(|c| c["id"] == id).unwrap()
+}

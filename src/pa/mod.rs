@@ -202,6 +202,8 @@ pub struct PaPolicy {
     /// Without a CRL.
     pub missing_crl: MissingCrl,
     /// MRZ issuing-state code → certificate countryName (ISO 3166-1 alpha-2), e.g. D → DE.
+    /// The default holds every state of Doc 9303-3 §5; a code without an entry (organizations,
+    /// XXA..) makes `pa.country_consistency` a warning.
     pub country_map: BTreeMap<String, String>,
     /// How ICAO deviation lists in the trust snapshot are applied.
     pub deviations: deviation::DeviationPolicy,
@@ -213,24 +215,17 @@ pub struct PaPolicy {
 
 impl Default for PaPolicy {
     fn default() -> Self {
-        // Doc 9303-3 uses "D" for Germany; certificates carry ISO 3166 alpha-2 "DE". UTO/UT is
-        // the specimen state Utopia. Other codes: add them here (a later issue brings the table).
-        let country_map = [
-            ("D", "DE"),
-            ("UTO", "UT"),
-            ("NLD", "NL"),
-            ("FRA", "FR"),
-            ("GBR", "GB"),
-            ("USA", "US"),
-            ("BEL", "BE"),
-            ("AUT", "AT"),
-            ("CHE", "CH"),
-            ("ITA", "IT"),
-            ("ESP", "ES"),
-        ]
-        .iter()
-        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-        .collect();
+        // Every Doc 9303-3 §5 code that names a state, mapped to the ISO 3166-1 alpha-2 code
+        // certificates carry (crate::mrz::country::iso_alpha2: the full ISO table, D → DE,
+        // GBD/GBN/GBO/GBP/GBS → GB, RKS → XK; organizations and XXA.. have no country), plus
+        // DEU (ISO, not Doc 9303) and the specimen state Utopia, UTO → UT.
+        let mut country_map: BTreeMap<String, String> = crate::mrz::country::all()
+            .iter()
+            .filter_map(|c| Some((c.code.to_owned(), crate::mrz::country::iso_alpha2(c.code)?)))
+            .map(|(a, b)| (a, b.to_owned()))
+            .collect();
+        country_map.insert("DEU".into(), "DE".into());
+        country_map.insert("UTO".into(), "UT".into());
         PaPolicy {
             min_rsa_bits: 2048,
             max_candidates: 8,
