@@ -237,13 +237,15 @@ macro_rules! ec_ops {
 }
 
 use crate::pa::algorithms::brainpool;
+use crate::pa::algorithms::prime_curve::EcdsaCurve;
 
 fn ec_generate(curve: NamedCurve, rng: &mut ChaCha20Rng) -> Vec<u8> {
     use rand_core::RngCore;
     let fl: usize = match curve {
         NamedCurve::P256 => return (ec_ops!(p256::NistP256).0)(rng),
         NamedCurve::BrainpoolP384r1 => 48,
-        _ => 32,
+        NamedCurve::BrainpoolP256r1 => 32,
+        c => EcdsaCurve::of(c).map_or(32, |k| k.field_len()),
     };
     // Rejection sampling: a scalar in [1, n-1].
     loop {
@@ -259,7 +261,10 @@ fn ec_public(curve: NamedCurve, d: &[u8]) -> Vec<u8> {
     match curve {
         NamedCurve::P256 => (ec_ops!(p256::NistP256).1)(d),
         NamedCurve::BrainpoolP384r1 => brainpool::public_p384r1(d).unwrap_or_default(),
-        _ => brainpool::public_p256r1(d).unwrap_or_default(),
+        NamedCurve::BrainpoolP256r1 => brainpool::public_p256r1(d).unwrap_or_default(),
+        c => EcdsaCurve::of(c)
+            .and_then(|k| k.public_key(d))
+            .unwrap_or_default(),
     }
 }
 
@@ -267,7 +272,22 @@ fn ec_sign(curve: NamedCurve, d: &[u8], z: &[u8], rng: &mut ChaCha20Rng) -> Vec<
     let fl: usize = match curve {
         NamedCurve::P256 => return (ec_ops!(p256::NistP256).2)(d, z, rng),
         NamedCurve::BrainpoolP384r1 => 48,
-        _ => 32,
+        NamedCurve::BrainpoolP256r1 => 32,
+        c => {
+            // Generic curves (test keys only): a random nonce, redrawn until usable.
+            use rand_core::RngCore;
+            let Some(k) = EcdsaCurve::of(c) else {
+                return Vec::new();
+            };
+            for _ in 0..64 {
+                let mut nonce = vec![0u8; k.field_len()];
+                rng.fill_bytes(&mut nonce);
+                if let Some(sig) = k.sign(d, z, &nonce) {
+                    return sig;
+                }
+            }
+            return Vec::new();
+        }
     };
     let mut zp = vec![0u8; fl.saturating_sub(z.len())];
     zp.extend_from_slice(z);
@@ -1765,6 +1785,51 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
     );
     let dl_no_eku = deviation_list(&entries, &c_dl_no_eku, &k_ds_rsa, &pkcs1, &mut rng);
     out.push(("deviations-signer-no-eku.der".to_owned(), dl_no_eku));
+
+    // brainpoolP512r1 (named curve), ECDSA with SHA-512: CSCA, DS and SOD (issue 6 benchmark
+    // family).
+    let ecdsa512 = SignatureScheme::Ecdsa {
+        hash: Sha512,
+        format: EcdsaFormat::Der,
+    };
+    let k_csca_bp512 = TestKey::ec(NamedCurve::BrainpoolP512r1, 0x9303_0401);
+    let k_ds_bp512 = TestKey::ec(NamedCurve::BrainpoolP512r1, 0x9303_0402);
+    let n_csca_bp512 = name("UT", ORG, "CSCA", "CSCA BP512");
+    let spki_csca_bp512 = k_csca_bp512.spki(false);
+    let c_csca_bp512 = csca(
+        0x1601,
+        &n_csca_bp512,
+        &k_csca_bp512,
+        spki_csca_bp512.clone(),
+        &k_csca_bp512,
+        None,
+        ecdsa512,
+        csca_dates,
+        &mut rng,
+    );
+    let c_ds_bp512 = ds(
+        0x2701,
+        "DS BP512",
+        &n_csca_bp512,
+        k_ds_bp512.spki(false),
+        key_id(&spki_csca_bp512),
+        KU_DIGITAL_SIGNATURE,
+        ecdsa512,
+        &k_csca_bp512,
+        &mut rng,
+    );
+    let spec = SodSpec {
+        scheme: ecdsa512,
+        signer_digest: (Sha512.dotted().into(), Some(Sha512)),
+        ds_certificate: c_ds_bp512.clone(),
+        ..base.clone()
+    };
+    out.push((
+        "sod/bp512.bin".to_owned(),
+        sod(&spec, &k_ds_bp512, &mut rng),
+    ));
+    out.push(("csca-bp512.der".to_owned(), c_csca_bp512));
+    out.push(("ds-bp512.der".to_owned(), c_ds_bp512));
     out
 }
 
