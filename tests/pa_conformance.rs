@@ -141,7 +141,10 @@ fn case_policy(case: &Value) -> PaPolicy {
     let mut p = PaPolicy::default();
     if let Some(v) = case.get("policy") {
         for k in v.as_object().unwrap().keys() {
-            assert!(["ds_validity", "sha1"].contains(&k.as_str()), "policy key {k}");
+            assert!(
+                ["ds_validity", "sha1"].contains(&k.as_str()),
+                "policy key {k}"
+            );
         }
         if let Some(d) = v.get("ds_validity") {
             p.ds_validity = serde_json::from_value(d.clone()).unwrap();
@@ -335,7 +338,8 @@ fn country_consistency_maps_every_state() {
         let c = run(state);
         assert_eq!(c.status, pa::CheckStatus::Failed, "{state}: {}", c.reason);
         assert!(
-            c.reason.contains(&format!("({a2}) differs from certificate C UT")),
+            c.reason
+                .contains(&format!("({a2}) differs from certificate C UT")),
             "{state}: {}",
             c.reason
         );

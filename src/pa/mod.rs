@@ -619,12 +619,17 @@ fn expired_ds_accepted(
         );
     };
     let lo = p.not_before.unwrap_or(ds.not_before).max(ds.not_before);
-    let hi = p.not_after.unwrap_or(ds.not_after).min(ds.not_after).min(at);
+    let hi = p
+        .not_after
+        .unwrap_or(ds.not_after)
+        .min(ds.not_after)
+        .min(at);
     let period = format!(
         "{} to {}",
         p.not_before
             .map_or_else(|| "-".to_owned(), time::format_rfc3339),
-        p.not_after.map_or_else(|| "-".to_owned(), time::format_rfc3339)
+        p.not_after
+            .map_or_else(|| "-".to_owned(), time::format_rfc3339)
     );
     // Any overlap of the signing instant (or day) with the usable window.
     if s.until >= lo && s.at <= hi {

@@ -145,8 +145,16 @@ mod tests {
             let k = curve(c).0;
             // The PACE table and the PA table (RFC 5639 both) agree on p, n and G.
             let t = c.params().unwrap();
-            assert_eq!(k.p, BigUint::parse_bytes(t.p.as_bytes(), 16).unwrap(), "{c:?}");
-            assert_eq!(k.n, BigUint::parse_bytes(t.n.as_bytes(), 16).unwrap(), "{c:?}");
+            assert_eq!(
+                k.p,
+                BigUint::parse_bytes(t.p.as_bytes(), 16).unwrap(),
+                "{c:?}"
+            );
+            assert_eq!(
+                k.n,
+                BigUint::parse_bytes(t.n.as_bytes(), 16).unwrap(),
+                "{c:?}"
+            );
             assert_eq!(hex::encode_upper(k.encode(&k.g)), t.g, "{c:?}");
         }
         assert!(EcdsaCurve::of(NamedCurve::P256).is_none());
