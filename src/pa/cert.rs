@@ -401,3 +401,41 @@ impl Crl {
         self.revoked.iter().any(|s| strip(s) == strip(serial))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_key_usage_period_parses_either_bound() {
+        // SEQUENCE { [0] "20250101000000Z", [1] "20260101000000Z" }
+        let both =
+            hex::decode("3022800F32303235303130313030303030305A810F32303236303130313030303030305A")
+                .unwrap();
+        let p = PrivateKeyUsagePeriod::from_der(&both).unwrap();
+        assert_eq!(p.not_before, Some(1_735_689_600));
+        assert_eq!(p.not_after, Some(1_767_225_600));
+        assert!(p.contains(1_750_000_000) && !p.contains(1_767_225_601));
+        // Only notAfter: no lower bound.
+        let after = hex::decode("3011810F32303236303130313030303030305A").unwrap();
+        let p = PrivateKeyUsagePeriod::from_der(&after).unwrap();
+        assert_eq!(p.not_before, None);
+        assert!(p.contains(0));
+        // Neither bound, a bad time, trailing bytes: refused.
+        assert_eq!(PrivateKeyUsagePeriod::from_der(&[0x30, 0x00]), None);
+        let bad = hex::decode("3011810F32303236313330313030303030305A").unwrap();
+        assert_eq!(PrivateKeyUsagePeriod::from_der(&bad), None);
+        let mut trailing = after.clone();
+        trailing.push(0);
+        assert_eq!(PrivateKeyUsagePeriod::from_der(&trailing), None);
+    }
+
+    #[test]
+    fn utc_time_pivot() {
+        // RFC 5280 §4.1.2.5.1: YY < 50 is 20YY, YY >= 50 is 19YY.
+        assert_eq!(utc_time(b"491231235959Z"), Some(2_524_607_999));
+        assert_eq!(utc_time(b"500101000000Z"), Some(-631_152_000));
+        assert_eq!(utc_time(b"5001010000Z"), None);
+        assert_eq!(generalized_time(b"20250101000000"), None);
+    }
+}

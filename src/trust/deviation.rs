@@ -37,7 +37,7 @@
 use crate::lds::asn1::{self, tag, Cursor};
 use crate::lds::{cms, FileId};
 use crate::pa::algorithms::DigestAlg;
-use crate::pa::cert::Certificate;
+use crate::pa::cert::{generalized_time, Certificate};
 
 use super::master_list::{malformed, signed_list, verify_list_signer, MasterListError};
 
@@ -328,28 +328,6 @@ fn bad(e: crate::lds::LdsError) -> DeviationListError {
 
 fn printable(t: &crate::tlv::Tlv<'_>) -> Option<String> {
     std::str::from_utf8(t.value).ok().map(str::to_owned)
-}
-
-/// GeneralizedTime `YYYYMMDDHHMMSSZ` (DER, X.690 §11.7) to Unix seconds.
-fn generalized_time(v: &[u8]) -> Option<i64> {
-    let s = std::str::from_utf8(v).ok()?;
-    let d = s.strip_suffix('Z')?;
-    if d.len() != 14 || !d.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n = |a: usize, b: usize| d.get(a..b).and_then(|x| x.parse::<u32>().ok());
-    let (mo, da, hh, mi, ss) = (n(4, 6)?, n(6, 8)?, n(8, 10)?, n(10, 12)?, n(12, 14)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || hh > 23 || mi > 59 || ss > 60 {
-        return None;
-    }
-    Some(crate::pa::time::unix_from_civil(
-        i64::from(n(0, 4)?),
-        mo,
-        da,
-        hh,
-        mi,
-        ss,
-    ))
 }
 
 fn content(sd: &cms::SignedData<'_>) -> Result<DeviationList, DeviationListError> {
