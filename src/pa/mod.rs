@@ -3,7 +3,9 @@
 //! [`verify`] takes the files exactly as read, a [`TrustSnapshot`] and the inspection time, and
 //! returns a [`PaReport`]: one [`Check`] per stable id, and a [`PaVerdict`]. A document whose
 //! issuer has no CSCA in the snapshot is [`PaVerdict::Inconclusive`], never valid (pitfalls
-//! #3). A [`PaVerified`] token exists only for valid reports.
+//! #3). A [`PaVerified`] token exists only for valid reports. Policy switches: [`PaPolicy`]
+//! (DS validity model [`DsValidity`], SHA-1 handling [`Sha1Policy`], CRLs, deviation lists,
+//! the issuing-state → countryName map).
 
 pub mod algorithms;
 pub mod cert;
@@ -172,8 +174,9 @@ pub enum DsValidity {
     /// A DS certificate that has expired at the inspection time is still accepted when the
     /// document was signed inside the DS certificate's privateKeyUsagePeriod (RFC 5280
     /// §4.2.1.4, Doc 9303-12 §7.1.1) and the CSCA is valid at the inspection time. The signing
-    /// time is the SOD's signingTime signed attribute (RFC 5652 §11.3); without it, the DG12
-    /// date of issue (the whole day); with neither, nothing places the signing inside the
+    /// time is the SOD's signingTime signed attribute (RFC 5652 §11.3; the signer's own signed
+    /// claim); without a well-formed one, the DG12 date of issue (the whole day, Doc 9303-10
+    /// §4.7.12); with neither, nothing places the signing inside the
     /// period and the expired DS fails as under [`DsValidity::AtInspection`]. A DS without the
     /// extension, or one not yet valid, is never accepted this way.
     PrivateKeyUsagePeriod,
