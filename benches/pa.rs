@@ -101,11 +101,19 @@ fn benches(c: &mut Criterion) {
         &["csca-rsa4096-pss.der"],
     );
     family(c, "brainpoolp384r1", "bp384.bin", &["csca-bp384.der"]);
+    // Generic prime-curve arithmetic (pa::algorithms::prime_curve), no CRL.
+    family(c, "brainpoolp512r1", "bp512.bin", &["csca-bp512.der"]);
 }
 
 /// `openssl speed` verify times (µs) for the same algorithms, printed after the criterion runs.
 fn openssl_peer() {
-    let algs = ["rsa2048", "rsa4096", "ecdsap256", "ecdsabrp384r1"];
+    let algs = [
+        "rsa2048",
+        "rsa4096",
+        "ecdsap256",
+        "ecdsabrp384r1",
+        "ecdsabrp512r1",
+    ];
     let out = match Command::new("openssl")
         .args(["speed", "-seconds", "2"])
         .args(algs)

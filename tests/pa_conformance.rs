@@ -89,6 +89,11 @@ fn build_case(case: &Value) -> (Vec<RawFile>, TrustSnapshot, i64) {
             f.bytes = std::fs::read(pkidir.join(file.as_str().unwrap())).unwrap();
         }
     }
+    // Data groups not read (e.g. DG12 left out).
+    for n in case["omit"].as_array().into_iter().flatten() {
+        let id = FileId::data_group(n.as_u64().unwrap() as u8).unwrap();
+        files.retain(|f| f.id != id);
+    }
     for m in case["mutate"].as_array().into_iter().flatten() {
         let id = FileId::data_group(m["dg"].as_u64().unwrap() as u8).unwrap();
         let off = m["offset"].as_u64().unwrap() as usize;
@@ -131,6 +136,26 @@ fn build_case(case: &Value) -> (Vec<RawFile>, TrustSnapshot, i64) {
     (files, b.build(), at)
 }
 
+/// The row's `policy` object (serde names of the PaPolicy switches) over the default.
+fn case_policy(case: &Value) -> PaPolicy {
+    let mut p = PaPolicy::default();
+    if let Some(v) = case.get("policy") {
+        for k in v.as_object().unwrap().keys() {
+            assert!(
+                ["ds_validity", "sha1"].contains(&k.as_str()),
+                "policy key {k}"
+            );
+        }
+        if let Some(d) = v.get("ds_validity") {
+            p.ds_validity = serde_json::from_value(d.clone()).unwrap();
+        }
+        if let Some(s) = v.get("sha1") {
+            p.sha1 = serde_json::from_value(s.clone()).unwrap();
+        }
+    }
+    p
+}
+
 #[test]
 fn pa_conformance_table() {
     let cases: Vec<Value> = serde_json::from_str(
@@ -148,13 +173,13 @@ fn pa_conformance_table() {
         );
     }
     assert!(cases.len() >= 30);
-    let policy = PaPolicy::default();
     let mut failures = Vec::new();
     for case in &cases {
         let id = case["id"].as_str().unwrap();
         if exceptions.iter().any(|e| e["id"] == id) {
             continue;
         }
+        let policy = case_policy(case);
         let (files, trust, at) = build_case(case);
         let report = pa::verify(&files, &trust, at, &policy);
         let json = serde_json::to_value(&report).unwrap();
@@ -240,4 +265,96 @@ fn pki_testdata_is_fresh() {
         stale.is_empty(),
         "stale in testdata/pki: {stale:?}; run `cargo run --release --example gen_pki`"
     );
+}
+
+/// The reasons behind the DS validity model and signingTime rows (the table checks statuses).
+#[test]
+fn ds_validity_and_signing_time_reasons() {
+    let cases: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("testdata/pa-cases.json")).unwrap(),
+    )
+    .unwrap();
+    let run = |id: &str| {
+        let case = cases.iter().find(|c| c["id"] == id).unwrap();
+        let (files, trust, at) = build_case(case);
+        pa::verify(&files, &trust, at, &case_policy(case))
+    };
+    let reason = |r: &pa::PaReport, id: &str| r.check(id).unwrap().reason.clone();
+    let r = run("ds_expired_pkup_model_signing_time_inside");
+    let why = reason(&r, pa::ids::DS_CERTIFICATE);
+    assert!(
+        why.contains("signingTime 2025-12-31T12:00:00Z") && why.contains("privateKeyUsagePeriod"),
+        "{why}"
+    );
+    assert_eq!(
+        r.check(pa::ids::SOD_SIGNATURE).unwrap().details["signing_time"],
+        "2025-12-31T12:00:00Z"
+    );
+    let r = run("ds_expired_pkup_model_dg12_date");
+    assert!(reason(&r, pa::ids::DS_CERTIFICATE).contains("DG12 date of issue 2025-12-31"));
+    let r = run("ds_expired_pkup_model_signing_time_outside");
+    assert!(reason(&r, pa::ids::DS_CERTIFICATE).contains("outside its privateKeyUsagePeriod"));
+    let r = run("ds_expired_pkup_model_undated");
+    assert!(reason(&r, pa::ids::DS_CERTIFICATE).contains("no signingTime attribute"));
+    let r = run("ds_expired_pkup_model_no_extension");
+    assert!(reason(&r, pa::ids::DS_CERTIFICATE).contains("has no privateKeyUsagePeriod"));
+    let r = run("signing_time_before_ds_validity");
+    let why = reason(&r, pa::ids::SOD_SIGNATURE);
+    assert!(
+        why.contains("signingTime 2024-06-01T00:00:00Z outside the DS certificate validity"),
+        "{why}"
+    );
+    let r = run("ds_certificate_sha1_signature_rejected");
+    assert!(reason(&r, pa::ids::ALGORITHMS).contains("DS certificate signature"));
+    assert!(reason(&r, pa::ids::ALGORITHMS).contains("rejected by policy"));
+}
+
+/// Country consistency for documents of any state (Doc 9303-3 §5 codes → ISO 3166-1 alpha-2):
+/// the synthetic DS certificate says C=UT, so a DG1 naming a real state is compared through
+/// the mapped code and fails with it; codes of no state are a warning; UTO agrees.
+#[test]
+fn country_consistency_maps_every_state() {
+    let case = cases_row("valid_rsa_pkcs1");
+    let (files, trust, at) = build_case(&case);
+    let mrz = lds_gen::specimen_mrz();
+    let run = |state: &str| {
+        let line1 = mrz[0].replacen("P<UTO", &format!("P<{state}"), 1);
+        let dg1 = lds_gen::encode_dg1(&[line1.as_str(), mrz[1].as_str()]);
+        let mut f = files.clone();
+        f.iter_mut().find(|x| x.id == FileId::Dg1).unwrap().bytes = dg1;
+        let r = pa::verify(&f, &trust, at, &PaPolicy::default());
+        r.check(pa::ids::COUNTRY_CONSISTENCY).unwrap().clone()
+    };
+    for (state, a2) in [
+        ("POL", "PL"),
+        ("JPN", "JP"),
+        ("BRA", "BR"),
+        ("ZAF", "ZA"),
+        ("KOR", "KR"),
+        ("D<<", "DE"),
+        ("GBN", "GB"),
+        ("RKS", "XK"),
+    ] {
+        let c = run(state);
+        assert_eq!(c.status, pa::CheckStatus::Failed, "{state}: {}", c.reason);
+        assert!(
+            c.reason
+                .contains(&format!("({a2}) differs from certificate C UT")),
+            "{state}: {}",
+            c.reason
+        );
+    }
+    for state in ["UNO", "XXA"] {
+        let c = run(state);
+        assert_eq!(c.status, pa::CheckStatus::Warning, "{state}: {}", c.reason);
+    }
+    assert_eq!(run("UTO").status, pa::CheckStatus::Passed);
+}
+
+fn cases_row(id: &str) -> Value {
+    let cases: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("testdata/pa-cases.json")).unwrap(),
+    )
+    .unwrap();
+    cases.into_iter().find(|c| c["id"] == id).unwrap()
 }

@@ -267,6 +267,52 @@ mod deviation_lists {
         assert!(r.is_err());
     }
 
+    #[test]
+    fn signer_without_the_deviation_list_signing_eku_is_refused() {
+        // Same content, signer issued by the trusted CSCA RSA but without extKeyUsage
+        // 2.23.136.1.1.8 (Doc 9303-12 §7.1 certificate profiles): refused with that reason.
+        let signer = cert("dl-signer.der");
+        assert!(signer
+            .extended_key_usage
+            .iter()
+            .any(|p| p == inspectd::trust::deviation::ID_ICAO_DEVIATION_LIST_SIGNING_KEY));
+        let e = parse_and_verify(
+            &pki("deviations-signer-no-eku.der"),
+            &[cert("csca-rsa.der")],
+            at(),
+            2048,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, DeviationListError::SignerNotAuthorised { subject }
+                if subject.contains("without EKU")),
+            "{e}"
+        );
+        assert!(e.to_string().contains("2.23.136.1.1.8"), "{e}");
+        // The store refuses it at import and keeps nothing; the EKU-bearing list is accepted.
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = TrustStore::open(dir.path()).unwrap();
+        s.import_csca(&pki("csca-rsa.der"), "csca-rsa.der", at())
+            .unwrap();
+        let e = s
+            .import_deviation_list(&pki("deviations-signer-no-eku.der"), &[], "x", at(), 2048)
+            .unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                StoreError::DeviationList {
+                    source: DeviationListError::SignerNotAuthorised { .. },
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(s.snapshot().unwrap().deviation_lists().is_empty());
+        assert!(s
+            .import_deviation_list(&pki("deviations.der"), &[], "dl.der", at(), 2048)
+            .is_ok());
+    }
+
     fn prov() -> Provenance {
         Provenance {
             source: "test".into(),

@@ -329,6 +329,80 @@ pub fn all() -> &'static [Country] {
     COUNTRIES
 }
 
+/// ISO 3166-1 alpha-3 → alpha-2, every officially assigned code (249), sorted. Source: ISO
+/// 3166-1 as published in Debian's `iso-codes` 4.15.0 (`iso_3166-1.json`), the same data as
+/// the table above. Certificates name their country with alpha-2 (RFC 5280 countryName; Doc
+/// 9303-12 §7.1), the MRZ with alpha-3 (Doc 9303-3 §5).
+#[rustfmt::skip]
+static ISO_ALPHA3_TO_ALPHA2: &[(&str, &str)] = &[
+    ("ABW", "AW"), ("AFG", "AF"), ("AGO", "AO"), ("AIA", "AI"), ("ALA", "AX"), ("ALB", "AL"),
+    ("AND", "AD"), ("ARE", "AE"), ("ARG", "AR"), ("ARM", "AM"), ("ASM", "AS"), ("ATA", "AQ"),
+    ("ATF", "TF"), ("ATG", "AG"), ("AUS", "AU"), ("AUT", "AT"), ("AZE", "AZ"), ("BDI", "BI"),
+    ("BEL", "BE"), ("BEN", "BJ"), ("BES", "BQ"), ("BFA", "BF"), ("BGD", "BD"), ("BGR", "BG"),
+    ("BHR", "BH"), ("BHS", "BS"), ("BIH", "BA"), ("BLM", "BL"), ("BLR", "BY"), ("BLZ", "BZ"),
+    ("BMU", "BM"), ("BOL", "BO"), ("BRA", "BR"), ("BRB", "BB"), ("BRN", "BN"), ("BTN", "BT"),
+    ("BVT", "BV"), ("BWA", "BW"), ("CAF", "CF"), ("CAN", "CA"), ("CCK", "CC"), ("CHE", "CH"),
+    ("CHL", "CL"), ("CHN", "CN"), ("CIV", "CI"), ("CMR", "CM"), ("COD", "CD"), ("COG", "CG"),
+    ("COK", "CK"), ("COL", "CO"), ("COM", "KM"), ("CPV", "CV"), ("CRI", "CR"), ("CUB", "CU"),
+    ("CUW", "CW"), ("CXR", "CX"), ("CYM", "KY"), ("CYP", "CY"), ("CZE", "CZ"), ("DEU", "DE"),
+    ("DJI", "DJ"), ("DMA", "DM"), ("DNK", "DK"), ("DOM", "DO"), ("DZA", "DZ"), ("ECU", "EC"),
+    ("EGY", "EG"), ("ERI", "ER"), ("ESH", "EH"), ("ESP", "ES"), ("EST", "EE"), ("ETH", "ET"),
+    ("FIN", "FI"), ("FJI", "FJ"), ("FLK", "FK"), ("FRA", "FR"), ("FRO", "FO"), ("FSM", "FM"),
+    ("GAB", "GA"), ("GBR", "GB"), ("GEO", "GE"), ("GGY", "GG"), ("GHA", "GH"), ("GIB", "GI"),
+    ("GIN", "GN"), ("GLP", "GP"), ("GMB", "GM"), ("GNB", "GW"), ("GNQ", "GQ"), ("GRC", "GR"),
+    ("GRD", "GD"), ("GRL", "GL"), ("GTM", "GT"), ("GUF", "GF"), ("GUM", "GU"), ("GUY", "GY"),
+    ("HKG", "HK"), ("HMD", "HM"), ("HND", "HN"), ("HRV", "HR"), ("HTI", "HT"), ("HUN", "HU"),
+    ("IDN", "ID"), ("IMN", "IM"), ("IND", "IN"), ("IOT", "IO"), ("IRL", "IE"), ("IRN", "IR"),
+    ("IRQ", "IQ"), ("ISL", "IS"), ("ISR", "IL"), ("ITA", "IT"), ("JAM", "JM"), ("JEY", "JE"),
+    ("JOR", "JO"), ("JPN", "JP"), ("KAZ", "KZ"), ("KEN", "KE"), ("KGZ", "KG"), ("KHM", "KH"),
+    ("KIR", "KI"), ("KNA", "KN"), ("KOR", "KR"), ("KWT", "KW"), ("LAO", "LA"), ("LBN", "LB"),
+    ("LBR", "LR"), ("LBY", "LY"), ("LCA", "LC"), ("LIE", "LI"), ("LKA", "LK"), ("LSO", "LS"),
+    ("LTU", "LT"), ("LUX", "LU"), ("LVA", "LV"), ("MAC", "MO"), ("MAF", "MF"), ("MAR", "MA"),
+    ("MCO", "MC"), ("MDA", "MD"), ("MDG", "MG"), ("MDV", "MV"), ("MEX", "MX"), ("MHL", "MH"),
+    ("MKD", "MK"), ("MLI", "ML"), ("MLT", "MT"), ("MMR", "MM"), ("MNE", "ME"), ("MNG", "MN"),
+    ("MNP", "MP"), ("MOZ", "MZ"), ("MRT", "MR"), ("MSR", "MS"), ("MTQ", "MQ"), ("MUS", "MU"),
+    ("MWI", "MW"), ("MYS", "MY"), ("MYT", "YT"), ("NAM", "NA"), ("NCL", "NC"), ("NER", "NE"),
+    ("NFK", "NF"), ("NGA", "NG"), ("NIC", "NI"), ("NIU", "NU"), ("NLD", "NL"), ("NOR", "NO"),
+    ("NPL", "NP"), ("NRU", "NR"), ("NZL", "NZ"), ("OMN", "OM"), ("PAK", "PK"), ("PAN", "PA"),
+    ("PCN", "PN"), ("PER", "PE"), ("PHL", "PH"), ("PLW", "PW"), ("PNG", "PG"), ("POL", "PL"),
+    ("PRI", "PR"), ("PRK", "KP"), ("PRT", "PT"), ("PRY", "PY"), ("PSE", "PS"), ("PYF", "PF"),
+    ("QAT", "QA"), ("REU", "RE"), ("ROU", "RO"), ("RUS", "RU"), ("RWA", "RW"), ("SAU", "SA"),
+    ("SDN", "SD"), ("SEN", "SN"), ("SGP", "SG"), ("SGS", "GS"), ("SHN", "SH"), ("SJM", "SJ"),
+    ("SLB", "SB"), ("SLE", "SL"), ("SLV", "SV"), ("SMR", "SM"), ("SOM", "SO"), ("SPM", "PM"),
+    ("SRB", "RS"), ("SSD", "SS"), ("STP", "ST"), ("SUR", "SR"), ("SVK", "SK"), ("SVN", "SI"),
+    ("SWE", "SE"), ("SWZ", "SZ"), ("SXM", "SX"), ("SYC", "SC"), ("SYR", "SY"), ("TCA", "TC"),
+    ("TCD", "TD"), ("TGO", "TG"), ("THA", "TH"), ("TJK", "TJ"), ("TKL", "TK"), ("TKM", "TM"),
+    ("TLS", "TL"), ("TON", "TO"), ("TTO", "TT"), ("TUN", "TN"), ("TUR", "TR"), ("TUV", "TV"),
+    ("TWN", "TW"), ("TZA", "TZ"), ("UGA", "UG"), ("UKR", "UA"), ("UMI", "UM"), ("URY", "UY"),
+    ("USA", "US"), ("UZB", "UZ"), ("VAT", "VA"), ("VCT", "VC"), ("VEN", "VE"), ("VGB", "VG"),
+    ("VIR", "VI"), ("VNM", "VN"), ("VUT", "VU"), ("WLF", "WF"), ("WSM", "WS"), ("YEM", "YE"),
+    ("ZAF", "ZA"), ("ZMB", "ZM"), ("ZWE", "ZW"),
+];
+
+/// The ISO 3166-1 alpha-2 code of the state behind a Doc 9303-3 §5 code (fillers ignored),
+/// for comparing an MRZ issuing state with a certificate countryName:
+/// - every ISO 3166-1 alpha-3 code maps to its alpha-2 code;
+/// - `D` (Germany) → `DE`;
+/// - the British nationality classes `GBD`, `GBN`, `GBO`, `GBP`, `GBS` → `GB` (documents issued
+///   under the United Kingdom's authority);
+/// - `RKS` (Kosovo) → `XK`, the user-assigned code Kosovo and common practice use (not ISO);
+/// - organizations (`UNO`, `UNA`, `EUE`, `XPO`, ...), `UNK` (UNMIK) and the categories `XXA`,
+///   `XXB`, `XXC`, `XXX` → `None`: no state, so no country to compare.
+pub fn iso_alpha2(code: &str) -> Option<&'static str> {
+    let code = code.trim_end_matches('<');
+    match code {
+        "D" => return Some("DE"),
+        "GBD" | "GBN" | "GBO" | "GBP" | "GBS" => return Some("GB"),
+        "RKS" => return Some("XK"),
+        _ => {}
+    }
+    ISO_ALPHA3_TO_ALPHA2
+        .binary_search_by(|(a3, _)| (*a3).cmp(code))
+        .ok()
+        .and_then(|i| ISO_ALPHA3_TO_ALPHA2.get(i))
+        .map(|(_, a2)| *a2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,5 +438,48 @@ mod tests {
         assert_eq!(lookup("UTO"), None);
         assert_eq!(lookup(""), None);
         assert_eq!(lookup("<<<"), None);
+    }
+
+    #[test]
+    fn alpha2_mapping() {
+        for w in ISO_ALPHA3_TO_ALPHA2.windows(2) {
+            assert!(w[0].0 < w[1].0, "{} !< {}", w[0].0, w[1].0);
+        }
+        assert_eq!(ISO_ALPHA3_TO_ALPHA2.len(), 249);
+        // Every state of the Doc 9303-3 table has a 2-letter code.
+        for c in all().iter().filter(|c| c.kind == CountryKind::State) {
+            let a2 = iso_alpha2(c.code).unwrap_or_else(|| panic!("{} unmapped", c.code));
+            assert!(a2.len() == 2 && a2.bytes().all(|b| b.is_ascii_uppercase()));
+        }
+        // Spot checks against ISO 3166-1 (codes whose alpha-2 is not the alpha-3 prefix).
+        for (a3, a2) in [
+            ("D<<", "DE"),
+            ("DEU", "DE"),
+            ("NLD", "NL"),
+            ("AUT", "AT"),
+            ("CHE", "CH"),
+            ("ESP", "ES"),
+            ("GBR", "GB"),
+            ("IRL", "IE"),
+            ("KOR", "KR"),
+            ("PRK", "KP"),
+            ("ZAF", "ZA"),
+            ("SRB", "RS"),
+            ("MNE", "ME"),
+            ("TLS", "TL"),
+            ("SSD", "SS"),
+            ("CUW", "CW"),
+            ("ALA", "AX"),
+            ("GBN", "GB"),
+            ("GBD", "GB"),
+            ("RKS", "XK"),
+        ] {
+            assert_eq!(iso_alpha2(a3), Some(a2), "{a3}");
+        }
+        for code in [
+            "UNO", "UNA", "UNK", "EUE", "XPO", "XXA", "XXB", "XXC", "XXX", "UTO", "", "ZZZ",
+        ] {
+            assert_eq!(iso_alpha2(code), None, "{code}");
+        }
     }
 }

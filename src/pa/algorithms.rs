@@ -15,6 +15,8 @@ use crate::lds::FileId;
 use sha1::Sha1;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 
+pub mod prime_curve;
+
 /// Why an algorithm step failed.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,7 +27,7 @@ pub enum AlgError {
         /// What was refused.
         what: String,
     },
-    /// The algorithm is unknown or not implemented (e.g. brainpoolP320r1).
+    /// The algorithm is unknown or not implemented (e.g. an unknown curve OID).
     #[error("unsupported algorithm: {what}")]
     Unsupported {
         /// What is unsupported.
@@ -372,9 +374,9 @@ impl NamedCurve {
         CURVES.iter().find(|c| c.curve == self)
     }
 
-    /// True when this build can verify signatures on the curve. No Brainpool curve is
-    /// supported yet: bp256/bp384 0.6 "wip-arithmetic" compute wrong scalar multiples (see the
-    /// known-answer test `bp256_public_key_known_answer`), so they must not decide validity.
+    /// True when this build can verify signatures on the curve: every curve of the table
+    /// (brainpoolP256r1/384r1 through the bp256/bp384 0.14 crates, the other Brainpool curves
+    /// through [`prime_curve`]).
     pub fn is_supported(self) -> bool {
         matches!(
             self,
@@ -382,8 +384,12 @@ impl NamedCurve {
                 | NamedCurve::P256
                 | NamedCurve::P384
                 | NamedCurve::P521
+                | NamedCurve::BrainpoolP192r1
+                | NamedCurve::BrainpoolP224r1
                 | NamedCurve::BrainpoolP256r1
+                | NamedCurve::BrainpoolP320r1
                 | NamedCurve::BrainpoolP384r1
+                | NamedCurve::BrainpoolP512r1
         )
     }
 
@@ -834,13 +840,21 @@ fn verify_ecdsa(
                 brainpool::verify_p384r1(point, &z, &plain)
             }
         }
-        // No maintained implementation of these curves exists for this stack yet.
+        // No maintained implementation of these curves exists for this stack: the generic
+        // prime-curve verifier (public inputs only).
         NamedCurve::BrainpoolP192r1
         | NamedCurve::BrainpoolP224r1
         | NamedCurve::BrainpoolP320r1
-        | NamedCurve::BrainpoolP512r1 => Err(AlgError::Unsupported {
-            what: format!("{curve:?}: no implementation available yet"),
-        }),
+        | NamedCurve::BrainpoolP512r1 => {
+            let k = prime_curve::EcdsaCurve::of(curve).ok_or_else(|| AlgError::Unsupported {
+                what: format!("{curve:?}: no curve arithmetic"),
+            })?;
+            let plain = match format {
+                EcdsaFormat::Plain => sig.to_vec(),
+                EcdsaFormat::Der => der_to_plain(sig, k.field_len())?,
+            };
+            k.verify(point, hashed, &plain)
+        }
     }
 }
 

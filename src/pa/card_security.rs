@@ -131,17 +131,39 @@ pub fn verify_card_security(
         signature_label: "CardSecurity signature",
         signature_deviation: None,
     };
+    let signing_time = sd
+        .signer_infos
+        .first()
+        .map_or(super::SigningTime::Absent, super::signing_time_attribute);
     let (signature, ds) = signer_check(
         &file,
         sd,
         &accept,
         trust,
         policy,
+        &signing_time,
         &mut notes,
         &mut no_deviations,
     );
+    // The DS validity model applies as for EF.SOD, with the signingTime as the time of signing.
+    let signed_at = match signing_time {
+        super::SigningTime::At(t) => Some(super::SignedAt {
+            at: t,
+            until: t,
+            source: "signingTime",
+        }),
+        _ => None,
+    };
     let (chain, csca) = match &ds {
-        Some(ds) => chain_check(ds, trust, at, policy, &mut notes, &mut no_deviations),
+        Some(ds) => chain_check(
+            ds,
+            trust,
+            at,
+            policy,
+            signed_at.as_ref(),
+            &mut notes,
+            &mut no_deviations,
+        ),
         None => (
             Check::new(CHECK_ID, NotPerformed, "no DS certificate to check"),
             None,

@@ -116,6 +116,90 @@ pub struct Certificate {
     pub subject_country: Option<String>,
     /// The issuer countryName.
     pub issuer_country: Option<String>,
+    /// privateKeyUsagePeriod (RFC 5280 §4.2.1.4, OID 2.5.29.16; Doc 9303-12 §7.1.1), if
+    /// present and well formed.
+    pub private_key_usage_period: Option<PrivateKeyUsagePeriod>,
+    /// extKeyUsage KeyPurposeIds (RFC 5280 §4.2.1.12), dotted; empty when absent.
+    pub extended_key_usage: Vec<String>,
+}
+
+/// The privateKeyUsagePeriod extension (RFC 5280 §4.2.1.4): the period in which the private key
+/// may sign. Either bound may be absent (never both, RFC 3280 §4.2.1.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrivateKeyUsagePeriod {
+    /// notBefore `[0] GeneralizedTime`, Unix seconds.
+    pub not_before: Option<i64>,
+    /// notAfter `[1] GeneralizedTime`, Unix seconds.
+    pub not_after: Option<i64>,
+}
+
+/// OID of privateKeyUsagePeriod (x509-parser 0.16 leaves it unparsed).
+pub const OID_PRIVATE_KEY_USAGE_PERIOD: &str = "2.5.29.16";
+
+impl PrivateKeyUsagePeriod {
+    /// Parses the extension value
+    /// `SEQUENCE { notBefore [0] IMPLICIT GeneralizedTime OPTIONAL, notAfter [1] ... }`;
+    /// None when malformed or when both bounds are absent.
+    pub fn from_der(value: &[u8]) -> Option<Self> {
+        let mut c = Cursor::new(value, FileId::Sod, asn1::DER);
+        let (_, mut s) = c.sequence().ok()?;
+        c.finish().ok()?;
+        let not_before = match s.optional(0x80).ok()? {
+            Some(t) => Some(generalized_time(t.value)?),
+            None => None,
+        };
+        let not_after = match s.optional(0x81).ok()? {
+            Some(t) => Some(generalized_time(t.value)?),
+            None => None,
+        };
+        s.finish().ok()?;
+        if not_before.is_none() && not_after.is_none() {
+            return None;
+        }
+        Some(PrivateKeyUsagePeriod {
+            not_before,
+            not_after,
+        })
+    }
+
+    /// True when `t` lies inside the period (an absent bound does not limit).
+    pub fn contains(&self, t: i64) -> bool {
+        self.not_before.is_none_or(|b| b <= t) && self.not_after.is_none_or(|a| t <= a)
+    }
+}
+
+/// DER GeneralizedTime `YYYYMMDDHHMMSSZ` (X.690 §11.7, RFC 5280 §4.1.2.5.2) to Unix seconds.
+pub fn generalized_time(v: &[u8]) -> Option<i64> {
+    let s = std::str::from_utf8(v).ok()?;
+    let d = s.strip_suffix('Z')?;
+    if d.len() != 14 || !d.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |a: usize, b: usize| d.get(a..b).and_then(|x| x.parse::<u32>().ok());
+    let (mo, da, hh, mi, ss) = (n(4, 6)?, n(6, 8)?, n(8, 10)?, n(10, 12)?, n(12, 14)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || hh > 23 || mi > 59 || ss > 59 {
+        return None;
+    }
+    Some(super::time::unix_from_civil(
+        i64::from(n(0, 4)?),
+        mo,
+        da,
+        hh,
+        mi,
+        ss,
+    ))
+}
+
+/// DER UTCTime `YYMMDDHHMMSSZ` (X.690 §11.8; RFC 5280 §4.1.2.5.1: YY >= 50 is 19YY, else 20YY).
+pub fn utc_time(v: &[u8]) -> Option<i64> {
+    let s = std::str::from_utf8(v).ok()?;
+    let d = s.strip_suffix('Z')?;
+    if d.len() != 12 || !d.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let yy: u32 = d.get(0..2)?.parse().ok()?;
+    let century = if yy >= 50 { "19" } else { "20" };
+    generalized_time(format!("{century}{d}Z").as_bytes())
 }
 
 fn x509_err(
@@ -149,8 +233,17 @@ impl Certificate {
         let mut aki = None;
         let mut key_usage = None;
         let mut basic_constraints = None;
+        let mut private_key_usage_period = None;
+        let mut extended_key_usage = Vec::new();
         for ext in x.extensions() {
+            if ext.oid.to_id_string() == OID_PRIVATE_KEY_USAGE_PERIOD {
+                private_key_usage_period = PrivateKeyUsagePeriod::from_der(ext.value);
+            }
             match ext.parsed_extension() {
+                ParsedExtension::ExtendedKeyUsage(e) => {
+                    // Only `other` purposes matter here (ICAO ids); cap for hostile input.
+                    extended_key_usage = e.other.iter().take(32).map(|o| o.to_id_string()).collect()
+                }
                 ParsedExtension::SubjectKeyIdentifier(k) => ski = Some(k.0.to_vec()),
                 ParsedExtension::AuthorityKeyIdentifier(a) => {
                     aki = a.key_identifier.as_ref().map(|k| k.0.to_vec())
@@ -180,6 +273,8 @@ impl Certificate {
             spki: tbs.subject_pki.raw.to_vec(),
             subject_country: country(&tbs.subject),
             issuer_country: country(&tbs.issuer),
+            private_key_usage_period,
+            extended_key_usage,
         })
     }
 
@@ -304,5 +399,43 @@ impl Crl {
     /// True when a certificate with this serial is listed.
     pub fn lists(&self, serial: &[u8]) -> bool {
         self.revoked.iter().any(|s| strip(s) == strip(serial))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_key_usage_period_parses_either_bound() {
+        // SEQUENCE { [0] "20250101000000Z", [1] "20260101000000Z" }
+        let both =
+            hex::decode("3022800F32303235303130313030303030305A810F32303236303130313030303030305A")
+                .unwrap();
+        let p = PrivateKeyUsagePeriod::from_der(&both).unwrap();
+        assert_eq!(p.not_before, Some(1_735_689_600));
+        assert_eq!(p.not_after, Some(1_767_225_600));
+        assert!(p.contains(1_750_000_000) && !p.contains(1_767_225_601));
+        // Only notAfter: no lower bound.
+        let after = hex::decode("3011810F32303236303130313030303030305A").unwrap();
+        let p = PrivateKeyUsagePeriod::from_der(&after).unwrap();
+        assert_eq!(p.not_before, None);
+        assert!(p.contains(0));
+        // Neither bound, a bad time, trailing bytes: refused.
+        assert_eq!(PrivateKeyUsagePeriod::from_der(&[0x30, 0x00]), None);
+        let bad = hex::decode("3011810F32303236313330313030303030305A").unwrap();
+        assert_eq!(PrivateKeyUsagePeriod::from_der(&bad), None);
+        let mut trailing = after.clone();
+        trailing.push(0);
+        assert_eq!(PrivateKeyUsagePeriod::from_der(&trailing), None);
+    }
+
+    #[test]
+    fn utc_time_pivot() {
+        // RFC 5280 §4.1.2.5.1: YY < 50 is 20YY, YY >= 50 is 19YY.
+        assert_eq!(utc_time(b"491231235959Z"), Some(2_524_607_999));
+        assert_eq!(utc_time(b"500101000000Z"), Some(-631_152_000));
+        assert_eq!(utc_time(b"5001010000Z"), None);
+        assert_eq!(generalized_time(b"20250101000000"), None);
     }
 }

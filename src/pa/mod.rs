@@ -5,6 +5,8 @@
 //! issuer has no CSCA in the snapshot is [`PaVerdict::Inconclusive`], never valid (pitfalls
 //! #3). A [`PaVerified`] token exists only for valid reports. EF.CardSecurity (PACE-CAM's
 //! static key) is verified by the same signer, chain and revocation code in [`card_security`].
+//! Policy switches: [`PaPolicy`] (DS validity model [`DsValidity`], SHA-1 handling
+//! [`Sha1Policy`], CRLs, deviation lists, the issuing-state → countryName map).
 
 pub mod algorithms;
 pub mod card_security;
@@ -165,6 +167,38 @@ pub enum MissingCrl {
     Fail,
 }
 
+/// Which validity model applies to the DS certificate (Doc 9303-12 §7.1, §7.1.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DsValidity {
+    /// The DS (and CSCA) certificate must be valid at the inspection time: the shell model
+    /// applied at inspection time (Doc 9303-12 §7.1). The default.
+    #[default]
+    AtInspection,
+    /// A DS certificate that has expired at the inspection time is still accepted when the
+    /// document was signed inside the DS certificate's privateKeyUsagePeriod (RFC 5280
+    /// §4.2.1.4, Doc 9303-12 §7.1.1) and the CSCA is valid at the inspection time. The signing
+    /// time is the SOD's signingTime signed attribute (RFC 5652 §11.3; the signer's own signed
+    /// claim); without a well-formed one, the DG12 date of issue (the whole day, Doc 9303-10
+    /// §4.7.12); with neither, nothing places the signing inside the
+    /// period and the expired DS fails as under [`DsValidity::AtInspection`]. A DS without the
+    /// extension, or one not yet valid, is never accepted this way.
+    PrivateKeyUsagePeriod,
+}
+
+/// What SHA-1 (in DG hashes, the SOD signature and certificate signatures) leads to. MD5 always
+/// fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sha1Policy {
+    /// Accepted with a `pa.algorithms` warning (documents signed with SHA-1 are still in
+    /// circulation). The default.
+    #[default]
+    Warn,
+    /// `pa.algorithms` fails.
+    Reject,
+}
+
 /// Policy knobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaPolicy {
@@ -175,49 +209,53 @@ pub struct PaPolicy {
     /// Without a CRL.
     pub missing_crl: MissingCrl,
     /// MRZ issuing-state code → certificate countryName (ISO 3166-1 alpha-2), e.g. D → DE.
+    /// The default holds every state of Doc 9303-3 §5; a code without an entry (organizations,
+    /// XXA..) makes `pa.country_consistency` a warning.
     pub country_map: BTreeMap<String, String>,
     /// How ICAO deviation lists in the trust snapshot are applied.
     pub deviations: deviation::DeviationPolicy,
+    /// The DS certificate validity model.
+    pub ds_validity: DsValidity,
+    /// SHA-1 handling.
+    pub sha1: Sha1Policy,
 }
 
 impl Default for PaPolicy {
     fn default() -> Self {
-        // Doc 9303-3 uses "D" for Germany; certificates carry ISO 3166 alpha-2 "DE". UTO/UT is
-        // the specimen state Utopia. Other codes: add them here (a later issue brings the table).
-        let country_map = [
-            ("D", "DE"),
-            ("UTO", "UT"),
-            ("NLD", "NL"),
-            ("FRA", "FR"),
-            ("GBR", "GB"),
-            ("USA", "US"),
-            ("BEL", "BE"),
-            ("AUT", "AT"),
-            ("CHE", "CH"),
-            ("ITA", "IT"),
-            ("ESP", "ES"),
-        ]
-        .iter()
-        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-        .collect();
+        // Every Doc 9303-3 §5 code that names a state, mapped to the ISO 3166-1 alpha-2 code
+        // certificates carry (crate::mrz::country::iso_alpha2: the full ISO table, D → DE,
+        // GBD/GBN/GBO/GBP/GBS → GB, RKS → XK; organizations and XXA.. have no country), plus
+        // DEU (ISO, not Doc 9303) and the specimen state Utopia, UTO → UT.
+        let mut country_map: BTreeMap<String, String> = crate::mrz::country::all()
+            .iter()
+            .filter_map(|c| Some((c.code.to_owned(), crate::mrz::country::iso_alpha2(c.code)?)))
+            .map(|(a, b)| (a, b.to_owned()))
+            .collect();
+        country_map.insert("DEU".into(), "DE".into());
+        country_map.insert("UTO".into(), "UT".into());
         PaPolicy {
             min_rsa_bits: 2048,
             max_candidates: 8,
             missing_crl: MissingCrl::Warning,
             country_map,
             deviations: deviation::DeviationPolicy::default(),
+            ds_validity: DsValidity::default(),
+            sha1: Sha1Policy::default(),
         }
     }
 }
 
 const OID_CONTENT_TYPE: &str = "1.2.840.113549.1.9.3";
 const OID_MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
+const OID_SIGNING_TIME: &str = "1.2.840.113549.1.9.5";
 const OID_LDS_SO: &str = "2.23.136.1.1.1";
 const OID_LDS_SO_LEGACY: &str = "1.3.27.1.1.1";
 
 /// Algorithm findings gathered along the way for `pa.algorithms`.
 #[derive(Default)]
 pub(crate) struct AlgNotes {
+    /// SHA-1 findings go to `refused` instead of `weak`.
+    reject_sha1: bool,
     weak: Vec<String>,
     refused: Vec<String>,
     unsupported: Vec<String>,
@@ -230,7 +268,7 @@ impl AlgNotes {
             Ok(d) => {
                 self.used.insert(what.into(), d.name().into());
                 if d.is_weak() {
-                    self.weak.push(format!("{what}: {}", d.name()));
+                    self.weak_found(format!("{what}: {}", d.name()));
                 }
             }
             Err(e) => self.err(what, e),
@@ -241,10 +279,18 @@ impl AlgNotes {
             Ok(s) => {
                 self.used.insert(what.into(), s.describe());
                 if s.hash().is_weak() {
-                    self.weak.push(format!("{what}: {}", s.describe()));
+                    self.weak_found(format!("{what}: {}", s.describe()));
                 }
             }
             Err(e) => self.err(what, e),
+        }
+    }
+    fn weak_found(&mut self, finding: String) {
+        if self.reject_sha1 {
+            self.refused
+                .push(format!("{finding} (SHA-1 rejected by policy)"));
+        } else {
+            self.weak.push(finding);
         }
     }
     pub(crate) fn err(&mut self, what: &str, e: &AlgError) {
@@ -270,7 +316,10 @@ pub fn verify(
     policy: &PaPolicy,
 ) -> PaReport {
     use CheckStatus::*;
-    let mut notes = AlgNotes::default();
+    let mut notes = AlgNotes {
+        reject_sha1: policy.sha1 == Sha1Policy::Reject,
+        ..AlgNotes::default()
+    };
     let sod_file = files.iter().find(|f| f.id == FileId::Sod);
     let sod = match sod_file.map(|f| Sod::parse(&f.bytes)) {
         None => {
@@ -293,9 +342,42 @@ pub fn verify(
     let mut sig_failures = Vec::new();
     let mut chain_failures = Vec::new();
     let mut dg_failures = Vec::new();
-    let (sig_check, ds) = signature_check(&sod, trust, policy, &mut notes, &mut sig_failures);
+    let signing_time = sod
+        .signed_data
+        .signer_infos
+        .first()
+        .map_or(SigningTime::Absent, signing_time_attribute);
+    let (sig_check, ds) = signature_check(
+        &sod,
+        trust,
+        policy,
+        &signing_time,
+        &mut notes,
+        &mut sig_failures,
+    );
+    let signed_at = match signing_time {
+        SigningTime::At(t) => Some(SignedAt {
+            at: t,
+            until: t,
+            source: "signingTime",
+        }),
+        // No usable signingTime: the DG12 date of issue (the whole day) stands in.
+        _ => dg12_date_of_issue(files).map(|d| SignedAt {
+            at: d,
+            until: d.saturating_add(86_399),
+            source: "DG12 date of issue",
+        }),
+    };
     let (chain_check, csca) = match &ds {
-        Some(ds) => chain_check(ds, trust, at, policy, &mut notes, &mut chain_failures),
+        Some(ds) => chain_check(
+            ds,
+            trust,
+            at,
+            policy,
+            signed_at.as_ref(),
+            &mut notes,
+            &mut chain_failures,
+        ),
         None => (
             Check::new(
                 ids::DS_CERTIFICATE,
@@ -489,6 +571,105 @@ fn structure_check(sod: &Sod<'_>) -> Check {
     )
 }
 
+/// The signingTime signed attribute (RFC 5652 §11.3) of the SOD's SignerInfo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SigningTime {
+    /// No signedAttrs or no signingTime attribute.
+    Absent,
+    /// Present but not exactly one UTCTime / GeneralizedTime value, or repeated.
+    Malformed,
+    /// Unix seconds.
+    At(UnixTime),
+}
+
+pub(crate) fn signing_time_attribute(si: &SignerInfo<'_>) -> SigningTime {
+    let Some(attrs) = si.signed_attrs.and_then(signed_attributes) else {
+        return SigningTime::Absent;
+    };
+    let found: Vec<_> = attrs
+        .iter()
+        .filter(|(t, _)| t == OID_SIGNING_TIME)
+        .collect();
+    let value = match found.as_slice() {
+        [] => return SigningTime::Absent,
+        [(_, v)] if v.len() == 1 => v.first().copied(),
+        _ => None,
+    };
+    let mut c = Cursor::new(value.unwrap_or_default(), FileId::Sod, asn1::DER);
+    let t = match c.read() {
+        Ok(t) if c.finish().is_ok() => t,
+        _ => return SigningTime::Malformed,
+    };
+    let parsed = match t.tag.0 {
+        0x17 => cert::utc_time(t.value),
+        0x18 => cert::generalized_time(t.value),
+        _ => None,
+    };
+    parsed.map_or(SigningTime::Malformed, SigningTime::At)
+}
+
+/// When the document was signed, as far as PA can tell: `at..=until` (a DG12 date is a day).
+pub(crate) struct SignedAt {
+    pub(crate) at: UnixTime,
+    pub(crate) until: UnixTime,
+    pub(crate) source: &'static str,
+}
+
+/// The DG12 date of issue (Doc 9303-10 §4.7.12) at 00:00 UTC, when DG12 was read and has one.
+fn dg12_date_of_issue(files: &[RawFile]) -> Option<UnixTime> {
+    files
+        .iter()
+        .find(|f| f.id == FileId::Dg12)
+        .and_then(|f| crate::lds::dg12::Dg12::parse(&f.bytes).ok())
+        .and_then(|d| d.date_of_issue.and_then(|x| x.digits()))
+        .and_then(|s| time::parse_yyyymmdd(&s))
+}
+
+/// Under [`DsValidity::PrivateKeyUsagePeriod`]: Ok(explanation) when the DS certificate,
+/// expired at `at`, was used inside its privateKeyUsagePeriod and its own validity, and not
+/// after `at`; Err(why not) otherwise.
+fn expired_ds_accepted(
+    ds: &Certificate,
+    at: UnixTime,
+    signed: Option<&SignedAt>,
+) -> Result<String, String> {
+    let Some(p) = ds.private_key_usage_period else {
+        return Err("the DS certificate has no privateKeyUsagePeriod".into());
+    };
+    let Some(s) = signed else {
+        return Err(
+            "no signingTime attribute and no DG12 date of issue to date the signature".into(),
+        );
+    };
+    let lo = p.not_before.unwrap_or(ds.not_before).max(ds.not_before);
+    let hi = p
+        .not_after
+        .unwrap_or(ds.not_after)
+        .min(ds.not_after)
+        .min(at);
+    let period = format!(
+        "{} to {}",
+        p.not_before
+            .map_or_else(|| "-".to_owned(), time::format_rfc3339),
+        p.not_after
+            .map_or_else(|| "-".to_owned(), time::format_rfc3339)
+    );
+    // Any overlap of the signing instant (or day) with the usable window.
+    if s.until >= lo && s.at <= hi {
+        Ok(format!(
+            "DS certificate expired at inspection time, accepted: {} {} lies in its privateKeyUsagePeriod ({period})",
+            s.source,
+            time::format_rfc3339(s.at)
+        ))
+    } else {
+        Err(format!(
+            "{} {} lies outside its privateKeyUsagePeriod ({period}) within the certificate validity",
+            s.source,
+            time::format_rfc3339(s.at)
+        ))
+    }
+}
+
 /// Attribute values in signedAttrs: (type dotted, values' complete encodings).
 /// One signed attribute: type (dotted) and the encodings of its values.
 type Attribute<'a> = (String, Vec<&'a [u8]>);
@@ -642,6 +823,7 @@ fn signature_check(
     sod: &Sod<'_>,
     trust: &TrustSnapshot,
     policy: &PaPolicy,
+    signing_time: &SigningTime,
     notes: &mut AlgNotes,
     failures: &mut Vec<deviation::Failure>,
 ) -> (Check, Option<Arc<Certificate>>) {
@@ -664,6 +846,7 @@ fn signature_check(
         &accept,
         trust,
         policy,
+        signing_time,
         notes,
         failures,
     )
@@ -688,6 +871,7 @@ pub(crate) fn signer_check(
     accept: &dyn Fn(&str) -> Result<Option<String>, String>,
     trust: &TrustSnapshot,
     policy: &PaPolicy,
+    signing_time: &SigningTime,
     notes: &mut AlgNotes,
     failures: &mut Vec<deviation::Failure>,
 ) -> (Check, Option<Arc<Certificate>>) {
@@ -783,6 +967,23 @@ pub(crate) fn signer_check(
         }
     };
     notes.used.insert("DS key".into(), key.describe());
+    let mut warnings = warnings;
+    // RFC 5652 §11.3: the signer's claimed signing time; outside the DS validity it contradicts
+    // the DS certificate (back-dated or forged), a warning (the claim is the signer's own).
+    match signing_time {
+        SigningTime::Absent => {}
+        SigningTime::Malformed => warnings.push(
+            "signingTime attribute malformed (not exactly one UTCTime/GeneralizedTime value)"
+                .to_owned(),
+        ),
+        SigningTime::At(t) if !ds.valid_at(*t) => warnings.push(format!(
+            "signingTime {} outside the DS certificate validity ({} to {})",
+            time::format_rfc3339(*t),
+            time::format_rfc3339(ds.not_before),
+            time::format_rfc3339(ds.not_after)
+        )),
+        SigningTime::At(_) => {}
+    }
     let (status, reason) = if warnings.is_empty() {
         (
             Passed,
@@ -798,9 +999,12 @@ pub(crate) fn signer_check(
             format!("signature verifies; {}", warnings.join("; ")),
         )
     };
+    let mut c = Check::new(id, status, reason);
+    if let SigningTime::At(t) = signing_time {
+        c = c.detail("signing_time", time::format_rfc3339(*t));
+    }
     (
-        Check::new(id, status, reason)
-            .detail("ds_subject", ds.subject.clone())
+        c.detail("ds_subject", ds.subject.clone())
             .detail("ds_serial", hex_up(&ds.serial))
             .detail("signature_algorithm", scheme.describe()),
         Some(ds),
@@ -812,6 +1016,7 @@ pub(crate) fn chain_check(
     trust: &TrustSnapshot,
     at: UnixTime,
     policy: &PaPolicy,
+    signed_at: Option<&SignedAt>,
     notes: &mut AlgNotes,
     failures: &mut Vec<deviation::Failure>,
 ) -> (Check, Option<TrustedCert>) {
@@ -915,8 +1120,20 @@ pub(crate) fn chain_check(
     if at < ds.not_before {
         problems.push(("DS certificate not yet valid".to_owned(), None));
     }
+    let mut accepted_expired = None;
     if at > ds.not_after {
-        problems.push(("DS certificate expired".to_owned(), None));
+        match policy.ds_validity {
+            DsValidity::AtInspection => {
+                problems.push(("DS certificate expired".to_owned(), None));
+            }
+            DsValidity::PrivateKeyUsagePeriod => match expired_ds_accepted(ds, at, signed_at) {
+                Ok(note) => accepted_expired = Some(note),
+                Err(why) => problems.push((
+                    format!("DS certificate expired (private-key-usage-period model: {why})"),
+                    None,
+                )),
+            },
+        }
     }
     if at < csca.cert.not_before {
         problems.push(("CSCA certificate not yet valid".to_owned(), None));
@@ -956,17 +1173,26 @@ pub(crate) fn chain_check(
             what
         })
         .collect();
-    let c = if problems.is_empty() {
-        Check::new(
+    let c = match (problems.is_empty(), accepted_expired) {
+        (true, None) => Check::new(
             id,
             Passed,
             "DS certificate issued by a trusted CSCA and valid",
-        )
-    } else {
-        Check::new(id, Failed, problems.join("; "))
+        ),
+        (true, Some(note)) => Check::new(
+            id,
+            Passed,
+            format!("DS certificate issued by a trusted CSCA; {note}"),
+        ),
+        (false, _) => Check::new(id, Failed, problems.join("; ")),
+    };
+    let model = match policy.ds_validity {
+        DsValidity::AtInspection => "at_inspection",
+        DsValidity::PrivateKeyUsagePeriod => "private_key_usage_period",
     };
     (
-        c.detail("csca_subject", csca.cert.subject.clone())
+        c.detail("ds_validity_model", model)
+            .detail("csca_subject", csca.cert.subject.clone())
             .detail("csca_source", csca.provenance.source.clone())
             .detail("candidates", candidates.len().to_string()),
         Some(csca),
@@ -978,13 +1204,7 @@ pub(crate) fn chain_check(
 /// DS). A warning on `pa.ds_certificate`, never a failure: DG12 is optional and dates are
 /// day-granular.
 fn issue_date_check(mut c: Check, ds: &Certificate, files: &[RawFile]) -> Check {
-    let Some(doi) = files
-        .iter()
-        .find(|f| f.id == FileId::Dg12)
-        .and_then(|f| crate::lds::dg12::Dg12::parse(&f.bytes).ok())
-        .and_then(|d| d.date_of_issue.and_then(|x| x.digits()))
-        .and_then(|s| time::parse_yyyymmdd(&s))
-    else {
+    let Some(doi) = dg12_date_of_issue(files) else {
         return c;
     };
     let day = |t: i64| t.div_euclid(86_400).saturating_mul(86_400);

@@ -320,6 +320,7 @@ fn resign_sod(p: &mut ChipProfile) -> Option<()> {
         signature_oid: None,
         lso_version: None,
         lso_version_info: false,
+        signing_time: None,
     };
     let sod = pki::sod(
         &spec,

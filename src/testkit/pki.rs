@@ -237,13 +237,15 @@ macro_rules! ec_ops {
 }
 
 use crate::pa::algorithms::brainpool;
+use crate::pa::algorithms::prime_curve::EcdsaCurve;
 
 fn ec_generate(curve: NamedCurve, rng: &mut ChaCha20Rng) -> Vec<u8> {
     use rand_core::RngCore;
     let fl: usize = match curve {
         NamedCurve::P256 => return (ec_ops!(p256::NistP256).0)(rng),
         NamedCurve::BrainpoolP384r1 => 48,
-        _ => 32,
+        NamedCurve::BrainpoolP256r1 => 32,
+        c => EcdsaCurve::of(c).map_or(32, |k| k.field_len()),
     };
     // Rejection sampling: a scalar in [1, n-1].
     loop {
@@ -259,7 +261,10 @@ fn ec_public(curve: NamedCurve, d: &[u8]) -> Vec<u8> {
     match curve {
         NamedCurve::P256 => (ec_ops!(p256::NistP256).1)(d),
         NamedCurve::BrainpoolP384r1 => brainpool::public_p384r1(d).unwrap_or_default(),
-        _ => brainpool::public_p256r1(d).unwrap_or_default(),
+        NamedCurve::BrainpoolP256r1 => brainpool::public_p256r1(d).unwrap_or_default(),
+        c => EcdsaCurve::of(c)
+            .and_then(|k| k.public_key(d))
+            .unwrap_or_default(),
     }
 }
 
@@ -267,7 +272,22 @@ fn ec_sign(curve: NamedCurve, d: &[u8], z: &[u8], rng: &mut ChaCha20Rng) -> Vec<
     let fl: usize = match curve {
         NamedCurve::P256 => return (ec_ops!(p256::NistP256).2)(d, z, rng),
         NamedCurve::BrainpoolP384r1 => 48,
-        _ => 32,
+        NamedCurve::BrainpoolP256r1 => 32,
+        c => {
+            // Generic curves (test keys only): a random nonce, redrawn until usable.
+            use rand_core::RngCore;
+            let Some(k) = EcdsaCurve::of(c) else {
+                return Vec::new();
+            };
+            for _ in 0..64 {
+                let mut nonce = vec![0u8; k.field_len()];
+                rng.fill_bytes(&mut nonce);
+                if let Some(sig) = k.sign(d, z, &nonce) {
+                    return sig;
+                }
+            }
+            return Vec::new();
+        }
     };
     let mut zp = vec![0u8; fl.saturating_sub(z.len())];
     zp.extend_from_slice(z);
@@ -423,6 +443,8 @@ pub struct CertSpec {
     pub ca_path_len: Option<u64>,
     /// The issuer's signature scheme.
     pub scheme: SignatureScheme,
+    /// Further complete Extension encodings, appended in order.
+    pub extensions: Vec<Vec<u8>>,
 }
 
 /// keyUsage digitalSignature.
@@ -433,6 +455,28 @@ pub const KU_CERT_CRL_SIGN: &[u8] = &[0x01, 0x06];
 fn extension(oid_s: &str, critical: bool, value: &[u8]) -> Vec<u8> {
     let crit: &[u8] = if critical { &[0x01, 0x01, 0xFF] } else { &[] };
     seq(&[&der_oid(oid_s), crit, &encode(0x04, value)])
+}
+
+/// GeneralizedTime `YYYYMMDDHHMMSSZ` (whatever the year, unlike [`x509_time`]).
+fn generalized_time(t: i64) -> String {
+    let (y, m, d, hh, mm, ss) = civil(t);
+    format!("{y:04}{m:02}{d:02}{hh:02}{mm:02}{ss:02}Z")
+}
+
+/// privateKeyUsagePeriod (RFC 5280 §4.2.1.4, OID 2.5.29.16; non-critical) with both bounds.
+pub fn ext_private_key_usage_period(not_before: i64, not_after: i64) -> Vec<u8> {
+    let v = seq(&[
+        &encode(0x80, generalized_time(not_before).as_bytes()),
+        &encode(0x81, generalized_time(not_after).as_bytes()),
+    ]);
+    extension("2.5.29.16", false, &v)
+}
+
+/// extKeyUsage (RFC 5280 §4.2.1.12) with the given KeyPurposeIds (dotted), critical as ICAO's
+/// signer profiles have it (Doc 9303-12 §7.1.2, Table 6).
+pub fn ext_extended_key_usage(purposes: &[&str]) -> Vec<u8> {
+    let ids: Vec<u8> = purposes.iter().flat_map(|p| der_oid(p)).collect();
+    extension("2.5.29.37", true, &encode(0x30, &ids))
 }
 
 /// Builds and signs a certificate.
@@ -454,6 +498,7 @@ pub fn certificate(spec: &CertSpec, issuer_key: &TestKey, rng: &mut ChaCha20Rng)
             &seq(&[&[0x01, 0x01, 0xFF], &der_small(pl)]),
         ));
     }
+    exts.extend(spec.extensions.iter().cloned());
     let tbs = seq(&[
         &encode(0xA0, &der_small(2)),
         &encode(0x02, &der_uint(&spec.serial.to_be_bytes())),
@@ -562,6 +607,8 @@ pub struct SodSpec {
     pub lso_version: Option<u64>,
     /// With `lso_version`: include ldsVersionInfo.
     pub lso_version_info: bool,
+    /// A signingTime signed attribute (RFC 5652 §11.3) with this time.
+    pub signing_time: Option<i64>,
 }
 
 impl SodSpec {
@@ -591,6 +638,7 @@ impl SodSpec {
             signature_oid: None,
             lso_version: None,
             lso_version_info: false,
+            signing_time: None,
         }
     }
 }
@@ -702,6 +750,12 @@ pub fn signed_content_info(
             ]))
         }
         MessageDigest::Missing => {}
+    }
+    if let Some(t) = spec.signing_time {
+        attrs.push(seq(&[
+            &der_oid("1.2.840.113549.1.9.5"),
+            &encode(0x31, &x509_time(t)),
+        ]));
     }
     // DER SET OF: sorted by encoding.
     attrs.sort();
@@ -868,6 +922,7 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
                 key_usage: KU_CERT_CRL_SIGN.to_vec(),
                 ca_path_len: Some(0),
                 scheme,
+                extensions: Vec::new(),
             },
             signer,
             rng,
@@ -979,6 +1034,7 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
                 key_usage: ku.to_vec(),
                 ca_path_len: None,
                 scheme,
+                extensions: Vec::new(),
             },
             signer,
             rng,
@@ -1177,6 +1233,7 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
         signature_oid: None,
         lso_version: None,
         lso_version_info: false,
+        signing_time: None,
     };
     let sha1 = SodSpec {
         lso_hash: (Sha1.dotted().into(), Some(Sha1)),
@@ -1362,14 +1419,29 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
 
     // Deviation lists (Doc 9303-12 §10), after every other use of the RNG. The signer is
     // issued by CSCA RSA (country UT), so the list speaks for UT documents.
-    let c_dl_signer = ds(
-        0x3002,
-        "Deviation List Signer",
-        &n_csca_rsa,
-        spki_ds_rsa.clone(),
-        aki_rsa.clone(),
-        KU_DIGITAL_SIGNATURE,
-        pkcs1,
+    // The signer carries the deviation-list-signing EKU (id-icao-mrtd-security-
+    // deviationListSigningKey 2.23.136.1.1.8) that import requires.
+    let dl_signer_spec = |serial: u64, cn: &str, eku: bool| CertSpec {
+        serial,
+        issuer: n_csca_rsa.clone(),
+        subject: ds_name(cn),
+        not_before: dates::ds_from(),
+        not_after: dates::ds_to(),
+        spki: spki_ds_rsa.clone(),
+        aki: Some(aki_rsa.clone()),
+        key_usage: KU_DIGITAL_SIGNATURE.to_vec(),
+        ca_path_len: None,
+        scheme: pkcs1,
+        extensions: if eku {
+            vec![ext_extended_key_usage(&[
+                crate::trust::deviation::ID_ICAO_DEVIATION_LIST_SIGNING_KEY,
+            ])]
+        } else {
+            Vec::new()
+        },
+    };
+    let c_dl_signer = certificate(
+        &dl_signer_spec(0x3002, "Deviation List Signer", true),
         &k_csca_rsa,
         &mut rng,
     );
@@ -1683,6 +1755,155 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
     ));
     out.push(("csca-bp384.der".to_owned(), c_csca_bp384));
     out.push(("ds-bp384.der".to_owned(), c_ds_bp384));
+
+    // DS validity models (Doc 9303-12 §7.1.1): a DS certificate valid 2025-01-01..2027-01-01
+    // whose privateKeyUsagePeriod is 2025-01-01..2026-01-01, and SODs signed inside and
+    // outside that period (signingTime, RFC 5652 §11.3), and one without signingTime (the
+    // specimen DG12 date of issue, 2025-12-31, stands in).
+    let c_ds_pkup = certificate(
+        &CertSpec {
+            serial: 0x2005,
+            issuer: n_csca_rsa.clone(),
+            subject: ds_name("DS RSA key usage period"),
+            not_before: dates::ds_from(),
+            not_after: unix(2027, 1, 1),
+            spki: spki_ds_rsa.clone(),
+            aki: Some(aki_rsa.clone()),
+            key_usage: KU_DIGITAL_SIGNATURE.to_vec(),
+            ca_path_len: None,
+            scheme: pkcs1,
+            extensions: vec![ext_private_key_usage_period(
+                dates::ds_from(),
+                unix(2026, 1, 1),
+            )],
+        },
+        &k_csca_rsa,
+        &mut rng,
+    );
+    // A DS whose certificate is signed sha1WithRSAEncryption (SOD itself SHA-256).
+    let c_ds_sha1 = certificate(
+        &CertSpec {
+            serial: 0x2006,
+            issuer: n_csca_rsa.clone(),
+            subject: ds_name("DS RSA SHA-1 certificate"),
+            not_before: dates::ds_from(),
+            not_after: dates::ds_to(),
+            spki: spki_ds_rsa.clone(),
+            aki: Some(aki_rsa.clone()),
+            key_usage: KU_DIGITAL_SIGNATURE.to_vec(),
+            ca_path_len: None,
+            scheme: SignatureScheme::RsaPkcs1 { hash: Sha1 },
+            extensions: Vec::new(),
+        },
+        &k_csca_rsa,
+        &mut rng,
+    );
+    let timed: Vec<(&str, SodSpec)> = vec![
+        (
+            "rsa-pkup-signingtime",
+            SodSpec {
+                ds_certificate: c_ds_pkup.clone(),
+                signing_time: Some(unix(2025, 12, 31) + 12 * 3600),
+                ..base.clone()
+            },
+        ),
+        (
+            "rsa-pkup-signingtime-late",
+            SodSpec {
+                ds_certificate: c_ds_pkup.clone(),
+                signing_time: Some(unix(2026, 6, 1)),
+                ..base.clone()
+            },
+        ),
+        (
+            "rsa-pkup",
+            SodSpec {
+                ds_certificate: c_ds_pkup.clone(),
+                ..base.clone()
+            },
+        ),
+        (
+            "rsa-signingtime",
+            SodSpec {
+                signing_time: Some(unix(2025, 12, 31) + 12 * 3600),
+                ..base.clone()
+            },
+        ),
+        (
+            "rsa-signingtime-before-ds",
+            SodSpec {
+                signing_time: Some(unix(2024, 6, 1)),
+                ..base.clone()
+            },
+        ),
+        (
+            "rsa-ds-sha1-cert",
+            SodSpec {
+                ds_certificate: c_ds_sha1.clone(),
+                ..base.clone()
+            },
+        ),
+    ];
+    for (n, spec) in timed {
+        out.push((format!("sod/{n}.bin"), sod(&spec, &k_ds_rsa, &mut rng)));
+    }
+    out.push(("ds-rsa-pkup.der".to_owned(), c_ds_pkup));
+    out.push(("ds-rsa-sha1-cert.der".to_owned(), c_ds_sha1));
+
+    // The deviation list signed by a CSCA-issued signer WITHOUT the deviation-list-signing EKU
+    // (refused at import).
+    let c_dl_no_eku = certificate(
+        &dl_signer_spec(0x3004, "Deviation List Signer without EKU", false),
+        &k_csca_rsa,
+        &mut rng,
+    );
+    let dl_no_eku = deviation_list(&entries, &c_dl_no_eku, &k_ds_rsa, &pkcs1, &mut rng);
+    out.push(("deviations-signer-no-eku.der".to_owned(), dl_no_eku));
+
+    // brainpoolP512r1 (named curve), ECDSA with SHA-512: CSCA, DS and SOD (issue 6 benchmark
+    // family).
+    let ecdsa512 = SignatureScheme::Ecdsa {
+        hash: Sha512,
+        format: EcdsaFormat::Der,
+    };
+    let k_csca_bp512 = TestKey::ec(NamedCurve::BrainpoolP512r1, 0x9303_0401);
+    let k_ds_bp512 = TestKey::ec(NamedCurve::BrainpoolP512r1, 0x9303_0402);
+    let n_csca_bp512 = name("UT", ORG, "CSCA", "CSCA BP512");
+    let spki_csca_bp512 = k_csca_bp512.spki(false);
+    let c_csca_bp512 = csca(
+        0x1601,
+        &n_csca_bp512,
+        &k_csca_bp512,
+        spki_csca_bp512.clone(),
+        &k_csca_bp512,
+        None,
+        ecdsa512,
+        csca_dates,
+        &mut rng,
+    );
+    let c_ds_bp512 = ds(
+        0x2701,
+        "DS BP512",
+        &n_csca_bp512,
+        k_ds_bp512.spki(false),
+        key_id(&spki_csca_bp512),
+        KU_DIGITAL_SIGNATURE,
+        ecdsa512,
+        &k_csca_bp512,
+        &mut rng,
+    );
+    let spec = SodSpec {
+        scheme: ecdsa512,
+        signer_digest: (Sha512.dotted().into(), Some(Sha512)),
+        ds_certificate: c_ds_bp512.clone(),
+        ..base.clone()
+    };
+    out.push((
+        "sod/bp512.bin".to_owned(),
+        sod(&spec, &k_ds_bp512, &mut rng),
+    ));
+    out.push(("csca-bp512.der".to_owned(), c_csca_bp512));
+    out.push(("ds-bp512.der".to_owned(), c_ds_bp512));
     out
 }
 

@@ -29,18 +29,24 @@
 //!
 //! A deviation list is accepted like a master list: its signer must verify the CMS signature
 //! and chain to an anchor valid at import time (an operator-given master-list anchor or a CSCA
-//! already trusted). How a listed deviation affects Passive Authentication is
+//! already trusted); in addition the signer certificate must carry the extKeyUsage
+//! id-icao-mrtd-security-deviationListSigningKey (2.23.136.1.1.8), so that no DS or
+//! master-list signer key can declare deviations. How a listed deviation affects Passive Authentication is
 //! [`crate::pa::deviation`].
 
 use crate::lds::asn1::{self, tag, Cursor};
 use crate::lds::{cms, FileId};
 use crate::pa::algorithms::DigestAlg;
-use crate::pa::cert::Certificate;
+use crate::pa::cert::{generalized_time, Certificate};
 
 use super::master_list::{malformed, signed_list, verify_list_signer, MasterListError};
 
 /// id-icao-DeviationList.
 pub const ID_ICAO_DEVIATION_LIST: &str = "2.23.136.1.1.7";
+/// id-icao-mrtd-security-deviationListSigningKey: the extKeyUsage KeyPurposeId (RFC 5280
+/// §4.2.1.12) a deviation-list signer certificate must carry (Doc 9303-12 §7.1 certificate
+/// profiles, §10).
+pub const ID_ICAO_DEVIATION_LIST_SIGNING_KEY: &str = "2.23.136.1.1.8";
 /// Caps (a national list holds a handful of entries; these bound hostile input).
 const MAX_DEVIATIONS: usize = 10_000;
 const MAX_DESCRIPTIONS: usize = 64;
@@ -67,6 +73,13 @@ pub enum DeviationListError {
     /// The signer is missing, its signature does not verify, or it chains to no anchor.
     #[error("deviation-list signer: {0}")]
     Signer(String),
+    /// The signer verifies and chains, but its certificate lacks the deviation-list-signing
+    /// extKeyUsage (a DS or master-list signer key must not speak for deviations).
+    #[error("deviation-list signer {subject} lacks the extKeyUsage id-icao-mrtd-security-deviationListSigningKey (2.23.136.1.1.8)")]
+    SignerNotAuthorised {
+        /// The signer's subject.
+        subject: String,
+    },
     /// Over a cap.
     #[error("deviation list over the cap on {what}")]
     TooLarge {
@@ -270,6 +283,15 @@ pub fn parse_and_verify(
     let sd = signed_list(bytes, ID_ICAO_DEVIATION_LIST)?;
     let mut list = content(&sd)?;
     let signer = verify_list_signer(&sd, ID_ICAO_DEVIATION_LIST, anchors, at, min_rsa_bits)?;
+    if !signer
+        .extended_key_usage
+        .iter()
+        .any(|p| p == ID_ICAO_DEVIATION_LIST_SIGNING_KEY)
+    {
+        return Err(DeviationListError::SignerNotAuthorised {
+            subject: signer.subject.clone(),
+        });
+    }
     list.signer = Some(signer.subject.clone());
     list.signer_country = signer.subject_country.clone();
     Ok(list)
@@ -306,28 +328,6 @@ fn bad(e: crate::lds::LdsError) -> DeviationListError {
 
 fn printable(t: &crate::tlv::Tlv<'_>) -> Option<String> {
     std::str::from_utf8(t.value).ok().map(str::to_owned)
-}
-
-/// GeneralizedTime `YYYYMMDDHHMMSSZ` (DER, X.690 §11.7) to Unix seconds.
-fn generalized_time(v: &[u8]) -> Option<i64> {
-    let s = std::str::from_utf8(v).ok()?;
-    let d = s.strip_suffix('Z')?;
-    if d.len() != 14 || !d.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n = |a: usize, b: usize| d.get(a..b).and_then(|x| x.parse::<u32>().ok());
-    let (mo, da, hh, mi, ss) = (n(4, 6)?, n(6, 8)?, n(8, 10)?, n(10, 12)?, n(12, 14)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || hh > 23 || mi > 59 || ss > 60 {
-        return None;
-    }
-    Some(crate::pa::time::unix_from_civil(
-        i64::from(n(0, 4)?),
-        mo,
-        da,
-        hh,
-        mi,
-        ss,
-    ))
 }
 
 fn content(sd: &cms::SignedData<'_>) -> Result<DeviationList, DeviationListError> {
