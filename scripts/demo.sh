@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 echo "== building (release) =="
 cargo build --release --quiet --bin inspectd
-bin=$PWD/target/release/inspectd
+bin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/inspectd
 work=$PWD/target/demo
 # A service an earlier demo left running uses $work: stop it first.
 pkill -f "inspectd serve --insecure --listen 127.0.0.1:50051" 2>/dev/null || true

@@ -12,7 +12,7 @@ fi
 "$work/venv/bin/python" -m grpc_tools.protoc -Iproto --python_out="$work/gen" \
   --grpc_python_out="$work/gen" proto/inspectd/v1/inspection.proto proto/inspectd/v1/service.proto
 cargo build -q --bin inspectd
-bin=target/debug/inspectd
+bin=${CARGO_TARGET_DIR:-target}/debug/inspectd
 mrz1='P<UTOSPECIMEN<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<'
 mrz2='U123456784UTO8501019F3512311<<<<<<<<<<<<<<06'
 "$bin" read --virtual --mrz "$mrz1" "$mrz2" --trust testdata/pki/csca-rsa.der --out "$work/data/dump" >/dev/null || true
