@@ -79,6 +79,9 @@ pub struct Args {
     /// Check the document against this watchlist store (directory or postgres:// URL).
     #[arg(long)]
     watchlist: Option<String>,
+    /// Refuse Basic Access Control: only PACE may open the chip.
+    #[arg(long)]
+    no_bac: bool,
     /// Include the face images of DG2 in the JSON report.
     #[arg(long)]
     faces: bool,
@@ -233,6 +236,7 @@ pub fn run(args: Args) -> ExitCode {
         Err(e) => return fail(&args, 2, &e),
     };
     let opts = ChipOptions {
+        allow_bac: !args.no_bac,
         data_groups: (!args.dg.is_empty()).then(|| args.dg.clone()),
         ..ChipOptions::default()
     };

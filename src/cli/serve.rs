@@ -73,6 +73,15 @@ pub struct Args {
     /// Largest request message, bytes.
     #[arg(long, env = "INSPECTD_MAX_MESSAGE_BYTES")]
     max_message_bytes: Option<usize>,
+    /// Refuse Basic Access Control: only PACE opens a chip (policy.bac_allowed = false).
+    #[arg(long, env = "INSPECTD_NO_BAC")]
+    no_bac: bool,
+    /// Document Signer validity model: at_inspection or private_key_usage_period.
+    #[arg(long, env = "INSPECTD_DS_VALIDITY", value_parser = ["at_inspection", "private_key_usage_period"])]
+    ds_validity: Option<String>,
+    /// SHA-1 in EF.SOD: warn or reject.
+    #[arg(long, env = "INSPECTD_SHA1", value_parser = ["warn", "reject"])]
+    sha1: Option<String>,
 }
 
 fn effective(a: &Args) -> Result<Config, String> {
@@ -114,6 +123,21 @@ fn effective(a: &Args) -> Result<Config, String> {
     }
     if let Some(v) = a.max_message_bytes {
         c.limits.max_message_bytes = v;
+    }
+    if a.no_bac {
+        c.policy.bac_allowed = false;
+    }
+    match a.ds_validity.as_deref() {
+        Some("private_key_usage_period") => {
+            c.policy.ds_validity = inspectd::pa::DsValidity::PrivateKeyUsagePeriod;
+        }
+        Some(_) => c.policy.ds_validity = inspectd::pa::DsValidity::AtInspection,
+        None => {}
+    }
+    match a.sha1.as_deref() {
+        Some("reject") => c.policy.sha1 = inspectd::pa::Sha1Policy::Reject,
+        Some(_) => c.policy.sha1 = inspectd::pa::Sha1Policy::Warn,
+        None => {}
     }
     Ok(c)
 }

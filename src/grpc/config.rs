@@ -62,6 +62,12 @@ pub struct PolicyConfig {
     pub require_chip_authentication: bool,
     /// Report OCR-confusable watchlist matches as warnings.
     pub report_possible_matches: bool,
+    /// Document Signer validity model (Doc 9303-12 §7.1): `at_inspection` (the DS certificate
+    /// valid at the inspection time) or `private_key_usage_period` (an expired DS still counts
+    /// when the document was signed inside its privateKeyUsagePeriod).
+    pub ds_validity: crate::pa::DsValidity,
+    /// SHA-1 in EF.SOD hashes and signatures: `warn` (passes with a warning) or `reject`.
+    pub sha1: crate::pa::Sha1Policy,
     /// Health reports NOT_SERVING when the newest trust store import is older than this
     /// (hours; 0 disables).
     pub trust_max_age_hours: u64,
@@ -118,6 +124,8 @@ impl Default for PolicyConfig {
             bac_allowed: true,
             min_rsa_bits: 2048,
             require_chip_authentication: true,
+            ds_validity: crate::pa::DsValidity::default(),
+            sha1: crate::pa::Sha1Policy::default(),
             report_possible_matches: true,
             trust_max_age_hours: 0,
         }

@@ -106,6 +106,8 @@ pub async fn start(
     policy.pa.min_rsa_bits = config.policy.min_rsa_bits;
     policy.require_chip_authentication = config.policy.require_chip_authentication;
     policy.report_possible_matches = config.policy.report_possible_matches;
+    policy.pa.ds_validity = config.policy.ds_validity;
+    policy.pa.sha1 = config.policy.sha1;
     let limiter = Limiter::new(
         config.limits.rate_per_second,
         config.limits.rate_burst,

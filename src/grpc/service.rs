@@ -674,6 +674,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                             let mut transport = st2.readers.connect(&lease, wait)?;
                             let mut t = Cancellable::new(transport.as_mut(), Arc::clone(&cancel));
                             let opts = ChipOptions {
+                                allow_bac: st2.config.policy.bac_allowed,
                                 data_groups,
                                 aa_challenge: challenge,
                                 ..ChipOptions::default()

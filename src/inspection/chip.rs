@@ -25,8 +25,11 @@ use crate::lds::{FileId, RawFile};
 use crate::pa::CheckStatus;
 
 /// What to read and how.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ChipOptions {
+    /// Basic Access Control allowed (policy): when false, only PACE opens a chip, and a chip
+    /// that offers no usable PACE is refused rather than read over BAC.
+    pub allow_bac: bool,
     /// Data groups to read among those EF.SOD lists; `None` reads all readable ones. DG14 and
     /// DG15 are always added: chip authentication needs them.
     pub data_groups: Option<Vec<u8>>,
@@ -35,6 +38,17 @@ pub struct ChipOptions {
     pub aa_challenge: Option<[u8; 8]>,
     /// Active Authentication policy (minimum RSA modulus etc.).
     pub aa_policy: AaPolicy,
+}
+
+impl Default for ChipOptions {
+    fn default() -> Self {
+        ChipOptions {
+            allow_bac: true,
+            data_groups: None,
+            aa_challenge: None,
+            aa_policy: AaPolicy::default(),
+        }
+    }
 }
 
 /// A step, reported as it starts.
@@ -175,6 +189,7 @@ pub fn inspect_chip(
     let sopts = SessionOptions {
         max_response_len: t.max_response_len(),
         data_groups,
+        allow_bac_fallback: opts.allow_bac,
         ..SessionOptions::default()
     };
     let session = ReadSession::new(key, sopts.clone(), rng)?;
