@@ -639,8 +639,83 @@ pub fn verify(
     signature: &[u8],
     min_rsa_bits: usize,
 ) -> Result<(), AlgError> {
+    if let VerifyingKey::Rsa(k) = key {
+        // The size floor is policy: applied before any verification.
+        check_rsa_size(k, min_rsa_bits)?;
+    }
+    // ring covers the common cases with assembly (RSA 2048-8192 PKCS#1 v1.5 and PSS with
+    // salt = hash length, ECDSA P-256/P-384). A ring refusal does not tell a bad signature
+    // from a shape ring does not take (exponent, key size, point encoding), so only its
+    // success is final; everything else gets the RustCrypto answer below.
+    if ring_fast_path(key, scheme, message, signature) {
+        return Ok(());
+    }
     let hashed = scheme.hash().digest(message);
     verify_prehashed(key, scheme, &hashed, signature, min_rsa_bits)
+}
+
+/// True when ring verifies `signature`; false when it does not or cannot.
+fn ring_fast_path(
+    key: &VerifyingKey,
+    scheme: &SignatureScheme,
+    message: &[u8],
+    signature: &[u8],
+) -> bool {
+    use ring::signature as rs;
+    match (key, scheme) {
+        (VerifyingKey::Rsa(k), _) => {
+            use rsa::traits::PublicKeyParts;
+            let alg: &rs::RsaParameters = match *scheme {
+                SignatureScheme::RsaPkcs1 { hash } => match hash {
+                    DigestAlg::Sha1 => &rs::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+                    DigestAlg::Sha256 => &rs::RSA_PKCS1_2048_8192_SHA256,
+                    DigestAlg::Sha384 => &rs::RSA_PKCS1_2048_8192_SHA384,
+                    DigestAlg::Sha512 => &rs::RSA_PKCS1_2048_8192_SHA512,
+                    DigestAlg::Sha224 => return false,
+                },
+                SignatureScheme::RsaPss { hash, salt_len } if salt_len == hash.len() => {
+                    match hash {
+                        DigestAlg::Sha256 => &rs::RSA_PSS_2048_8192_SHA256,
+                        DigestAlg::Sha384 => &rs::RSA_PSS_2048_8192_SHA384,
+                        DigestAlg::Sha512 => &rs::RSA_PSS_2048_8192_SHA512,
+                        _ => return false,
+                    }
+                }
+                _ => return false,
+            };
+            let (n, e) = (k.n().to_bytes_be(), k.e().to_bytes_be());
+            rs::RsaPublicKeyComponents { n: &n, e: &e }
+                .verify(alg, message, signature)
+                .is_ok()
+        }
+        (VerifyingKey::Ec { curve, point, .. }, SignatureScheme::Ecdsa { hash, format }) => {
+            let alg: &dyn rs::VerificationAlgorithm = match (curve, hash, format) {
+                (NamedCurve::P256, DigestAlg::Sha256, EcdsaFormat::Der) => {
+                    &rs::ECDSA_P256_SHA256_ASN1
+                }
+                (NamedCurve::P256, DigestAlg::Sha256, EcdsaFormat::Plain) => {
+                    &rs::ECDSA_P256_SHA256_FIXED
+                }
+                (NamedCurve::P256, DigestAlg::Sha384, EcdsaFormat::Der) => {
+                    &rs::ECDSA_P256_SHA384_ASN1
+                }
+                (NamedCurve::P384, DigestAlg::Sha384, EcdsaFormat::Der) => {
+                    &rs::ECDSA_P384_SHA384_ASN1
+                }
+                (NamedCurve::P384, DigestAlg::Sha384, EcdsaFormat::Plain) => {
+                    &rs::ECDSA_P384_SHA384_FIXED
+                }
+                (NamedCurve::P384, DigestAlg::Sha256, EcdsaFormat::Der) => {
+                    &rs::ECDSA_P384_SHA256_ASN1
+                }
+                _ => return false,
+            };
+            rs::UnparsedPublicKey::new(alg, point)
+                .verify(message, signature)
+                .is_ok()
+        }
+        _ => false,
+    }
 }
 
 /// As [`verify`], with the message digest already computed with `scheme.hash()`.
