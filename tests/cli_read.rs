@@ -169,6 +169,23 @@ fn reads_the_synthetic_passport_and_writes_a_verifiable_dump() {
     assert_eq!(check(&v, "pa.dg_hashes"), "passed");
     assert_eq!(check(&v, "ca"), "failed", "{v}");
     assert_eq!(verdict(&v), "invalid");
+    // A cleverer clone withholds DG14 and DG15 (the chip answers "file not found"): EF.SOD
+    // still lists them, so both chip authentication checks fail.
+    std::fs::remove_file(dir.join("DG14.bin")).unwrap();
+    std::fs::remove_file(dir.join("DG15.bin")).unwrap();
+    let out = bin()
+        .args(["read", "--json", "--mrz", &mrz[0], &mrz[1], "--virtual"])
+        .arg(&dir)
+        .args(["--trust", &format!("{PKI}/csca-rsa.der")])
+        .args(["--trust", &format!("{PKI}/crl-rsa.der")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(check(&v, "pa.sod_signature"), "passed");
+    assert_eq!(check(&v, "aa"), "failed", "{v}");
+    assert_eq!(check(&v, "ca"), "failed", "{v}");
+    assert_eq!(verdict(&v), "invalid");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -338,7 +338,7 @@ fn chip_authentication(
     let Some(dg14) = read.file(FileId::Dg14).map(<[u8]>::to_vec) else {
         return Outcome::new(
             CheckStatus::NotPerformed,
-            "the document has no DG14 (EF.SOD does not list it)",
+            "DG14 not read (EF.SOD does not list it, or the chip did not return it)",
         );
     };
     let infos = match SecurityInfos::parse_dg14(&dg14) {
@@ -402,7 +402,7 @@ fn active_authentication(
     let Some(dg15_bytes) = read.file(FileId::Dg15).map(<[u8]>::to_vec) else {
         return Outcome::new(
             CheckStatus::NotPerformed,
-            "the document has no DG15 (EF.SOD does not list it)",
+            "DG15 not read (EF.SOD does not list it, or the chip did not return it)",
         );
     };
     let dg15 = match Dg15::parse(&dg15_bytes) {

@@ -155,7 +155,7 @@ pub struct Timing {
 }
 
 /// Counts and timings of a chip read.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ReadInfo {
     /// `bac`, `pace`, `plain`.
     pub access_protocol: String,
@@ -425,12 +425,32 @@ fn faces(files: &[RawFile]) -> Vec<Face> {
         .collect()
 }
 
-/// Does the chip offer chip authentication (DG15, or DG14 with ChipAuthenticationInfo)?
-fn offers_chip_authentication(files: &[RawFile]) -> bool {
+/// Does the document offer chip authentication? DG15 (AA) listed in EF.SOD or given, or a
+/// DG14 with ChipAuthenticationInfo; a DG14 that EF.SOD lists but that is not at hand counts
+/// too (it cannot be shown not to offer CA).
+fn offers_chip_authentication(files: &[RawFile], sod_listed: &[u8]) -> bool {
+    let dg14 = file(files, FileId::Dg14);
     file(files, FileId::Dg15).is_some()
-        || file(files, FileId::Dg14)
+        || sod_listed.contains(&15)
+        || (dg14.is_none() && sod_listed.contains(&14))
+        || dg14
             .and_then(|b| SecurityInfos::parse_dg14(b).ok())
             .is_some_and(|i| i.chip_authentication_infos().next().is_some())
+}
+
+/// The data-group numbers EF.SOD lists (empty when EF.SOD is absent or unparsable; PA then
+/// fails on its own).
+fn sod_data_groups(files: &[RawFile]) -> Vec<u8> {
+    file(files, FileId::Sod)
+        .and_then(|b| crate::lds::sod::Sod::parse(b).ok())
+        .map(|s| {
+            s.lds_security_object
+                .data_group_hashes
+                .iter()
+                .map(|d| d.number)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// PACE-CAM as chip authentication (Doc 9303-11 §4.4.3.5, Appendix I): the chip's
@@ -547,8 +567,31 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     if let Some(cs) = &card_security {
         checks.push(ReportCheck::from_pa(&cs.check));
     }
-    checks.push(ReportCheck::new("aa", &e.aa));
-    let ca = chip_authentication(&e.ca, card_security.as_ref());
+    // Which chip authentication the document has is decided by EF.SOD, not by what the chip
+    // chose to return: a chip that withholds a DG14 or DG15 its EF.SOD lists is what a clone
+    // without the private keys would do.
+    let listed = sod_data_groups(e.files);
+    let withheld =
+        |n: u8, id: FileId| e.read.is_some() && listed.contains(&n) && file(e.files, id).is_none();
+    let aa = if withheld(15, FileId::Dg15) {
+        Outcome::new(
+            CheckStatus::Failed,
+            "EF.SOD lists DG15 but the chip did not return it: its Active Authentication key is \
+             withheld (a clone would do this)",
+        )
+    } else {
+        e.aa.clone()
+    };
+    checks.push(ReportCheck::new("aa", &aa));
+    let ca = if withheld(14, FileId::Dg14) {
+        Outcome::new(
+            CheckStatus::Failed,
+            "EF.SOD lists DG14 but the chip did not return it: its Chip Authentication key is \
+             withheld (a clone would do this)",
+        )
+    } else {
+        chip_authentication(&e.ca, card_security.as_ref())
+    };
     checks.push(ReportCheck::new("ca", &ca));
     let today = Date::from_unix(cx.now).unwrap_or(Date {
         year: 1970,
@@ -574,8 +617,8 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     // may be listed, so it cannot be valid.
     let watchlist_unanswered = cx.watchlist.is_some() && wl.status == CheckStatus::NotPerformed;
     let chip_auth_missing = cx.policy.require_chip_authentication
-        && (offers_chip_authentication(e.files) || e.ca.cam().is_some())
-        && e.aa.status != CheckStatus::Passed
+        && (offers_chip_authentication(e.files, &listed) || e.ca.cam().is_some())
+        && aa.status != CheckStatus::Passed
         && ca.status != CheckStatus::Passed;
     let verdict = if any_failed || pa.verdict == PaVerdict::Invalid {
         Verdict::Invalid
@@ -699,5 +742,37 @@ mod tests {
             decide(&tampered, &t, CheckStatus::Passed, None),
             Verdict::Invalid
         );
+        // Files given without DG14 and DG15 (EF.SOD lists both): chip authentication is still
+        // required, so not valid offline; from a chip that withheld them, invalid.
+        let dropped: Vec<RawFile> = f
+            .iter()
+            .filter(|x| x.id != FileId::Dg14 && x.id != FileId::Dg15)
+            .cloned()
+            .collect();
+        assert_eq!(
+            decide(&dropped, &t, CheckStatus::NotPerformed, None),
+            Verdict::Inconclusive
+        );
+        let e = Evidence {
+            files: &dropped,
+            printed: Printed::None,
+            access: None,
+            aa: Outcome::new(CheckStatus::NotPerformed, "not read"),
+            ca: Outcome::new(CheckStatus::NotPerformed, "not read"),
+            include_faces: false,
+            read: Some(ReadInfo::default()),
+        };
+        let cx = Context {
+            trust: &t,
+            now: crate::testkit::pki::unix(2026, 6, 1),
+            watchlist: None,
+            policy: &AssessPolicy::default(),
+        };
+        let r = assess(&e, &cx);
+        assert_eq!(r.verdict, Verdict::Invalid);
+        for id in ["aa", "ca"] {
+            let c = r.checks.iter().find(|c| c.id == id).unwrap();
+            assert_eq!(c.status, CheckStatus::Failed, "{id}");
+        }
     }
 }
