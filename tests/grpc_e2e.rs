@@ -1084,3 +1084,54 @@ async fn pace_cam_counts_only_with_a_valid_ef_card_security() {
         env.running.shutdown(Duration::from_secs(2)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_read_holds_its_terminal_concurrency_permit_until_it_ends() {
+    let apdus = Arc::new(AtomicUsize::new(0));
+    let env = start_with(
+        |c, _| c.limits.concurrent_per_terminal = 1,
+        vec![Arc::new(SlowBackend {
+            apdus: Arc::clone(&apdus),
+            delay: Duration::from_millis(15),
+            profile: || synthetic_ca_passport(GenParams::default()).unwrap(),
+        })],
+    )
+    .await;
+    let mut insp = InspectionServiceClient::new(env.channel().await);
+    let mut req = read_request(MRZ);
+    req.reader = String::new();
+    let mut s = insp.read_document(req.clone()).await.unwrap().into_inner();
+    loop {
+        let m = s.next().await.unwrap().unwrap();
+        if let Some(pb::read_document_response::Event::Progress(p)) = m.event {
+            if p.step == pb::ReadStep::ReadingFile as i32 {
+                break;
+            }
+        }
+    }
+    // While the chip is being read, the same terminal's next call is over its limit of one.
+    let e = insp
+        .check_document(pb::CheckDocumentRequest {
+            issuing_state: "UTO".into(),
+            document_type: "P".into(),
+            document_number: DOC.into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    // Once the read has ended, the permit is back.
+    while s.next().await.is_some() {}
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let r = insp
+        .check_document(pb::CheckDocumentRequest {
+            issuing_state: "UTO".into(),
+            document_type: "P".into(),
+            document_number: DOC.into(),
+        })
+        .await;
+    assert!(
+        !matches!(&r, Err(e) if e.code() == Code::ResourceExhausted),
+        "{r:?}"
+    );
+    env.running.shutdown(Duration::from_secs(2)).await;
+}

@@ -317,6 +317,27 @@ impl State {
         F: FnOnce(Arc<Self>, Caller, Req) -> Fut,
         Fut: std::future::Future<Output = Result<(T, AuditInfo), ServiceError>>,
     {
+        self.call_holding(req, method, need, |st, c, r, permit| async move {
+            let out = f(st, c, r).await;
+            drop(permit);
+            out
+        })
+        .await
+    }
+
+    /// As [`State::call`], handing the concurrency permit to `f`, which keeps it as long as
+    /// the work lasts (a streamed read holds it until the chip session ends).
+    async fn call_holding<Req, T, F, Fut>(
+        self: &Arc<Self>,
+        req: Request<Req>,
+        method: &'static str,
+        need: Role,
+        f: F,
+    ) -> Result<Response<T>, Status>
+    where
+        F: FnOnce(Arc<Self>, Caller, Req, crate::grpc::auth::Permit) -> Fut,
+        Fut: std::future::Future<Output = Result<(T, AuditInfo), ServiceError>>,
+    {
         let started = Instant::now();
         let certs = req.peer_certs();
         let (caller, permit) =
@@ -328,8 +349,7 @@ impl State {
                     return Err(s);
                 }
             };
-        let r = f(Arc::clone(self), caller.clone(), req.into_inner()).await;
-        drop(permit);
+        let r = f(Arc::clone(self), caller.clone(), req.into_inner(), permit).await;
         match r {
             Ok((t, info)) => {
                 self.finish(method, Some(&caller), started, tonic::Code::Ok, &info);
@@ -599,11 +619,11 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
         req: Request<pb::ReadDocumentRequest>,
     ) -> Result<Response<ReadStream>, Status> {
         self.0
-            .call(
+            .call_holding(
                 req,
                 "ReadDocument",
                 Role::Terminal,
-                |st, caller, r| async move {
+                |st, caller, r, permit| async move {
                     let (key, printed) = access_key(r.access_key.as_ref())?;
                     let challenge = match r.aa_challenge.len() {
                         0 => None,
@@ -665,6 +685,8 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                     let include_faces = r.include_face_images;
                     let st2 = Arc::clone(&st);
                     tokio::task::spawn_blocking(move || {
+                        // The terminal's concurrency permit lasts as long as the chip session.
+                        let _permit = permit;
                         let started = Instant::now();
                         let send = |m: pb::ReadDocumentResponse| {
                             let _ = tx.blocking_send(Ok(m));
