@@ -89,6 +89,19 @@ pub fn print_text(r: &pb::Report) {
             s.apdus, s.bytes_sent, s.bytes_received, total
         );
     }
+    if !r.timings.is_empty() {
+        println!("timings");
+        for t in &r.timings {
+            if t.apdus > 0 {
+                println!(
+                    "  {:<36} {:>8.1} ms {:>4} APDUs",
+                    t.step, t.milliseconds, t.apdus
+                );
+            } else {
+                println!("  {:<36} {:>8.1} ms", t.step, t.milliseconds);
+            }
+        }
+    }
     for f in &r.faces {
         println!(
             "face image       {} {}x{} ({} bytes)",

@@ -151,6 +151,32 @@ impl CardTransport for Cancellable<'_> {
     }
 }
 
+/// Counts the APDUs and bytes of the steps that run outside the read session (CA, AA), so
+/// the report's totals cover the whole inspection.
+struct Counted<'a> {
+    inner: &'a mut dyn CardTransport,
+    stats: &'a mut ChipStats,
+}
+
+impl<'a> Counted<'a> {
+    fn new(inner: &'a mut dyn CardTransport, stats: &'a mut ChipStats) -> Self {
+        Counted { inner, stats }
+    }
+}
+
+impl CardTransport for Counted<'_> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.stats.apdus = self.stats.apdus.saturating_add(1);
+        self.stats.bytes_sent = self.stats.bytes_sent.saturating_add(command.len() as u64);
+        let r = self.inner.transmit(command)?;
+        self.stats.bytes_received = self.stats.bytes_received.saturating_add(r.len() as u64);
+        Ok(r)
+    }
+    fn max_response_len(&self) -> usize {
+        self.inner.max_response_len()
+    }
+}
+
 fn phase_name(p: Phase) -> String {
     match p {
         Phase::AtrInfo => "read EF.ATR/INFO".into(),
@@ -230,7 +256,7 @@ pub fn inspect_chip(
 
     let t_ca = Instant::now();
     let apdus_before = stats.apdus;
-    let ca = chip_authentication(&mut read, t, rng, events);
+    let ca = chip_authentication(&mut read, &mut Counted::new(t, &mut stats), rng, events);
     // PACE-CAM ran during access control; `assess` binds it to PA of EF.CardSecurity.
     let ca = match &read.cam {
         Some(cam) => ca.with_cam(cam.clone()),
@@ -240,7 +266,7 @@ pub fn inspect_chip(
         timings.push(Timing {
             step: "chip authentication".into(),
             milliseconds: ms(t_ca.elapsed()),
-            apdus: 0,
+            apdus: stats.apdus.saturating_sub(apdus_before),
         });
     }
     // Doc 9303-11 §6.2: after a failed CA the terminal restarts access control.
@@ -266,22 +292,27 @@ pub fn inspect_chip(
             apdus: stats.apdus.saturating_sub(before),
         });
     }
-    let t_aa = Instant::now();
+    let (t_aa, aa_before) = (Instant::now(), stats.apdus);
     let aa = match reopen_error {
         Some(e) => Outcome::new(
             CheckStatus::NotPerformed,
             format!("access control failed when restarted after Chip Authentication: {e}"),
         ),
-        None => active_authentication(&mut read, t, opts, rng, events),
+        None => active_authentication(
+            &mut read,
+            &mut Counted::new(t, &mut stats),
+            opts,
+            rng,
+            events,
+        ),
     };
     if aa.status != CheckStatus::NotPerformed {
         timings.push(Timing {
             step: "active authentication".into(),
             milliseconds: ms(t_aa.elapsed()),
-            apdus: 0,
+            apdus: stats.apdus.saturating_sub(aa_before),
         });
     }
-    let _ = apdus_before;
     timings.push(Timing {
         step: "chip total".into(),
         milliseconds: ms(started.elapsed()),
