@@ -5,7 +5,7 @@
 # watchlist PostgreSQL backend's tests; scripts/pg.sh starts a private cluster).
 set -euo pipefail
 need=()
-for p in pkg-config libpcsclite-dev pcscd vsmartcard-vpcd postgresql; do
+for p in pkg-config libpcsclite-dev pcscd vsmartcard-vpcd postgresql openssl; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -40,9 +40,30 @@ if [ ! -s "$PG_DATA/PG_VERSION" ]; then
   pg_as "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust --encoding=UTF8 --no-locale \
     >"$PG_ROOT/initdb.log" 2>&1 || { cat "$PG_ROOT/initdb.log" >&2; return 1 2>/dev/null || exit 1; }
 fi
+# TLS for the watchlist TLS tests: a private test CA and a server certificate for 127.0.0.1
+# and localhost (test material only, made here, never in git).
+PG_TLS="$PG_ROOT/tls"
+PG_SSL_OPTS=""
+if command -v openssl >/dev/null 2>&1; then
+  if [ ! -s "$PG_TLS/server.key" ]; then
+    mkdir -p "$PG_TLS"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=inspectd test PostgreSQL CA" \
+      -keyout "$PG_TLS/ca.key" -out "$PG_TLS/ca.pem" >/dev/null 2>&1
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+      -keyout "$PG_TLS/server.key" -out "$PG_TLS/server.csr" >/dev/null 2>&1
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$PG_TLS/ext.cnf"
+    openssl x509 -req -in "$PG_TLS/server.csr" -CA "$PG_TLS/ca.pem" -CAkey "$PG_TLS/ca.key" \
+      -CAcreateserial -days 3650 -extfile "$PG_TLS/ext.cnf" -out "$PG_TLS/server.pem" >/dev/null 2>&1
+    chmod 600 "$PG_TLS/server.key"
+    [ "$PG_OWNER" != "$(id -un)" ] && chown -R "$PG_OWNER" "$PG_TLS"
+  fi
+  if [ -s "$PG_TLS/server.pem" ]; then
+    PG_SSL_OPTS="-c ssl=on -c ssl_cert_file=$PG_TLS/server.pem -c ssl_key_file=$PG_TLS/server.key"
+  fi
+fi
 if ! pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
   pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_ROOT/server.log" -w -t 60 \
-    -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null \
+    -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1 -c fsync=off $PG_SSL_OPTS" start >/dev/null \
     || { tail -n 20 "$PG_ROOT/server.log" >&2; return 1 2>/dev/null || exit 1; }
   PG_STARTED=1
 fi
@@ -51,6 +72,10 @@ pg_as "$PG_BIN/psql" -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -tAc \
   || pg_as "$PG_BIN/createdb" -h "$PG_SOCK" -p "$PG_PORT" -U postgres inspectd_test
 export INSPECTD_TEST_PG="postgres://postgres@127.0.0.1:$PG_PORT/inspectd_test"
 export INSPECTD_REQUIRE_PG=1
+# The TLS tests run when the server has TLS on (a cluster reused from before may not).
+if [ "$(pg_as "$PG_BIN/psql" -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -tAc 'SHOW ssl' 2>/dev/null)" = "on" ]; then
+  export INSPECTD_TEST_PG_CA="$PG_TLS/ca.pem"
+fi
 pg_stop() {
   [ -n "$PG_STARTED" ] && pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast stop >/dev/null 2>&1
   PG_STARTED=""

@@ -104,6 +104,9 @@ pub enum PgError {
     /// Bad list name.
     #[error("bad list name (1..={MAX_LIST_NAME} of A-Z a-z 0-9 _ . -)")]
     BadListName,
+    /// The TLS settings are unusable (CA file unreadable or holding no certificate).
+    #[error("PostgreSQL TLS: {0}")]
+    Tls(String),
     /// The database schema is newer than this build.
     #[error("database schema version {found} is newer than this build knows ({known})")]
     SchemaTooNew {
@@ -166,6 +169,7 @@ struct Conn {
 /// A PostgreSQL-backed watchlist (see the module documentation).
 pub struct PgStore {
     config: Config,
+    tls: Tls,
     pool: Mutex<Vec<Conn>>,
 }
 
@@ -203,6 +207,66 @@ fn check_list_name(list: &str) -> Result<(), PgError> {
         .ok_or(PgError::BadListName)
 }
 
+/// Environment variable naming the PEM file of the CA that signed the PostgreSQL server's
+/// certificate (for `sslmode=require` or `prefer`).
+pub const PG_CA_ENV: &str = "INSPECTD_PG_CA";
+
+/// How connections are made (libpq's sslmode, as tokio-postgres reads it from the URL):
+/// * `disable`: plain;
+/// * `prefer` (the default) without a CA configured: plain, as before TLS support (a server
+///   that requires TLS refuses, which is an error, never a silent downgrade of `require`);
+/// * `prefer` with a CA: TLS verified against it whenever the server offers TLS;
+/// * `require`: TLS verified against the CA (webpki checks, host name included); without a
+///   CA configured this is an error. An unverified TLS session is never made.
+#[derive(Clone)]
+enum Tls {
+    Plain,
+    Rustls(tokio_postgres_rustls::MakeRustlsConnect),
+}
+
+impl Tls {
+    fn for_config(config: &Config, ca: Option<&std::path::Path>) -> Result<Tls, PgError> {
+        use postgres::config::SslMode;
+        let mode = config.get_ssl_mode();
+        let Some(path) = ca else {
+            return match mode {
+                SslMode::Require => Err(PgError::Tls(format!(
+                    "sslmode=require needs the server's CA certificate ({PG_CA_ENV})"
+                ))),
+                _ => Ok(Tls::Plain),
+            };
+        };
+        if mode == SslMode::Disable {
+            return Ok(Tls::Plain);
+        }
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
+            .map_err(|e| PgError::Tls(format!("{}: {e}", path.display())))?;
+        for c in certs {
+            let c = c.map_err(|e| PgError::Tls(format!("{}: {e}", path.display())))?;
+            roots
+                .add(c)
+                .map_err(|e| PgError::Tls(format!("{}: {e}", path.display())))?;
+        }
+        if roots.is_empty() {
+            return Err(PgError::Tls(format!(
+                "{}: no certificate in the file",
+                path.display()
+            )));
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| PgError::Tls(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Tls::Rustls(tokio_postgres_rustls::MakeRustlsConnect::new(
+            tls,
+        )))
+    }
+}
+
 /// Is this `--store` value a PostgreSQL URL?
 pub fn is_url(s: &str) -> bool {
     s.starts_with("postgres://") || s.starts_with("postgresql://")
@@ -212,6 +276,13 @@ impl PgStore {
     /// Connects to `url` (`postgres://user[:password]@host[:port]/db[?...]`) and runs the schema
     /// migrations. An unreachable server is an error here; later outages are lookup errors.
     pub fn open(url: &str) -> Result<PgStore, PgError> {
+        let ca = std::env::var_os(PG_CA_ENV).map(std::path::PathBuf::from);
+        Self::open_with_ca(url, ca.as_deref())
+    }
+
+    /// As [`PgStore::open`], with the CA that signed the server's certificate given here
+    /// rather than in [`PG_CA_ENV`] (see [`Tls`] for how `sslmode` uses it).
+    pub fn open_with_ca(url: &str, ca: Option<&std::path::Path>) -> Result<PgStore, PgError> {
         let mut config: Config = url.parse().map_err(|e: postgres::Error| {
             // The parse error names the bad part, never the password.
             PgError::Url(e.to_string())
@@ -222,15 +293,37 @@ impl PgStore {
         if config.get_options().is_none() {
             config.options(&format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
         }
+        let tls = Tls::for_config(&config, ca)?;
         let store = PgStore {
             config,
+            tls,
             pool: Mutex::new(Vec::new()),
         };
-        let mut c = store.config.connect(NoTls)?;
+        let mut c = store.connect()?;
         migrate(&mut c)?;
         let lookup = c.prepare(LOOKUP_SQL)?;
         lock(&store.pool).push(Conn { client: c, lookup });
         Ok(store)
+    }
+
+    /// Whether this store's connections are TLS-encrypted (from the server's view,
+    /// `pg_stat_ssl`).
+    pub fn connection_encrypted(&self) -> Result<bool, PgError> {
+        let mut c = self.conn()?;
+        let row = c.client.query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )?;
+        let encrypted: bool = row.get(0);
+        self.give_back(c);
+        Ok(encrypted)
+    }
+
+    fn connect(&self) -> Result<Client, postgres::Error> {
+        match &self.tls {
+            Tls::Plain => self.config.connect(NoTls),
+            Tls::Rustls(t) => self.config.connect(t.clone()),
+        }
     }
 
     fn conn(&self) -> Result<Conn, postgres::Error> {
@@ -239,7 +332,7 @@ impl PgStore {
                 return Ok(c);
             }
         }
-        let mut client = self.config.connect(NoTls)?;
+        let mut client = self.connect()?;
         let lookup = client.prepare(LOOKUP_SQL)?;
         Ok(Conn { client, lookup })
     }
@@ -253,7 +346,7 @@ impl PgStore {
 
     /// A connection for imports: no statement timeout (COPY and index builds take long).
     fn admin(&self) -> Result<Client, PgError> {
-        let mut c = self.config.connect(NoTls)?;
+        let mut c = self.connect()?;
         c.batch_execute("SET statement_timeout = 0")?;
         Ok(c)
     }
