@@ -130,6 +130,7 @@ pub fn verify_card_security(
         name: "EF.CardSecurity",
         signature_label: "CardSecurity signature",
         signature_deviation: None,
+        accept: &accept,
     };
     let signing_time = sd
         .signer_infos
@@ -138,7 +139,6 @@ pub fn verify_card_security(
     let (signature, ds) = signer_check(
         &file,
         sd,
-        &accept,
         trust,
         policy,
         &signing_time,

@@ -839,11 +839,11 @@ fn signature_check(
         name: "EF.SOD",
         signature_label: "SOD signature",
         signature_deviation: Some(crate::trust::deviation::DeviationKind::SodSignatureWrong),
+        accept: &accept,
     };
     signer_check(
         &file,
         &sod.signed_data,
-        &accept,
         trust,
         policy,
         signing_time,
@@ -855,20 +855,21 @@ fn signature_check(
 /// Which signed file [`signer_check`] verifies: the check id, the file name for reasons, the
 /// `pa.algorithms` label of its signature, and the deviation type (Doc 9303-12 §10) that may
 /// cover a signature value that does not verify.
-pub(crate) struct SignedFile {
+pub(crate) struct SignedFile<'a> {
     pub(crate) id: &'static str,
     pub(crate) name: &'static str,
     pub(crate) signature_label: &'static str,
     pub(crate) signature_deviation: Option<crate::trust::deviation::DeviationKind>,
+    /// Accepts the eContentType / contentType (Ok(Some(warning)) for a legacy one).
+    pub(crate) accept: &'a dyn Fn(&str) -> Result<Option<String>, String>,
 }
 
 /// The Document Signer of a CMS SignedData (EF.SOD, EF.CardSecurity) and its signature
 /// ([`verify_signer`]): the DS certificate from the SignedData when it carries any, else from
 /// the trust snapshot by sid.
 pub(crate) fn signer_check(
-    file: &SignedFile,
+    file: &SignedFile<'_>,
     sd: &crate::lds::cms::SignedData<'_>,
-    accept: &dyn Fn(&str) -> Result<Option<String>, String>,
     trust: &TrustSnapshot,
     policy: &PaPolicy,
     signing_time: &SigningTime,
@@ -940,7 +941,8 @@ pub(crate) fn signer_check(
             Some(ds.clone()),
         )
     };
-    let (warnings, scheme, key) = match verify_signer(sd, si, &ds, accept, policy.min_rsa_bits) {
+    let (warnings, scheme, key) = match verify_signer(sd, si, &ds, file.accept, policy.min_rsa_bits)
+    {
         Ok(ok) => ok,
         Err(SignerError::Unsupported(r)) => {
             notes.err("DS key", &AlgError::Unsupported { what: r.clone() });
