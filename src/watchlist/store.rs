@@ -7,24 +7,25 @@
 //!                             name (replaced by write-to-temp + rename)
 //! DIR/delta-00000007-00000002.jsonl  additions and removals over snap-00000007 (JSON lines)
 //! DIR/snap-00000007/manifest.json  format, generation, lists (name, update time, counts)
-//!                  /payload.bin    records, each length-prefixed (see `encode`)
-//!                  /conf.keys      sorted u64 LE: hash of the OCR-confusable key
-//!                  /conf.offs      u64 LE payload offset for each entry of conf.keys
+//!                  /index.bin      format 3: bucket offsets, dictionaries, fuse filters
+//!                  /blocks.bin     format 3: bit-packed records, one block per hash bucket
 //! ```
 //!
-//! A lookup binary-searches the confusable-key array, decodes each candidate record and hands
-//! the candidates to [`super::classify`], which compares the full normalised keys, so a hash
-//! collision is never reported as a hit. (Format 1 also wrote `exact.keys`/`exact.offs`; format 2
-//! drops them, as the confusable candidates include every exact one; format 1 still opens.)
+//! Format 3 ([`super::snap3`]) is written by every import: a lookup asks an in-memory binary
+//! fuse filter first (the "not listed" fast path), and only on a "maybe" reads one small block
+//! with a positional read; the candidates go to [`super::classify`], which compares the full
+//! normalised keys, so a hash collision or filter false positive is never reported as a hit.
+//! Formats 1 and 2 (`payload.bin` + sorted `conf.keys`/`conf.offs`, read whole into memory)
+//! still open; the next import of any list rewrites the store as format 3.
 //!
 //! Delta imports ([`Store::import_delta_csv`]) add and remove records between full imports
 //! without rewriting the snapshot: the live delta (every change since the snapshot, compacted:
 //! removals, then additions) is rewritten to a new file and `current` switched to name it. A full
 //! import folds the delta into the new snapshot (compaction). An import writes a *new*
 //! snapshot directory, syncs it, and only then points `current` at it: a crash or bad input at
-//! any step leaves the previous snapshot live. Snapshots are read into memory with `std::fs::read`
-//! (memory-mapping needs `unsafe`, which this crate forbids). Several lists share one snapshot;
-//! importing a list replaces that list only.
+//! any step leaves the previous snapshot live. Memory-mapping needs `unsafe`, which this crate
+//! forbids: format 3 reads blocks with `read_at` and lets the page cache do the rest. Several
+//! lists share one snapshot; importing a list replaces that list only.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufWriter, Write};
@@ -34,10 +35,11 @@ use serde::{Deserialize, Serialize};
 
 use super::csv::{Action, CsvError, DeltaRows, RowError, Rows};
 use super::key::{confusable, DocType, Key, MAX_NUMBER_LEN};
+use super::snap3::{self, Snap3};
 use super::{classify, DocumentStatusSource, LookupResult, Query, Record, SourceError, Status};
 
-/// On-disk format version.
-pub const FORMAT: u32 = 2;
+/// On-disk format version written (1 and 2 still open).
+pub const FORMAT: u32 = 3;
 /// Rejected rows kept in an [`ImportReport`] (the rest are only counted).
 pub const MAX_REPORTED_REJECTS: usize = 1000;
 /// Most lists one store holds.
@@ -99,6 +101,15 @@ pub enum StoreError {
     /// The delta would exceed [`MAX_DELTA_OPS`] changes.
     #[error("the delta holds more than {MAX_DELTA_OPS} changes: run a full import")]
     DeltaTooLarge,
+    /// A record cannot be stored in the snapshot format (line 0: a record carried over from
+    /// the previous snapshot or delta).
+    #[error("line {line}: record cannot be stored: {what}")]
+    Unstorable {
+        /// 1-based line number, or 0.
+        line: u64,
+        /// Why.
+        what: &'static str,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -243,15 +254,28 @@ impl Delta {
     }
 }
 
-/// An opened snapshot (and its delta), held in memory; immutable.
+/// Format 1 and 2 snapshots, read whole into memory.
+#[derive(Debug)]
+struct Legacy {
+    payload: Vec<u8>,
+    conf_keys: Vec<u64>,
+    conf_offs: Vec<u64>,
+}
+
+#[derive(Debug)]
+enum Backing {
+    Legacy(Legacy),
+    V3(Snap3),
+}
+
+/// An opened snapshot (and its delta); immutable. Format 3 keeps its index in memory and
+/// reads record blocks from the file; formats 1 and 2 are held in memory whole.
 #[derive(Debug)]
 pub struct Store {
     dir: PathBuf,
     snapshot: String,
     manifest: Manifest,
-    payload: Vec<u8>,
-    conf_keys: Vec<u64>,
-    conf_offs: Vec<u64>,
+    backing: Backing,
     disk_bytes: u64,
     delta_name: Option<String>,
     delta: Delta,
@@ -311,7 +335,7 @@ impl Store {
                 offset: u64::try_from(e.column()).unwrap_or(0),
                 what: "manifest is not valid JSON",
             })?;
-        if manifest.format != FORMAT && manifest.format != 1 {
+        if !matches!(manifest.format, 1..=3) {
             return Err(StoreError::Corrupt {
                 file: mp,
                 offset: 0,
@@ -323,6 +347,29 @@ impl Store {
                 file: mp,
                 offset: 0,
                 what: "too many lists",
+            });
+        }
+        if manifest.format == 3 {
+            let lists = manifest.lists.iter().map(|l| l.name.clone()).collect();
+            let s3 = Snap3::open(&snap, lists)?;
+            if s3.records != manifest.records {
+                return Err(StoreError::Corrupt {
+                    file: snap.join(snap3::INDEX),
+                    offset: 0,
+                    what: "record count differs from the manifest",
+                });
+            }
+            let disk = u64::try_from(mbytes.len())
+                .unwrap_or(0)
+                .saturating_add(s3.disk_bytes);
+            return Ok(Store {
+                dir: dir.to_path_buf(),
+                snapshot: name.to_string(),
+                manifest,
+                backing: Backing::V3(s3),
+                disk_bytes: disk,
+                delta_name: None,
+                delta: Delta::default(),
             });
         }
         let (_, payload) = read("payload.bin")?;
@@ -361,9 +408,11 @@ impl Store {
             dir: dir.to_path_buf(),
             snapshot: name.to_string(),
             manifest,
-            payload,
-            conf_keys: ck,
-            conf_offs: co,
+            backing: Backing::Legacy(Legacy {
+                payload,
+                conf_keys: ck,
+                conf_offs: co,
+            }),
             disk_bytes: disk,
             delta_name: None,
             delta: Delta::default(),
@@ -392,32 +441,87 @@ impl Store {
         }
     }
 
-    /// Every live record: the snapshot's in payload order (less those the delta removes, and
-    /// any that fail to decode), then the delta's additions.
+    /// Every live record: the snapshot's in stored order (less those the delta removes), then
+    /// the delta's additions. A record that fails to read ends the snapshot part (logged); an
+    /// import uses the checked iterator instead and fails.
     pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
-        let mut off = 0usize;
-        std::iter::from_fn(move || {
-            let (r, next) = decode(&self.payload, off, &self.manifest)?;
-            off = next;
-            Some(r)
-        })
-        .filter(|r| !self.delta.hides(r))
-        .chain(self.delta.added.iter().cloned())
+        self.snapshot_records()
+            .map_while(|r| {
+                r.map_err(|e| tracing::warn!(error = %e, "watchlist: snapshot read failed"))
+                    .ok()
+            })
+            .filter(|r| !self.delta.hides(r))
+            .chain(self.delta.added.iter().cloned())
     }
 
-    /// Looks a document up (the embedded store cannot fail once opened). The candidates are
-    /// the records under the query's confusable key(s); [`classify`] decides.
+    /// The snapshot's records (delta not applied); `Err` when one cannot be read.
+    fn snapshot_records(&self) -> Box<dyn Iterator<Item = Result<Record, StoreError>> + '_> {
+        match &self.backing {
+            Backing::V3(s3) => Box::new(s3.records()),
+            Backing::Legacy(l) => {
+                let mut off = 0usize;
+                let m = &self.manifest;
+                let file = self.dir.join(&self.snapshot).join("payload.bin");
+                Box::new(std::iter::from_fn(move || {
+                    if off >= l.payload.len() {
+                        return None;
+                    }
+                    match decode(&l.payload, off, m) {
+                        Some((r, next)) => {
+                            off = next;
+                            Some(Ok(r))
+                        }
+                        None => {
+                            let at = off;
+                            off = l.payload.len();
+                            Some(Err(StoreError::Corrupt {
+                                file: file.clone(),
+                                offset: u64::try_from(at).unwrap_or(u64::MAX),
+                                what: "undecodable record",
+                            }))
+                        }
+                    }
+                }))
+            }
+        }
+    }
+
+    /// Looks a document up; a snapshot read error (a corrupt block, an I/O error) is logged and
+    /// reads as "not listed". For tests and tools: servers use [`Store::lookup_checked`] (or
+    /// [`DocumentStatusSource::try_lookup`]), which report it.
     pub fn lookup(&self, q: &Query) -> LookupResult {
-        let keys = q.candidate_keys();
-        let snap = keys.iter().flat_map(|k| {
-            self.candidates(&self.conf_keys, &self.conf_offs, k.confusable_hash())
+        self.lookup_checked(q).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "watchlist: lookup failed");
+            LookupResult::default()
+        })
+    }
+
+    /// Looks a document up. The candidates are the records under the query's state and
+    /// OCR-confusable number; [`classify`] decides. `Err` when the snapshot cannot be read.
+    pub fn lookup_checked(&self, q: &Query) -> Result<LookupResult, StoreError> {
+        let snap: Vec<(u64, Record)> = match &self.backing {
+            Backing::V3(s3) => s3
+                .candidates(&q.key.issuing_state, &q.key.document_number)?
+                .into_iter()
                 .filter(|(_, r)| !self.delta.hides(r))
-        });
+                .collect(),
+            Backing::Legacy(l) => q
+                .candidate_keys()
+                .iter()
+                .flat_map(|k| {
+                    self.candidates(l, k.confusable_hash())
+                        .filter(|(_, r)| !self.delta.hides(r))
+                })
+                .collect(),
+        };
+        if self.delta.by_conf.is_empty() {
+            return Ok(classify(q, snap));
+        }
         let conf = (
             q.key.issuing_state.clone(),
             confusable(&q.key.document_number),
         );
-        // Delta records get ids above any payload offset.
+        // Delta records get ids above any snapshot id.
         let added = self
             .delta
             .by_conf
@@ -429,15 +533,11 @@ impl Store {
                 let id = u64::MAX.saturating_sub(u64::try_from(*i).ok()?);
                 Some((id, r.clone()))
             });
-        classify(q, snap.chain(added))
+        Ok(classify(q, snap.into_iter().chain(added)))
     }
 
-    fn candidates<'a>(
-        &'a self,
-        keys: &'a [u64],
-        offs: &'a [u64],
-        h: u64,
-    ) -> impl Iterator<Item = (u64, Record)> + 'a {
+    fn candidates<'a>(&'a self, l: &'a Legacy, h: u64) -> impl Iterator<Item = (u64, Record)> + 'a {
+        let (keys, offs) = (&l.conf_keys, &l.conf_offs);
         let start = keys.partition_point(|k| *k < h);
         keys.get(start..)
             .unwrap_or(&[])
@@ -446,7 +546,7 @@ impl Store {
             .take_while(move |(k, _)| **k == h)
             .filter_map(move |(_, o)| {
                 let off = usize::try_from(*o).ok()?;
-                match decode(&self.payload, off, &self.manifest) {
+                match decode(&l.payload, off, &self.manifest) {
                     Some((r, _)) => Some((*o, r)),
                     None => {
                         tracing::warn!(offset = o, "watchlist: undecodable record skipped");
@@ -633,7 +733,11 @@ fn renormalise(r: Record, list: &str) -> Result<Record, RowError> {
 
 impl DocumentStatusSource for Store {
     fn try_lookup(&self, q: &Query) -> Result<LookupResult, SourceError> {
-        Ok(self.lookup(q))
+        // The error names a file and offset, never document data.
+        self.lookup_checked(q).map_err(|e| SourceError::Corrupt {
+            backend: "embedded",
+            what: e.to_string(),
+        })
     }
 }
 
@@ -766,8 +870,9 @@ fn check_pair(
     Ok(())
 }
 
-// Record encoding: u8 len + state | type byte | u8 len + number | status code | u16 LE list
+// Format 1/2 record encoding (still decoded; written by the tests only): u8 len + state | type byte | u8 len + number | status code | u16 LE list
 // index | 3 × (u8 len + date) | u16 LE len + reference.
+#[cfg(test)]
 fn encode(r: &Record, list_idx: u16, out: &mut Vec<u8>) {
     let short = |out: &mut Vec<u8>, s: &str| {
         let b = s.as_bytes();
@@ -889,67 +994,136 @@ where
         by_status: BTreeMap::new(),
     });
 
-    let pp = snap.join("payload.bin");
-    let mut payload = BufWriter::new(std::fs::File::create(&pp).map_err(io(&pp))?);
-    let mut offset = 0u64;
-    let mut conf: Vec<(u64, u64)> = Vec::new();
-    let mut buf = Vec::new();
-    let mut add =
-        |r: &Record, idx: u16, payload: &mut BufWriter<std::fs::File>| -> Result<(), StoreError> {
-            buf.clear();
-            encode(r, idx, &mut buf);
-            payload.write_all(&buf).map_err(io(&pp))?;
-            let k = r.key();
-            conf.push((k.confusable_hash(), offset));
-            offset = offset.saturating_add(u64::try_from(buf.len()).unwrap_or(u64::MAX));
-            Ok(())
-        };
-    if let Some(old) = &old {
-        for r in old.records().filter(|r| r.list != list) {
-            let idx = lists
-                .iter()
-                .position(|l| l.name == r.list)
-                .and_then(|i| u16::try_from(i).ok());
-            if let Some(idx) = idx {
-                add(&r, idx, &mut payload)?;
-            }
-        }
-    }
+    // Encoding, hashing and spilling run on a second thread, fed in batches; this thread
+    // parses the input and carries the other lists over.
+    const BATCH: usize = 4096;
+    type Batch = Vec<(Record, u32, u64)>;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+    let snap_dir = snap.clone();
     let mut accepted = 0u64;
     let mut rejected = Vec::new();
     let mut rejected_total = 0u64;
     let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
-    for row in rows {
-        let (line, r) = row?;
-        match r {
-            Ok(r) => {
-                add(&r, new_idx, &mut payload)?;
-                accepted = accepted.saturating_add(1);
-                let c = by_status.entry(r.status.as_str().to_string()).or_insert(0);
-                *c = c.saturating_add(1);
+    let (fed, worker) = std::thread::scope(|s| {
+        let worker = s.spawn(
+            move || -> Result<(u64, Vec<(u64, Status, &'static str)>), StoreError> {
+                let mut b = snap3::Builder::new(&snap_dir);
+                let mut bad = Vec::new();
+                for batch in rx {
+                    for (r, idx, line) in batch {
+                        if let Err(what) = b.add(&r, idx)? {
+                            bad.push((line, r.status, what));
+                        }
+                    }
+                }
+                Ok((b.finish()?, bad))
+            },
+        );
+        let mut batch: Batch = Vec::with_capacity(BATCH);
+        let feed = |item: (Record, u32, u64), batch: &mut Batch| -> bool {
+            batch.push(item);
+            if batch.len() >= BATCH {
+                let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
+                // A closed channel: the worker failed; its error is reported below.
+                return tx.send(full).is_ok();
             }
-            Err(reason) if strict => return Err(StoreError::Row { line, reason }),
-            Err(reason) => {
-                rejected_total = rejected_total.saturating_add(1);
-                if rejected.len() < MAX_REPORTED_REJECTS {
-                    rejected.push(Rejected {
-                        line,
-                        reason: reason.to_string(),
-                    });
+            true
+        };
+        let fed = (|| -> Result<(), StoreError> {
+            if let Some(old) = &old {
+                let idx_of = |name: &str| {
+                    lists
+                        .iter()
+                        .position(|l| l.name == name)
+                        .and_then(|i| u32::try_from(i).ok())
+                };
+                // Reading the old snapshot is only needed when it holds other lists.
+                let others = old
+                    .manifest
+                    .lists
+                    .iter()
+                    .any(|l| l.name != list && l.records > 0);
+                let carried = others.then(|| old.snapshot_records()).into_iter().flatten();
+                for r in carried {
+                    let r = r?;
+                    if r.list == list || old.delta.hides(&r) {
+                        continue;
+                    }
+                    if let Some(idx) = idx_of(&r.list) {
+                        if !feed((r, idx, 0), &mut batch) {
+                            return Ok(());
+                        }
+                    }
+                }
+                for r in old.delta.added.iter().filter(|r| r.list != list) {
+                    if let Some(idx) = idx_of(&r.list) {
+                        if !feed((r.clone(), idx, 0), &mut batch) {
+                            return Ok(());
+                        }
+                    }
                 }
             }
+            for row in rows {
+                let (line, r) = row?;
+                match r {
+                    Ok(r) => {
+                        accepted = accepted.saturating_add(1);
+                        let c = by_status.entry(r.status.as_str().to_string()).or_insert(0);
+                        *c = c.saturating_add(1);
+                        if !feed((r, u32::from(new_idx), line), &mut batch) {
+                            return Ok(());
+                        }
+                    }
+                    Err(reason) if strict => return Err(StoreError::Row { line, reason }),
+                    Err(reason) => {
+                        rejected_total = rejected_total.saturating_add(1);
+                        if rejected.len() < MAX_REPORTED_REJECTS {
+                            rejected.push(Rejected {
+                                line,
+                                reason: reason.to_string(),
+                            });
+                        }
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = tx.send(std::mem::take(&mut batch));
+            }
+            Ok(())
+        })();
+        drop(tx);
+        (fed, worker.join())
+    });
+    let worker = worker.map_err(|_| StoreError::Unstorable {
+        line: 0,
+        what: "import worker failed",
+    });
+    // An input error first (it is what the operator must fix), then the worker's.
+    fed?;
+    let (total, bad) = worker??;
+    for (line, status, what) in bad {
+        if line == 0 || strict {
+            return Err(StoreError::Unstorable { line, what });
+        }
+        accepted = accepted.saturating_sub(1);
+        if let Some(c) = by_status.get_mut(status.as_str()) {
+            *c = c.saturating_sub(1);
+        }
+        rejected_total = rejected_total.saturating_add(1);
+        if rejected.len() < MAX_REPORTED_REJECTS {
+            rejected.push(Rejected {
+                line,
+                reason: format!("record cannot be stored: {what}"),
+            });
         }
     }
-    let file = payload.into_inner().map_err(|e| io(&pp)(e.into_error()))?;
-    file.sync_all().map_err(io(&pp))?;
-    drop(file);
+    rejected.sort_by_key(|r| r.line);
+    rejected.truncate(MAX_REPORTED_REJECTS);
     if let Some(l) = lists.last_mut() {
         l.records = accepted;
+        by_status.retain(|_, v| *v > 0);
         l.by_status = by_status;
     }
-    conf.sort_unstable();
-    let total = u64::try_from(conf.len()).unwrap_or(u64::MAX);
-    write_pairs(&snap, "conf", &conf)?;
     let manifest = Manifest {
         format: FORMAT,
         generation,
@@ -984,6 +1158,7 @@ where
     })
 }
 
+#[cfg(test)]
 fn write_pairs(snap: &Path, stem: &str, pairs: &[(u64, u64)]) -> Result<(), StoreError> {
     for (ext, sel) in [("keys", 0usize), ("offs", 1usize)] {
         let p = snap.join(format!("{stem}.{ext}"));
