@@ -58,7 +58,7 @@ const MAX_PREFIX_LEN: usize = 64;
 /// Longest reference kept (bytes; the CSV allows 256).
 pub const MAX_REFERENCE_BYTES: usize = u16::MAX as usize;
 /// Average records per bucket aimed at (a hit decodes about this many).
-const BUCKET_TARGET: u64 = 24;
+const BUCKET_TARGET: u64 = 16;
 /// Largest block read in one go by [`Snap3::records`].
 const SCAN_CHUNK: u64 = 1 << 20;
 
@@ -173,6 +173,23 @@ impl<'a> BitReader<'a> {
         }
     }
 
+    /// The next (up to) 57 bits at the position, zero-padded past the end.
+    fn peek(&self) -> u64 {
+        let byte = usize::try_from(self.pos / 8).unwrap_or(usize::MAX);
+        let shift = self.pos % 8;
+        if let Some(w) = byte.checked_add(8).and_then(|e| self.b.get(byte..e)) {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(w);
+            return u64::from_le_bytes(a) >> shift;
+        }
+        let mut a = [0u8; 8];
+        let tail = self.b.get(byte..).unwrap_or(&[]);
+        for (d, s) in a.iter_mut().zip(tail) {
+            *d = *s;
+        }
+        u64::from_le_bytes(a) >> shift
+    }
+
     fn get(&mut self, bits: u32) -> Option<u64> {
         if bits == 0 {
             return Some(0);
@@ -180,12 +197,7 @@ impl<'a> BitReader<'a> {
         if bits > 56 || self.pos.checked_add(u64::from(bits))? > self.end {
             return None;
         }
-        let byte = usize::try_from(self.pos / 8).ok()?;
-        let mut w = [0u8; 8];
-        let avail = self.b.get(byte..)?;
-        let n = avail.len().min(8);
-        w.get_mut(..n)?.copy_from_slice(avail.get(..n)?);
-        let v = (u64::from_le_bytes(w) >> (self.pos % 8)) & ((1u64 << bits) - 1);
+        let v = self.peek() & ((1u64 << bits) - 1);
         self.pos += u64::from(bits);
         Some(v)
     }
@@ -202,13 +214,12 @@ impl<'a> BitReader<'a> {
     }
 
     fn get_eg(&mut self) -> Option<u64> {
-        let mut z = 0u32;
-        while self.get(1)? == 0 {
-            z += 1;
-            if z > 40 {
-                return None;
-            }
+        // Codes here have at most 40 leading zeros: a longer run is corrupt.
+        let z = self.peek().trailing_zeros();
+        if z > 40 || self.pos.checked_add(u64::from(z) + 1)? > self.end {
+            return None;
         }
+        self.pos += u64::from(z) + 1;
         let rest = self.get(z)?;
         ((1u64 << z) | rest).checked_sub(1)
     }
@@ -365,24 +376,42 @@ fn put_number(w: &mut BitWriter, n: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Decodes a number into `out`; returns its length.
-fn get_number(r: &mut BitReader<'_>, out: &mut [u8; 64]) -> Option<usize> {
-    let kind = r.get(2)?;
-    let len = usize::try_from(r.get(6)?).ok()?;
+/// Decodes a number into `out` (or only skips it when `!chars`); returns its length.
+fn get_number(r: &mut BitReader<'_>, out: &mut [u8; 64], chars: bool) -> Option<usize> {
+    let kl = r.get(8)?;
+    let (kind, len) = (kl & 3, usize::try_from(kl >> 2).ok()?);
     if len == 0 {
         return None;
     }
     let dst = out.get_mut(..len)?;
     match kind {
         NUM_DIGITS | NUM_BASE36 => {
-            let radix = if kind == NUM_DIGITS { 10u128 } else { 36u128 };
-            let mut v = r.get_u128(value_bits(radix, len)?)?;
-            for c in dst.iter_mut().rev() {
-                *c = alnum_char(v % radix)?;
-                v /= radix;
-            }
-            if v != 0 {
-                return None;
+            let radix = if kind == NUM_DIGITS { 10u64 } else { 36u64 };
+            let bits = value_bits(u128::from(radix), len)?;
+            if bits <= 56 {
+                // The common case: u64 arithmetic (u128 division is slow).
+                let mut v = r.get(bits)?;
+                if chars {
+                    for c in dst.iter_mut().rev() {
+                        *c = alnum_char(u128::from(v % radix))?;
+                        v /= radix;
+                    }
+                }
+                if v != 0 && chars {
+                    return None;
+                }
+            } else {
+                let radix = u128::from(radix);
+                let mut v = r.get_u128(bits)?;
+                if chars {
+                    for c in dst.iter_mut().rev() {
+                        *c = alnum_char(v % radix)?;
+                        v /= radix;
+                    }
+                    if v != 0 {
+                        return None;
+                    }
+                }
             }
         }
         NUM_SIX => {
@@ -477,13 +506,21 @@ fn put_issue(w: &mut BitWriter, s: &str) {
     }
 }
 
-fn get_issue(r: &mut BitReader<'_>, keep: bool) -> Option<Option<String>> {
+/// The issue date as (y, m, d) when it is a date, and its text when `keep`.
+type Issue = (Option<(u32, u32, u32)>, Option<String>);
+
+fn get_issue(r: &mut BitReader<'_>, keep: bool) -> Option<Issue> {
     if r.get(1)? == 0 {
         let c = r.get(16)?;
-        Some(if keep { Some(day_text(c)?) } else { None })
+        if !keep {
+            return Some((None, None));
+        }
+        let (y, m, d) = civil_from_days(i64::try_from(c).ok()? + DAY0);
+        let ymd = (u32::try_from(y).ok()?, m, d);
+        Some((Some(ymd), keep.then(|| format!("{y:04}-{m:02}-{d:02}"))))
     } else {
         let s = get_raw(r, 8)?;
-        Some(keep.then_some(s))
+        Some((parse_date(&s).filter(|_| keep), keep.then_some(s)))
     }
 }
 
@@ -515,8 +552,11 @@ fn get_later(
     match r.get(2)? {
         0 => {
             let k = u32::try_from(r.get(5)?).ok()?;
+            if !keep {
+                return Some(None);
+            }
             let (iy, im, id) = issue?;
-            Some(keep.then(|| format!("{:04}-{im:02}-{id:02}", iy + k)))
+            Some(Some(format!("{:04}-{im:02}-{id:02}", iy + k)))
         }
         1 => {
             let c = r.get(16)?;
@@ -621,25 +661,28 @@ fn decode(
 ) -> Option<Option<Record>> {
     let sid = u32::try_from(r.get_eg()?).ok()?;
     let mut num = [0u8; 64];
-    let len = get_number(r, &mut num)?;
+    // Only a record of the wanted state needs its number's characters.
+    let chars = want.is_none_or(|w| w.state == sid);
+    let len = get_number(r, &mut num, chars)?;
     let number = num.get(..len)?;
-    let keep = want.is_none_or(|w| {
-        w.state == sid
-            && w.confusable.len() == len
-            && number
-                .iter()
-                .zip(w.confusable)
-                .all(|(a, b)| confusable_byte(*a) == *b)
-    });
-    let t = type_from(r.get(3)?)?;
-    let status = Status::from_code(u8::try_from(r.get(3)?).ok()?)?;
+    let keep = chars
+        && want.is_none_or(|w| {
+            w.state == sid
+                && w.confusable.len() == len
+                && number
+                    .iter()
+                    .zip(w.confusable)
+                    .all(|(a, b)| confusable_byte(*a) == *b)
+        });
+    let ts = r.get(6)?;
+    let t = type_from(ts & 7)?;
+    let status = Status::from_code(u8::try_from(ts >> 3).ok()?)?;
     let list_idx = usize::try_from(r.get_eg()?).ok()?;
     let mut issue = None;
     let mut issue_parsed = None;
     if r.get(1)? == 1 {
         // The issue date is needed for the relative codes even when the record is skipped.
-        issue = get_issue(r, true)?;
-        issue_parsed = issue.as_deref().and_then(parse_date);
+        (issue_parsed, issue) = get_issue(r, keep)?;
     }
     let mut later = [None, None];
     for slot in later.iter_mut() {
@@ -1196,7 +1239,7 @@ impl Builder {
     pub(crate) fn finish(self) -> Result<u64, StoreError> {
         let n = self.records;
         let mut bucket_bits = 0u32;
-        while bucket_bits < 32 && (n / BUCKET_TARGET) >> (bucket_bits + 1) > 0 {
+        while bucket_bits < 32 && (BUCKET_TARGET << bucket_bits) < n {
             bucket_bits += 1;
         }
         let bp = self.snap.join(BLOCKS);
