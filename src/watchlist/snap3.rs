@@ -994,6 +994,21 @@ impl Snap3 {
         }
     }
 
+    /// The filter's answer for a probe hash: `false` = certainly not stored.
+    fn maybe(&self, h: u64) -> bool {
+        self.filters
+            .get(bucket_of(h, self.filter_bits))
+            .and_then(Option::as_ref)
+            .is_some_and(|f| f.contains(&h))
+    }
+
+    /// Does the filter let this (state, number) through to a block read? (Tests count the
+    /// false positives with it.)
+    #[cfg(test)]
+    pub(crate) fn filter_passes(&self, state: &str, number: &str) -> bool {
+        self.maybe(probe_hash(state, &confusable(number)))
+    }
+
     /// The records under the query's state and confusable number; ids are indexes in the one
     /// block read (unique within a lookup).
     pub(crate) fn candidates(
@@ -1006,13 +1021,8 @@ impl Snap3 {
         };
         let conf = confusable(number);
         let h = probe_hash(state, &conf);
-        let filter = self
-            .filters
-            .get(bucket_of(h, self.filter_bits))
-            .and_then(Option::as_ref);
-        match filter {
-            Some(f) if f.contains(&h) => {}
-            _ => return Ok(Vec::new()),
+        if !self.maybe(h) {
+            return Ok(Vec::new());
         }
         let b = bucket_of(h, self.bucket_bits);
         let (Some(&start), Some(&end)) = (self.offsets.get(b), self.offsets.get(b + 1)) else {
@@ -1153,6 +1163,7 @@ pub(crate) struct Builder {
     parts: Option<Vec<BufWriter<File>>>,
     records: u64,
     scratch: Vec<u8>,
+    spill_bytes: usize,
 }
 
 fn io_err(p: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -1175,6 +1186,7 @@ impl Builder {
             parts: None,
             records: 0,
             scratch: Vec::new(),
+            spill_bytes: SPILL_BYTES,
         }
     }
 
@@ -1206,7 +1218,7 @@ impl Builder {
             }
             None => {
                 self.arena.push(h, &data, nbits);
-                if self.arena.bytes.len() >= SPILL_BYTES {
+                if self.arena.bytes.len() >= self.spill_bytes {
                     self.spill()?;
                 }
             }
@@ -1471,6 +1483,7 @@ mod tests {
         assert_eq!(r.get_u128(125), Some(u128::MAX >> 3));
         // Past the end: None, never a panic.
         assert_eq!(r.get(56), None);
+        assert_eq!(r.get_eg(), None);
     }
 
     #[test]
@@ -1480,5 +1493,234 @@ mod tests {
         }
         assert_eq!(day_code("1899-12-31"), None);
         assert_eq!(day_code("2079-06-07"), None);
+    }
+
+    fn rec(state: &str, t: DocType, n: &str) -> Record {
+        Record {
+            issuing_state: state.into(),
+            document_type: t,
+            document_number: n.into(),
+            status: Status::Lost,
+            issue_date: None,
+            expiry_date: None,
+            reported_date: None,
+            list: "a".into(),
+            reference: None,
+        }
+    }
+
+    /// Records of every field shape the codec distinguishes.
+    fn shapes() -> Vec<Record> {
+        let d = |s: &str| Some(s.to_string());
+        let mut v = Vec::new();
+        for (n, t) in [
+            ("1", DocType::P),
+            ("000123", DocType::I),    // digits, leading zeros
+            ("C01X00T47", DocType::A), // base 36
+            ("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456", DocType::C), // > 24 chars: 6-bit chars
+            ("12345678901234567890123456789012345", DocType::Any), // 35 digits: u128
+        ] {
+            v.push(rec("D", t, n));
+        }
+        let mut r = rec("UTO", DocType::V, "L898902C3");
+        r.issue_date = d("2024-02-29");
+        r.expiry_date = d("2034-02-28"); // not on the issue day: absolute
+        r.reported_date = d("2024-02-29"); // same day: year offset 0
+        r.reference = d("SYN-7-000042"); // prefix + suffix with leading zeros
+        r.status = Status::StolenBlank;
+        r.list = "c".into();
+        v.push(r);
+        let mut r = rec("XXA", DocType::P, "77");
+        r.issue_date = d("1850-01-01"); // outside the day-count range: verbatim
+        r.expiry_date = d("1860-01-01"); // relative to a verbatim issue date
+        r.reported_date = d("2100-12-31");
+        r.reference = d("Fall \u{e4}-12 / 2024 case"); // no trailing digits, non-ASCII
+        r.status = Status::Other;
+        v.push(r);
+        let mut r = rec("GBD", DocType::P, "9");
+        r.expiry_date = d("2030-01-01"); // no issue date: absolute
+        r.reference = d(&format!("{}{}", "R", "9".repeat(40))); // > 31 digits of suffix
+        v.push(r);
+        let mut r = rec("NLD", DocType::P, "X");
+        r.reference = d(&"x".repeat(300)); // longer than a dictionary prefix: verbatim
+        r.reported_date = d("1900-01-01");
+        v.push(r);
+        let mut r = rec("FRA", DocType::P, "Y");
+        r.reference = d("12345"); // digits only: empty prefix
+        v.push(r);
+        v
+    }
+
+    #[test]
+    fn codec_round_trips_every_field_shape() {
+        let lists: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let mut d = Dicts::default();
+        let mut w = BitWriter::default();
+        let recs = shapes();
+        w.put_eg(recs.len() as u64);
+        for r in &recs {
+            let idx = lists.iter().position(|l| *l == r.list).unwrap() as u32;
+            encode(r, idx, &mut d, &mut w).unwrap();
+        }
+        let (body, _) = w.finish();
+        let mut block = crc32fast::hash(&body).to_le_bytes().to_vec();
+        block.extend_from_slice(&body);
+        let d = Dicts::from_lists(d.states, d.prefixes);
+        let mut out = Vec::new();
+        decode_block(&block, &d, &lists, None, &mut out).unwrap();
+        let got: Vec<Record> = out.into_iter().map(|(_, r)| r).collect();
+        assert_eq!(got, recs);
+        // A wanted key selects only its records (the OCR twin too: classify decides later).
+        let want = Want {
+            state: d.state_id("D").unwrap(),
+            confusable: b"C01X00T47",
+        };
+        let mut out = Vec::new();
+        decode_block(&block, &d, &lists, Some(&want), &mut out).unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].1, recs[2]);
+        // Every truncation and every single-bit flip: an error, never a panic.
+        for cut in 0..block.len() {
+            assert!(decode_block(&block[..cut], &d, &lists, None, &mut Vec::new()).is_err());
+        }
+        for i in 0..block.len() * 8 {
+            let mut b = block.clone();
+            b[i / 8] ^= 1 << (i % 8);
+            assert!(decode_block(&b, &d, &lists, None, &mut Vec::new()).is_err());
+        }
+        // An over-long reference is refused, not truncated.
+        let mut r = rec("D", DocType::P, "1");
+        r.reference = Some("x".repeat(MAX_REFERENCE_BYTES + 1));
+        assert!(encode(&r, 0, &mut Dicts::default(), &mut BitWriter::default()).is_err());
+    }
+
+    /// Builds a snapshot directly (optionally spilling to partition files after `spill` bytes).
+    fn build(dir: &Path, recs: &[Record], spill: usize) -> Snap3 {
+        let mut b = Builder::new(dir);
+        b.spill_bytes = spill;
+        for r in recs {
+            b.add(r, 0).unwrap().unwrap();
+        }
+        assert_eq!(b.finish().unwrap(), recs.len() as u64);
+        Snap3::open(dir, vec!["synthetic".into()]).unwrap()
+    }
+
+    #[test]
+    fn spilled_and_in_memory_builds_agree_and_find_every_record() {
+        let recs: Vec<Record> = super::super::synth::generate(20_000, 5).collect();
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let mem = build(a.path(), &recs, SPILL_BYTES);
+        // 64 KiB of encoded records before spilling: 256 partitions, built two at a time.
+        let spilled = build(b.path(), &recs, 64 << 10);
+        assert_eq!((mem.filter_bits, spilled.filter_bits), (0, PART_BITS));
+        // No spill file is left behind.
+        let left: Vec<_> = std::fs::read_dir(b.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty());
+        for s in [&mem, &spilled] {
+            // Every record, wherever it sits in its block (first, middle, last).
+            for r in &recs {
+                let c = s.candidates(&r.issuing_state, &r.document_number).unwrap();
+                assert!(c.iter().any(|(_, x)| x == r), "{r:?}");
+                assert!(c.iter().all(|(_, x)| x.issuing_state == r.issuing_state
+                    && confusable(&x.document_number) == confusable(&r.document_number)));
+            }
+            let mut all: Vec<Record> = s.records().map(|r| r.unwrap()).collect();
+            assert_eq!(all.len(), recs.len());
+            let mut want = recs.clone();
+            let k = |r: &Record| {
+                (
+                    r.issuing_state.clone(),
+                    r.document_number.clone(),
+                    r.reference.clone(),
+                )
+            };
+            all.sort_by_key(k);
+            want.sort_by_key(k);
+            assert_eq!(all, want);
+        }
+    }
+
+    #[test]
+    fn empty_and_single_record_snapshots() {
+        let d = tempfile::tempdir().unwrap();
+        let s = build(d.path(), &[], SPILL_BYTES);
+        assert_eq!(s.records().count(), 0);
+        assert!(s.candidates("D", "1").unwrap().is_empty());
+        let d = tempfile::tempdir().unwrap();
+        let mut one = rec("D", DocType::P, "C01X00T47");
+        one.list = "synthetic".into();
+        let s = build(d.path(), std::slice::from_ref(&one), SPILL_BYTES);
+        assert_eq!(s.candidates("D", "CO1XOOT47").unwrap()[0].1, one);
+        assert!(s.candidates("D", "C01X00T48").unwrap().is_empty());
+        assert!(s.candidates("FRA", "C01X00T47").unwrap().is_empty());
+    }
+
+    /// Rewrites index.bin with `f` applied to its body and a correct checksum.
+    fn patch_index(dir: &Path, f: impl FnOnce(&mut Vec<u8>)) {
+        let p = dir.join(INDEX);
+        let mut b = std::fs::read(&p).unwrap();
+        b.truncate(b.len() - 4);
+        f(&mut b);
+        let crc = crc32fast::hash(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        std::fs::write(&p, b).unwrap();
+    }
+
+    #[test]
+    fn corrupt_index_is_a_typed_error_at_open() {
+        let recs: Vec<Record> = super::super::synth::generate(300, 9).collect();
+        let d = tempfile::tempdir().unwrap();
+        build(d.path(), &recs, SPILL_BYTES);
+        let good = std::fs::read(d.path().join(INDEX)).unwrap();
+        let open = || Snap3::open(d.path(), vec!["synthetic".into()]);
+        let corrupt = |r: Result<Snap3, StoreError>| matches!(r, Err(StoreError::Corrupt { .. }));
+        // Truncations and bit flips: the checksum catches them.
+        for cut in [0, 3, 4, 40, good.len() / 2, good.len() - 1] {
+            std::fs::write(d.path().join(INDEX), &good[..cut]).unwrap();
+            assert!(corrupt(open()), "cut {cut}");
+        }
+        for i in (0..good.len()).step_by(7) {
+            let mut b = good.clone();
+            b[i] ^= 0x10;
+            std::fs::write(d.path().join(INDEX), &b).unwrap();
+            assert!(corrupt(open()), "flip {i}");
+        }
+        // Well-checksummed but inconsistent: bucket bits, offsets, filter geometry.
+        std::fs::write(d.path().join(INDEX), &good).unwrap();
+        patch_index(d.path(), |b| b[8..12].copy_from_slice(&31u32.to_le_bytes()));
+        assert!(corrupt(open()));
+        std::fs::write(d.path().join(INDEX), &good).unwrap();
+        patch_index(d.path(), |b| b[40..48].copy_from_slice(&7u64.to_le_bytes()));
+        assert!(corrupt(open()));
+        std::fs::write(d.path().join(INDEX), &good).unwrap();
+        // The filter descriptor follows the dictionaries; find it by its segment length mask.
+        patch_index(d.path(), |b| {
+            let body = b.len();
+            // The only filter: flag, seed, sl, mask, scl, len, fingerprints (to the end).
+            let start = (0..body - 25)
+                .find(|&i| {
+                    b[i] == 1 && {
+                        let len = u32::from_le_bytes(b[i + 21..i + 25].try_into().unwrap());
+                        i + 25 + len as usize == body
+                    }
+                })
+                .unwrap();
+            // Segment count length beyond the fingerprint array.
+            b[start + 17..start + 21].copy_from_slice(&u32::MAX.to_le_bytes());
+        });
+        assert!(corrupt(open()));
+        // A block file of the wrong size.
+        std::fs::write(d.path().join(INDEX), &good).unwrap();
+        let bp = d.path().join(BLOCKS);
+        let blocks = std::fs::read(&bp).unwrap();
+        std::fs::write(&bp, &blocks[..blocks.len() - 1]).unwrap();
+        assert!(corrupt(open()));
+        std::fs::write(&bp, &blocks).unwrap();
+        assert!(open().is_ok());
     }
 }
