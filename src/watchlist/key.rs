@@ -191,17 +191,19 @@ pub fn normalize_number(s: &str) -> Result<String, KeyError> {
 
 /// The confusable form of a *normalised* number: `O`→`0`, `I`→`1`, `S`→`5`, `B`→`8`, `Z`→`2`.
 pub fn confusable(normalized: &str) -> String {
-    normalized
-        .chars()
-        .map(|c| match c {
-            'O' => '0',
-            'I' => '1',
-            'S' => '5',
-            'B' => '8',
-            'Z' => '2',
-            other => other,
-        })
-        .collect()
+    normalized.chars().map(confusable_char).collect()
+}
+
+/// One character's confusable form (see [`confusable`]).
+pub fn confusable_char(c: char) -> char {
+    match c {
+        'O' => '0',
+        'I' => '1',
+        'S' => '5',
+        'B' => '8',
+        'Z' => '2',
+        other => other,
+    }
 }
 
 /// A normalised key: what a record is listed under and what a query asks for.

@@ -641,14 +641,7 @@ pub(crate) struct Want<'a> {
 }
 
 fn confusable_byte(c: u8) -> u8 {
-    match c {
-        b'O' => b'0',
-        b'I' => b'1',
-        b'S' => b'5',
-        b'B' => b'8',
-        b'Z' => b'2',
-        o => o,
-    }
+    u8::try_from(super::key::confusable_char(char::from(c))).unwrap_or(c)
 }
 
 /// Decodes the next record; with `want`, a record that does not match is parsed past and
@@ -738,8 +731,7 @@ fn decode_block(
     let (Some(crc), Some(body)) = (block.get(..4), block.get(4..)) else {
         return Err("block shorter than its checksum");
     };
-    let crc = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
-    if crc32fast::hash(body) != crc {
+    if Some(crc32fast::hash(body)) != le_u32(crc) {
         return Err("block checksum mismatch");
     }
     let mut r = BitReader::new(body);
@@ -848,8 +840,7 @@ impl Snap3 {
             .checked_sub(4)
             .ok_or_else(|| corrupt(0, "index file truncated"))?;
         let (body, tail) = idx.split_at(body_len);
-        let crc = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
-        if crc32fast::hash(body) != crc {
+        if Some(crc32fast::hash(body)) != le_u32(tail) {
             return Err(corrupt(body_len, "index checksum mismatch"));
         }
         let mut c = Cursor {
@@ -1124,7 +1115,7 @@ impl Arena {
 
     fn get(&self, e: &Entry) -> Option<(&[u8], u64)> {
         let hdr = self.bytes.get(e.at + 8..e.at + 10)?;
-        let nbits = u64::from(u16::from_le_bytes([hdr[0], hdr[1]]));
+        let nbits = u64::from(le_u16(hdr)?);
         let n = usize::try_from(nbits.div_ceil(8)).ok()?;
         Some((self.bytes.get(e.at + 10..e.at + 10 + n)?, nbits))
     }
@@ -1138,7 +1129,7 @@ impl Arena {
             let mut a = [0u8; 8];
             a.copy_from_slice(h);
             let n = bytes.get(at + 8..at + 10)?;
-            let nbits = u16::from_le_bytes([n[0], n[1]]);
+            let nbits = le_u16(n)?;
             entries.push(Entry {
                 hash: u64::from_le_bytes(a),
                 at,
@@ -1147,6 +1138,14 @@ impl Arena {
         }
         (at == bytes.len()).then_some(Arena { bytes, entries })
     }
+}
+
+fn le_u16(b: &[u8]) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(..2)?.try_into().ok()?))
+}
+
+fn le_u32(b: &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(..4)?.try_into().ok()?))
 }
 
 fn push_entry(out: &mut Vec<u8>, hash: u64, data: &[u8], nbits: u64) {
@@ -1163,6 +1162,8 @@ pub(crate) struct Builder {
     parts: Option<Vec<BufWriter<File>>>,
     records: u64,
     scratch: Vec<u8>,
+    record: Vec<u8>,
+    conf: String,
     spill_bytes: usize,
 }
 
@@ -1186,6 +1187,8 @@ impl Builder {
             parts: None,
             records: 0,
             scratch: Vec::new(),
+            record: Vec::new(),
+            conf: String::new(),
             spill_bytes: SPILL_BYTES,
         }
     }
@@ -1196,20 +1199,34 @@ impl Builder {
         r: &Record,
         list_idx: u32,
     ) -> Result<Result<(), &'static str>, StoreError> {
-        let mut w = BitWriter::default();
-        if let Err(e) = encode(r, list_idx, &mut self.dicts, &mut w) {
+        let mut w = BitWriter {
+            buf: std::mem::take(&mut self.record),
+            acc: 0,
+            n: 0,
+        };
+        w.buf.clear();
+        let res = encode(r, list_idx, &mut self.dicts, &mut w);
+        let (data, nbits) = w.finish();
+        self.record = data;
+        let data = &self.record;
+        if let Err(e) = res {
             return Ok(Err(e));
         }
-        let (data, nbits) = w.finish();
         if nbits > u64::from(u16::MAX) {
             return Ok(Err("record too large"));
         }
-        let h = probe_hash(&r.issuing_state, &confusable(&r.document_number));
+        self.conf.clear();
+        self.conf.extend(
+            r.document_number
+                .bytes()
+                .map(|c| char::from(confusable_byte(c))),
+        );
+        let h = probe_hash(&r.issuing_state, &self.conf);
         self.records = self.records.saturating_add(1);
         match &mut self.parts {
             Some(parts) => {
                 self.scratch.clear();
-                push_entry(&mut self.scratch, h, &data, nbits);
+                push_entry(&mut self.scratch, h, data, nbits);
                 let p = bucket_of(h, PART_BITS);
                 if let Some(w) = parts.get_mut(p) {
                     w.write_all(&self.scratch)
@@ -1217,7 +1234,7 @@ impl Builder {
                 }
             }
             None => {
-                self.arena.push(h, &data, nbits);
+                self.arena.push(h, data, nbits);
                 if self.arena.bytes.len() >= self.spill_bytes {
                     self.spill()?;
                 }

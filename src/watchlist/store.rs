@@ -943,6 +943,9 @@ fn decode(p: &[u8], off: usize, m: &Manifest) -> Option<(Record, usize)> {
     ))
 }
 
+/// A record the snapshot format refused: line (0 = carried over), status, why.
+type Unstored = (u64, Status, &'static str);
+
 /// Writes a new snapshot from the old one's other lists plus `rows`, then switches `current`.
 fn build<I>(
     dir: &Path,
@@ -1003,22 +1006,21 @@ where
     let mut accepted = 0u64;
     let mut rejected = Vec::new();
     let mut rejected_total = 0u64;
-    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
+    // Per status code (a map entry per row would allocate).
+    let mut by_code = [0u64; Status::ALL.len()];
     let (fed, worker) = std::thread::scope(|s| {
-        let worker = s.spawn(
-            move || -> Result<(u64, Vec<(u64, Status, &'static str)>), StoreError> {
-                let mut b = snap3::Builder::new(&snap_dir);
-                let mut bad = Vec::new();
-                for batch in rx {
-                    for (r, idx, line) in batch {
-                        if let Err(what) = b.add(&r, idx)? {
-                            bad.push((line, r.status, what));
-                        }
+        let worker = s.spawn(move || -> Result<(u64, Vec<Unstored>), StoreError> {
+            let mut b = snap3::Builder::new(&snap_dir);
+            let mut bad = Vec::new();
+            for batch in rx {
+                for (r, idx, line) in batch {
+                    if let Err(what) = b.add(&r, idx)? {
+                        bad.push((line, r.status, what));
                     }
                 }
-                Ok((b.finish()?, bad))
-            },
-        );
+            }
+            Ok((b.finish()?, bad))
+        });
         let mut batch: Batch = Vec::with_capacity(BATCH);
         let feed = |item: (Record, u32, u64), batch: &mut Batch| -> bool {
             batch.push(item);
@@ -1068,8 +1070,9 @@ where
                 match r {
                     Ok(r) => {
                         accepted = accepted.saturating_add(1);
-                        let c = by_status.entry(r.status.as_str().to_string()).or_insert(0);
-                        *c = c.saturating_add(1);
+                        if let Some(c) = by_code.get_mut(usize::from(r.status.code())) {
+                            *c = c.saturating_add(1);
+                        }
                         if !feed((r, u32::from(new_idx), line), &mut batch) {
                             return Ok(());
                         }
@@ -1106,7 +1109,7 @@ where
             return Err(StoreError::Unstorable { line, what });
         }
         accepted = accepted.saturating_sub(1);
-        if let Some(c) = by_status.get_mut(status.as_str()) {
+        if let Some(c) = by_code.get_mut(usize::from(status.code())) {
             *c = c.saturating_sub(1);
         }
         rejected_total = rejected_total.saturating_add(1);
@@ -1121,8 +1124,12 @@ where
     rejected.truncate(MAX_REPORTED_REJECTS);
     if let Some(l) = lists.last_mut() {
         l.records = accepted;
-        by_status.retain(|_, v| *v > 0);
-        l.by_status = by_status;
+        l.by_status = Status::ALL
+            .iter()
+            .zip(by_code)
+            .filter(|(_, n)| *n > 0)
+            .map(|(st, n)| (st.as_str().to_string(), n))
+            .collect();
     }
     let manifest = Manifest {
         format: FORMAT,
