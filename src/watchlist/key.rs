@@ -167,7 +167,7 @@ pub fn normalize_state(s: &str) -> Result<String, KeyError> {
 /// Normalises a document number: upper case; `<`, spaces (any whitespace) and dashes removed;
 /// leading zeros kept. Only A-Z and 0-9 may remain.
 pub fn normalize_number(s: &str) -> Result<String, KeyError> {
-    let mut out = String::new();
+    let mut out = String::with_capacity(s.len().min(MAX_NUMBER_LEN));
     for (position, c) in s.chars().enumerate() {
         if c == '<' || c == '-' || c.is_whitespace() {
             continue;

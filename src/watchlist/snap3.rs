@@ -468,6 +468,10 @@ const DAY0: i64 = -25_567;
 
 fn day_code(s: &str) -> Option<u64> {
     let (y, m, d) = parse_date(s)?;
+    ymd_code(y, m, d)
+}
+
+fn ymd_code(y: u32, m: u32, d: u32) -> Option<u64> {
     let n = days_from_civil(y, m, d) - DAY0;
     u64::try_from(n).ok().filter(|n| *n <= 0xffff)
 }
@@ -525,14 +529,15 @@ fn get_issue(r: &mut BitReader<'_>, keep: bool) -> Option<Issue> {
 }
 
 fn put_later(w: &mut BitWriter, s: &str, issue: Option<(u32, u32, u32)>) {
-    if let (Some((iy, im, id)), Some((y, m, d))) = (issue, parse_date(s)) {
+    let parsed = parse_date(s);
+    if let (Some((iy, im, id)), Some((y, m, d))) = (issue, parsed) {
         if m == im && d == id && y >= iy && y - iy < 32 {
             w.put(0, 2);
             w.put(u64::from(y - iy), 5);
             return;
         }
     }
-    match day_code(s) {
+    match parsed.and_then(|(y, m, d)| ymd_code(y, m, d)) {
         Some(c) => {
             w.put(1, 2);
             w.put(c, 16);

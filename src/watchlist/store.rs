@@ -999,9 +999,9 @@ where
 
     // Encoding, hashing and spilling run on a second thread, fed in batches; this thread
     // parses the input and carries the other lists over.
-    const BATCH: usize = 4096;
+    const BATCH: usize = 1 << 16;
     type Batch = Vec<(Record, u32, u64)>;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
     let snap_dir = snap.clone();
     let mut accepted = 0u64;
     let mut rejected = Vec::new();
