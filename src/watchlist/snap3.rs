@@ -55,7 +55,8 @@ const MAX_STATES: usize = 4096;
 const MAX_PREFIXES: usize = 1 << 16;
 /// Longest reference prefix put in the dictionary.
 const MAX_PREFIX_LEN: usize = 64;
-/// Longest reference kept (bytes; the CSV allows 256).
+/// Longest reference the codec takes (bytes; the CSV allows 256). A record must also fit in
+/// 65,535 bits, so references beyond ~8 KB are refused too.
 pub const MAX_REFERENCE_BYTES: usize = u16::MAX as usize;
 /// Average records per bucket aimed at (a hit decodes about this many).
 const BUCKET_TARGET: u64 = 16;
