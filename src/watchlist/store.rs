@@ -30,6 +30,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -1008,16 +1009,25 @@ where
     let mut rejected_total = 0u64;
     // Per status code (a map entry per row would allocate).
     let mut by_code = [0u64; Status::ALL.len()];
+    let aborted = AtomicBool::new(false);
     let (fed, worker) = std::thread::scope(|s| {
+        let aborted = &aborted;
         let worker = s.spawn(move || -> Result<(u64, Vec<Unstored>), StoreError> {
             let mut b = snap3::Builder::new(&snap_dir);
             let mut bad = Vec::new();
             for batch in rx {
+                if aborted.load(Ordering::Relaxed) {
+                    break;
+                }
                 for (r, idx, line) in batch {
                     if let Err(what) = b.add(&r, idx)? {
                         bad.push((line, r.status, what));
                     }
                 }
+            }
+            // A failed input leaves the snapshot unfinished (the next import removes it).
+            if aborted.load(Ordering::Relaxed) {
+                return Ok((0, bad));
             }
             Ok((b.finish()?, bad))
         });
@@ -1094,6 +1104,9 @@ where
             }
             Ok(())
         })();
+        if fed.is_err() {
+            aborted.store(true, Ordering::Relaxed);
+        }
         drop(tx);
         (fed, worker.join())
     });
