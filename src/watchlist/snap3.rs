@@ -498,6 +498,15 @@ fn get_raw(r: &mut BitReader<'_>, len_bits: u32) -> Option<String> {
     String::from_utf8(v).ok()
 }
 
+/// A date that is not a day count is kept verbatim, up to 255 bytes (CSV dates always are
+/// `YYYY-MM-DD`; records given directly may hold anything).
+fn check_date_text(s: &str) -> Result<(), &'static str> {
+    if s.len() > 255 {
+        return Err("date text too long");
+    }
+    Ok(())
+}
+
 fn put_issue(w: &mut BitWriter, s: &str) {
     match day_code(s) {
         Some(c) => {
@@ -506,7 +515,7 @@ fn put_issue(w: &mut BitWriter, s: &str) {
         }
         None => {
             w.put(1, 1);
-            put_raw(w, &s[..s.len().min(255)], 8);
+            put_raw(w, s, 8);
         }
     }
 }
@@ -545,7 +554,7 @@ fn put_later(w: &mut BitWriter, s: &str, issue: Option<(u32, u32, u32)>) {
         }
         None => {
             w.put(2, 2);
-            put_raw(w, &s[..s.len().min(255)], 8);
+            put_raw(w, s, 8);
         }
     }
 }
@@ -600,12 +609,14 @@ pub(crate) fn encode(
     let issue = r.issue_date.as_deref();
     w.put(u64::from(issue.is_some()), 1);
     if let Some(s) = issue {
+        check_date_text(s)?;
         put_issue(w, s);
     }
     let parsed_issue = issue.and_then(parse_date);
     for s in [&r.expiry_date, &r.reported_date] {
         w.put(u64::from(s.is_some()), 1);
         if let Some(s) = s {
+            check_date_text(s)?;
             put_later(w, s, parsed_issue);
         }
     }
@@ -1614,6 +1625,10 @@ mod tests {
         // An over-long reference is refused, not truncated.
         let mut r = rec("D", DocType::P, "1");
         r.reference = Some("x".repeat(MAX_REFERENCE_BYTES + 1));
+        assert!(encode(&r, 0, &mut Dicts::default(), &mut BitWriter::default()).is_err());
+        // So is an over-long date text (multi-byte characters: no slicing inside one).
+        let mut r = rec("D", DocType::P, "1");
+        r.expiry_date = Some("\u{e4}".repeat(200));
         assert!(encode(&r, 0, &mut Dicts::default(), &mut BitWriter::default()).is_err());
     }
 

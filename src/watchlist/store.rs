@@ -1297,6 +1297,20 @@ mod tests {
     }
 
     #[test]
+    fn unstorable_record_is_a_rejected_row() {
+        let d = tempfile::tempdir().unwrap();
+        let mut recs: Vec<Record> = synth::generate(5, 21).collect();
+        recs[2].reported_date = Some("\u{e4}".repeat(200)); // 400 bytes: beyond the codec
+        let rep = Store::import_records(d.path(), "x", recs.clone(), 1).unwrap();
+        assert_eq!((rep.accepted, rep.rejected_total), (4, 1));
+        assert_eq!(rep.rejected[0].line, 3);
+        let s = Store::open(d.path()).unwrap();
+        let counted: u64 = s.manifest.lists[0].by_status.values().sum();
+        assert_eq!(counted, 4);
+        assert_eq!(s.records().count(), 4);
+    }
+
+    #[test]
     fn filter_false_positives_resolve_to_not_listed() {
         let d = tempfile::tempdir().unwrap();
         let recs: Vec<Record> = synth::generate(20_000, 11).collect();
