@@ -1,6 +1,8 @@
 //! Watchlist store benchmark: build a store of `WATCHLIST_N` synthetic records (default
-//! 1 000 000), then report build time, disk bytes per record, open time and single-thread
-//! lookups per second for misses and hits. With `WATCHLIST_PG` (or `INSPECTD_TEST_PG`) set to a
+//! 1 000 000), then report build time, disk bytes per record, resident memory added by the
+//! open, open time and single-thread lookups per second (and ns per lookup) for misses and
+//! hits. `WATCHLIST_NOREF=1` drops the reference field, to show what it costs on disk;
+//! `WATCHLIST_DIR` builds in that directory instead of a temporary one. With `WATCHLIST_PG` (or `INSPECTD_TEST_PG`) set to a
 //! `postgres://` URL, the same list is imported into the PostgreSQL backend too and both are
 //! compared (the database's watchlist tables are replaced).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // benchmark harness, like tests
@@ -10,6 +12,19 @@ use std::time::{Duration, Instant};
 
 use inspectd::watchlist::pg::PgStore;
 use inspectd::watchlist::{synth, DocumentStatusSource, Query, Store};
+
+/// `VmRSS` of this process in KiB (Linux).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
 
 fn queries(n: u64, seed: u64, count: usize, step: u64) -> Vec<Query> {
     synth::generate(n, seed)
@@ -50,21 +65,43 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let dir = tempfile::tempdir().unwrap();
+    let noref = std::env::var("WATCHLIST_NOREF").is_ok_and(|v| v == "1");
+    let tmp = match std::env::var("WATCHLIST_DIR") {
+        Ok(d) => tempfile::tempdir_in(d).unwrap(),
+        Err(_) => tempfile::tempdir().unwrap(),
+    };
+    let dir = tmp.path().join("store");
 
     let t = Instant::now();
     let rep = Store::import_records(
-        dir.path(),
+        &dir,
         "synthetic",
-        synth::generate(n, 42),
+        synth::generate(n, 42).map(|mut r| {
+            if noref {
+                r.reference = None;
+            }
+            r
+        }),
         1_700_000_000,
     )
     .unwrap();
     let build = t.elapsed();
 
+    // The generator's own share of the build (timed on up to 2M records, scaled to n).
+    let sample = n.min(2_000_000);
     let t = Instant::now();
-    let store = Store::open(dir.path()).unwrap();
+    let mut sink = 0usize;
+    for r in synth::generate(sample, 42) {
+        sink = sink.wrapping_add(r.document_number.len());
+    }
+    black_box(sink);
+    let gen = t.elapsed().as_secs_f64() * n as f64 / sample.max(1) as f64;
+
+    let rss0 = rss_kib();
+    let t = Instant::now();
+    let store = Store::open(&dir).unwrap();
     let open = t.elapsed();
+    let rss1 = rss_kib();
     let stats = store.stats();
 
     let probes = 200_000usize;
@@ -75,23 +112,61 @@ fn main() {
     let (miss_rate, miss_listed) = rate(&store, &misses);
     let (hit_rate, hit_listed) = rate(&store, &hits);
     assert_eq!(hit_listed, hits.len());
+    // Again after reading every snapshot file once, as a warm page cache would hold them (the
+    // build's writes may have been evicted by other processes' memory use).
+    let snap_dir = dir.join(store.snapshot());
+    let t = Instant::now();
+    for e in std::fs::read_dir(&snap_dir).unwrap() {
+        let mut f = std::fs::File::open(e.unwrap().path()).unwrap();
+        std::io::copy(&mut f, &mut std::io::sink()).unwrap();
+    }
+    let preread = t.elapsed();
+    let (warm_rate, _) = rate(&store, &hits);
 
     println!("| metric | value |");
     println!("| --- | --- |");
-    println!("| records | {} |", rep.total_records);
+    println!(
+        "| records | {}{} |",
+        rep.total_records,
+        if noref {
+            " (reference field dropped)"
+        } else {
+            ""
+        }
+    );
     println!(
         "| build (generate + import + sort + fsync) | {:.2} s |",
         build.as_secs_f64()
+    );
+    println!(
+        "| of which generating the synthetic records | {gen:.2} s{} |",
+        if sample < n {
+            " (timed on 2M, scaled)"
+        } else {
+            ""
+        }
     );
     println!("| disk bytes | {} |", stats.disk_bytes);
     let bpr = stats.disk_bytes as f64 / rep.total_records.max(1) as f64;
     println!("| disk bytes per record | {bpr:.1} |");
     println!(
-        "| open (read + validate) | {:.1} ms |",
+        "| open (read + validate index) | {:.1} ms |",
         open.as_secs_f64() * 1e3
     );
-    println!("| lookups/s, misses (1 thread) | {miss_rate:.0} ({miss_listed} of {} happened to be listed) |", misses.len());
-    println!("| lookups/s, hits (1 thread) | {hit_rate:.0} |");
+    println!(
+        "| resident memory added by the open (VmRSS) | {:.1} MiB |",
+        rss1.saturating_sub(rss0) as f64 / 1024.0
+    );
+    println!("| lookups/s, misses (1 thread) | {miss_rate:.0} = {:.0} ns/lookup ({miss_listed} of {} happened to be listed) |", 1e9 / miss_rate, misses.len());
+    println!(
+        "| lookups/s, hits (1 thread) | {hit_rate:.0} = {:.0} ns/lookup |",
+        1e9 / hit_rate
+    );
+    println!(
+        "| lookups/s, hits, after reading the snapshot once ({:.1} s) | {warm_rate:.0} = {:.0} ns/lookup |",
+        preread.as_secs_f64(),
+        1e9 / warm_rate
+    );
     let embedded = Figures {
         import: build,
         bytes_per_record: bpr,

@@ -367,7 +367,7 @@ fn corrupt_snapshot_is_an_error_not_a_panic() {
     .unwrap();
     let cur = std::fs::read_to_string(d.path().join("current")).unwrap();
     let snap = d.path().join(cur.trim());
-    std::fs::write(snap.join("conf.keys"), [1u8, 2, 3]).unwrap();
+    std::fs::write(snap.join("index.bin"), [1u8, 2, 3]).unwrap();
     assert!(matches!(
         Store::open(d.path()),
         Err(StoreError::Corrupt { .. })
@@ -395,7 +395,7 @@ fn truncated_payload_yields_no_false_hit() {
     )
     .unwrap();
     let cur = std::fs::read_to_string(d.path().join("current")).unwrap();
-    let p = d.path().join(cur.trim()).join("payload.bin");
+    let p = d.path().join(cur.trim()).join("blocks.bin");
     let mut b = std::fs::read(&p).unwrap();
     let len = b.len();
     b.truncate(len - 3);

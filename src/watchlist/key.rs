@@ -167,7 +167,7 @@ pub fn normalize_state(s: &str) -> Result<String, KeyError> {
 /// Normalises a document number: upper case; `<`, spaces (any whitespace) and dashes removed;
 /// leading zeros kept. Only A-Z and 0-9 may remain.
 pub fn normalize_number(s: &str) -> Result<String, KeyError> {
-    let mut out = String::new();
+    let mut out = String::with_capacity(s.len().min(MAX_NUMBER_LEN));
     for (position, c) in s.chars().enumerate() {
         if c == '<' || c == '-' || c.is_whitespace() {
             continue;
@@ -191,17 +191,19 @@ pub fn normalize_number(s: &str) -> Result<String, KeyError> {
 
 /// The confusable form of a *normalised* number: `O`→`0`, `I`→`1`, `S`→`5`, `B`→`8`, `Z`→`2`.
 pub fn confusable(normalized: &str) -> String {
-    normalized
-        .chars()
-        .map(|c| match c {
-            'O' => '0',
-            'I' => '1',
-            'S' => '5',
-            'B' => '8',
-            'Z' => '2',
-            other => other,
-        })
-        .collect()
+    normalized.chars().map(confusable_char).collect()
+}
+
+/// One character's confusable form (see [`confusable`]).
+pub fn confusable_char(c: char) -> char {
+    match c {
+        'O' => '0',
+        'I' => '1',
+        'S' => '5',
+        'B' => '8',
+        'Z' => '2',
+        other => other,
+    }
 }
 
 /// A normalised key: what a record is listed under and what a query asks for.

@@ -3,6 +3,7 @@
 //!
 //! - [`key`]: normalisation of the three key fields and the OCR "confusable" form;
 //! - [`store`]: the embedded, immutable on-disk snapshot store with atomic replacement;
+//! - [`snap3`]: snapshot format 3 (bit-packed record blocks, binary fuse filters);
 //! - [`csv`]: the CSV import format;
 //! - [`pg`]: the PostgreSQL backend, for sites where several servers share one list;
 //! - [`synth`]: a deterministic generator of synthetic lists (never real data).
@@ -15,6 +16,7 @@
 pub mod csv;
 pub mod key;
 pub mod pg;
+pub mod snap3;
 pub mod store;
 pub mod synth;
 
