@@ -93,6 +93,7 @@ fn reads_the_synthetic_passport_and_writes_a_verifiable_dump() {
         assert_eq!(check(&v, id), "passed", "{id}: {v}");
     }
     assert_eq!(verdict(&v), "valid");
+    assert_eq!(check(&v, "pa.dg_presence"), "passed");
     let files: Vec<&str> = v["statistics"]["files"]
         .as_array()
         .unwrap()
@@ -185,6 +186,8 @@ fn reads_the_synthetic_passport_and_writes_a_verifiable_dump() {
     assert_eq!(check(&v, "pa.sod_signature"), "passed");
     assert_eq!(check(&v, "aa"), "failed", "{v}");
     assert_eq!(check(&v, "ca"), "failed", "{v}");
+    // BSI TR-03105 5.1 LDS_H_45: a data group EF.SOD lists that the chip does not have.
+    assert_eq!(check(&v, "pa.dg_presence"), "failed", "{v}");
     assert_eq!(verdict(&v), "invalid");
     std::fs::remove_dir_all(&dir).ok();
 }

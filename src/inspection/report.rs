@@ -438,6 +438,40 @@ fn offers_chip_authentication(files: &[RawFile], sod_listed: &[u8]) -> bool {
             .is_some_and(|i| i.chip_authentication_infos().next().is_some())
 }
 
+/// `pa.dg_presence` from the chip's answers (file "not found" for a data group EF.SOD lists).
+fn dg_presence(read: Option<&ReadInfo>, listed: &[u8]) -> Outcome {
+    let Some(read) = read else {
+        return Outcome::new(
+            CheckStatus::NotPerformed,
+            "files given, not read from a chip: absence cannot be told from omission",
+        );
+    };
+    let missing: Vec<String> = read
+        .files
+        .iter()
+        .filter(|f| f.status == "not_found")
+        .filter_map(|f| FileId::from_name(&f.file))
+        .filter_map(|id| {
+            let n = (1..=16u8).find(|n| FileId::data_group(*n) == Some(id))?;
+            listed.contains(&n).then(|| format!("DG{n}"))
+        })
+        .collect();
+    if missing.is_empty() {
+        Outcome::new(
+            CheckStatus::Passed,
+            "every data group EF.SOD lists that was asked for is on the chip",
+        )
+    } else {
+        Outcome::new(
+            CheckStatus::Failed,
+            format!(
+                "EF.SOD lists {} but the chip has no such file",
+                missing.join(", ")
+            ),
+        )
+    }
+}
+
 /// The data-group numbers EF.SOD lists (empty when EF.SOD is absent or unparsable; PA then
 /// fails on its own).
 fn sod_data_groups(files: &[RawFile]) -> Vec<u8> {
@@ -567,10 +601,17 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     if let Some(cs) = &card_security {
         checks.push(ReportCheck::from_pa(&cs.check));
     }
+    // pa.dg_presence: every data group EF.SOD lists exists on the chip (BSI TR-03105 5.1
+    // LDS_H_45: an EF.SOD hash for a data group the chip does not have is a failure). Only a
+    // chip read can tell: offline, a missing file may just not have been sent.
+    let listed = sod_data_groups(e.files);
+    checks.push(ReportCheck::new(
+        "pa.dg_presence",
+        &dg_presence(e.read.as_ref(), &listed),
+    ));
     // Which chip authentication the document has is decided by EF.SOD, not by what the chip
     // chose to return: a chip that withholds a DG14 or DG15 its EF.SOD lists is what a clone
     // without the private keys would do.
-    let listed = sod_data_groups(e.files);
     let withheld =
         |n: u8, id: FileId| e.read.is_some() && listed.contains(&n) && file(e.files, id).is_none();
     let aa = if withheld(15, FileId::Dg15) {
