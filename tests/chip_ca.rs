@@ -1154,3 +1154,86 @@ fn inspection_with_a_v2_only_dg14_does_not_claim_a_clone() {
     assert_eq!(r.ca.status, CheckStatus::NotPerformed, "{}", r.ca.reason);
     assert_eq!(r.aa.status, CheckStatus::Passed, "{}", r.aa.reason);
 }
+
+#[test]
+fn virtual_chip_fault_switches_invalid_ca_key_and_key_reference_mismatch() {
+    use inspectd::inspection::{assess, AssessPolicy, ChipOptions, Context, Evidence, Printed};
+    let key = inspectd::chip::AccessKey::Mrz {
+        mrz_information: inspectd::testkit::dataset::synthetic_mrz_information(),
+    };
+    let trust = inspectd::trust::TrustSnapshot::builder()
+        .csca(
+            include_bytes!("../testdata/pki/csca-rsa.der"),
+            inspectd::trust::Provenance {
+                source: "test".into(),
+                imported_at: 0,
+            },
+        )
+        .unwrap()
+        .build();
+    let ecdh = inspectd::testkit::dataset::synthetic_ca_passport(GenParams::default()).unwrap();
+    let dh = synthetic_ca_dh_passport(GenParams::default(), 0, false, CA_DH_AES128).unwrap();
+    for (name, profile, fault, want_reason) in [
+        (
+            "ECDH, invalid key",
+            ecdh.clone(),
+            Fault::CaInvalidPublicKey,
+            "key",
+        ),
+        (
+            "DH, invalid key",
+            dh.clone(),
+            Fault::CaInvalidPublicKey,
+            "key",
+        ),
+        (
+            "ECDH, key reference",
+            ecdh.clone(),
+            Fault::CaKeyReferenceMismatch,
+            "6A88",
+        ),
+        (
+            "DH, key reference",
+            dh.clone(),
+            Fault::CaKeyReferenceMismatch,
+            "6A88",
+        ),
+    ] {
+        let mut chip = VirtualChip::new(profile, 7).with_fault(fault.clone());
+        let r = inspectd::inspection::inspect_chip(
+            &mut chip,
+            &key,
+            &ChipOptions::default(),
+            &mut ChaCha20Rng::seed_from_u64(9),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(r.ca.status, CheckStatus::Failed, "{name}: {:?}", r.ca);
+        assert!(r.ca.reason.contains(want_reason), "{name}: {}", r.ca.reason);
+        // AA is still judged on its own, and passes: the chip's AA key is genuine.
+        assert_eq!(r.aa.status, CheckStatus::Passed, "{name}: {:?}", r.aa);
+        let files = r.raw_files();
+        let report = assess(
+            &Evidence {
+                files: &files,
+                printed: Printed::None,
+                access: Some(r.access_outcome()),
+                aa: r.aa.clone(),
+                ca: r.ca.clone(),
+                include_faces: false,
+                read: Some(r.info.clone()),
+            },
+            &Context {
+                trust: &trust,
+                now: inspectd::testkit::pki::unix(2026, 6, 1),
+                watchlist: None,
+                policy: &AssessPolicy::default(),
+            },
+        );
+        assert_eq!(
+            report.verdict,
+            inspectd::inspection::Verdict::Invalid,
+            "{name}"
+        );
+    }
+}

@@ -17,6 +17,7 @@ use crate::chip::aa::{encode_message_representative, m1_len, AaHash, Trailer};
 use crate::chip::ca::{CaCurve, CaGroup};
 use crate::chip::pace::chip_side::{PaceChip, PaceChipConfig, PaceFault};
 use crate::chip::{bac_chip_respond, BacKey, CardTransport, TransportError};
+use crate::lds::FileId;
 use crate::sm::{derive_key, ChipSmSession, SmCipher, SmKeys, KDF_ENC, KDF_MAC};
 
 /// The eMRTD application identifier (Doc 9303-10 §3.1).
@@ -83,6 +84,13 @@ pub enum Fault {
     /// Chip Authentication: the chip computes the shared secret with another private key than
     /// the one EF.DG14 announces (a clone); its answers under the new keys fail the MAC.
     CaKeyMismatch,
+    /// Chip Authentication: EF.DG14 carries an invalid public key for the chip's CA key (an EC
+    /// point off the curve, or the DH value 1), as a broken or forged chip would (BSI TR-03105
+    /// Part 5.1 ISO7816_D, corrupted public key).
+    CaInvalidPublicKey,
+    /// Chip Authentication: the chip holds its key under another key reference than EF.DG14
+    /// announces, and refuses MSE:Set with the announced one (or with none) with 6A88.
+    CaKeyReferenceMismatch,
     /// A PACE misbehaviour of the chip side (BSI TR-03105 Part 5.1 ISO7816_G negatives).
     Pace(PaceFault),
 }
@@ -360,8 +368,41 @@ impl VirtualChip {
 
     /// Adds a fault.
     pub fn with_fault(mut self, fault: Fault) -> Self {
+        if fault == Fault::CaInvalidPublicKey {
+            self.corrupt_ca_public_key();
+        }
         self.faults.push(fault);
         self
+    }
+
+    /// [`Fault::CaInvalidPublicKey`]: rewrites the CA public key inside EF.DG14 in place (same
+    /// length): the last byte of an EC point flipped (off the curve), a DH value set to 1.
+    fn corrupt_ca_public_key(&mut self) {
+        let Some(key) = &self.profile.ca_key else {
+            return;
+        };
+        let public = key.public_point();
+        let dh = matches!(key.group, CaGroup::Dh(_));
+        let Some(dg14) = self.profile.app_files.get_mut(&FileId::Dg14.fid()) else {
+            return;
+        };
+        let Some(at) = dg14
+            .windows(public.len().max(1))
+            .position(|w| w == public.as_slice())
+        else {
+            return;
+        };
+        let Some(field) = dg14.get_mut(at..at + public.len()) else {
+            return;
+        };
+        if dh {
+            field.fill(0);
+            if let Some(last) = field.last_mut() {
+                *last = 1;
+            }
+        } else if let Some(last) = field.last_mut() {
+            *last ^= 0x01;
+        }
     }
 
     /// Number of APDUs received.
@@ -595,6 +636,13 @@ impl VirtualChip {
                 }
                 Ok(None) => break,
                 Err(_) => return r(sw::WRONG_DATA),
+            }
+        }
+        if self.faults.contains(&Fault::CaKeyReferenceMismatch) {
+            // The chip's own reference is another one than EF.DG14 announces.
+            let own = crate::chip::ca::key_id_bytes(key.key_id.map_or(2, |k| k.saturating_add(1)));
+            if dos.get(&0x84) != Some(&own) {
+                return r(sw::REF_DATA_NOT_FOUND);
             }
         }
         if let (Some(want), Some(got)) = (key.key_id, dos.get(&0x84)) {
