@@ -1158,8 +1158,8 @@ fn inspection_with_a_v2_only_dg14_does_not_claim_a_clone() {
 #[test]
 fn virtual_chip_fault_switches_invalid_ca_key_and_key_reference_mismatch() {
     use inspectd::inspection::{assess, AssessPolicy, ChipOptions, Context, Evidence, Printed};
-    let key = inspectd::chip::AccessKey::Mrz {
-        mrz_information: inspectd::testkit::dataset::synthetic_mrz_information(),
+    let key = AccessKey::Mrz {
+        mrz_information: synthetic_mrz_information(),
     };
     let trust = inspectd::trust::TrustSnapshot::builder()
         .csca(
@@ -1171,7 +1171,7 @@ fn virtual_chip_fault_switches_invalid_ca_key_and_key_reference_mismatch() {
         )
         .unwrap()
         .build();
-    let ecdh = inspectd::testkit::dataset::synthetic_ca_passport(GenParams::default()).unwrap();
+    let ecdh = synthetic_ca_passport(GenParams::default()).unwrap();
     let dh = synthetic_ca_dh_passport(GenParams::default(), 0, false, CA_DH_AES128).unwrap();
     for (name, profile, fault, want_reason) in [
         (
