@@ -941,6 +941,15 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// Fields joined into one CSV row, each quoted as it must be.
+fn csv_row(fields: &[&str]) -> String {
+    fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The key fields of a single-record RPC, checked up front for a clear InvalidArgument.
 fn check_key(state: &str, doc_type: &str, number: &str) -> Result<(), ServiceError> {
     Query::new(state, doc_type, number)
@@ -1338,19 +1347,8 @@ impl pb::admin_service_server::AdminService for AdminApi {
                         &rec.reported_date,
                         &rec.reference,
                     ];
-                    let row = fields
-                        .iter()
-                        .map(|f| csv_field(f))
-                        .collect::<Vec<_>>()
-                        .join(",");
-                    let (key, status_col) = (
-                        fields[..3]
-                            .iter()
-                            .map(|f| csv_field(f))
-                            .collect::<Vec<_>>()
-                            .join(","),
-                        csv_field(&rec.status),
-                    );
+                    let row = csv_row(&fields);
+                    let (key, status_col) = (csv_row(&fields[..3]), csv_field(&rec.status));
                     // Remove, then add: the delta applies rows in order, so this replaces.
                     let csv = format!(
                         "action,{DELTA_COLUMNS}\nremove,{key},{status_col},,,,\nadd,{row}\n"
@@ -1378,11 +1376,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
                 Role::Admin,
                 |st, _c, r| async move {
                     check_key(&r.issuing_state, &r.document_type, &r.document_number)?;
-                    let key = [&r.issuing_state, &r.document_type, &r.document_number]
-                        .iter()
-                        .map(|f| csv_field(f))
-                        .collect::<Vec<_>>()
-                        .join(",");
+                    let key = csv_row(&[&r.issuing_state, &r.document_type, &r.document_number]);
                     let csv = format!("action,{DELTA_COLUMNS}\nremove,{key},other,,,,\n");
                     let (_, removed) = single_row_delta(&st, &r.list, csv).await?;
                     Ok((

@@ -286,7 +286,7 @@ pub fn signed_card_security(security_infos: &[u8]) -> Option<Vec<u8>> {
 /// Signs a fresh EF.SOD over the profile's data groups with the test PKI's RSA Document Signer
 /// (`testdata/pki/ds-rsa.der`, CSCA `testdata/pki/csca-rsa.der`).
 fn resign_sod(p: &mut ChipProfile) -> Option<()> {
-    use super::pki::{self, MessageDigest, SodSpec, TestKey};
+    use super::pki::{self, SodSpec, TestKey};
     use crate::pa::algorithms::{DigestAlg, SignatureScheme};
     use rand_core::SeedableRng;
     let data_groups: Vec<(u8, Vec<u8>)> = p
@@ -303,24 +303,13 @@ fn resign_sod(p: &mut ChipProfile) -> Option<()> {
     let key = TestKey::rsa_from_der(include_bytes!("../../testdata/pki/keys/ds-rsa2048.key.der"))?;
     let spec = SodSpec {
         data_groups,
-        lso_hash: (DigestAlg::Sha256.dotted().into(), Some(DigestAlg::Sha256)),
-        signer_digest: (DigestAlg::Sha256.dotted().into(), Some(DigestAlg::Sha256)),
-        scheme: SignatureScheme::RsaPkcs1 {
-            hash: DigestAlg::Sha256,
-        },
-        econtent_type: "2.23.136.1.1.1".into(),
-        content_type_attr: "2.23.136.1.1.1".into(),
-        message_digest: MessageDigest::Correct,
-        ds_certificate: include_bytes!("../../testdata/pki/ds-rsa.der").to_vec(),
-        include_certificate: true,
-        corrupt_signature: false,
-        indefinite: false,
-        sid_ski: false,
-        signer_info_version: None,
-        signature_oid: None,
-        lso_version: None,
-        lso_version_info: false,
-        signing_time: None,
+        ..SodSpec::signed_by(
+            include_bytes!("../../testdata/pki/ds-rsa.der").to_vec(),
+            SignatureScheme::RsaPkcs1 {
+                hash: DigestAlg::Sha256,
+            },
+            "2.23.136.1.1.1",
+        )
     };
     let sod = pki::sod(
         &spec,
