@@ -656,23 +656,21 @@ impl ReaderBackend for SlowBackend {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancelling_a_read_stops_the_chip_and_frees_the_reader() {
-    let apdus = Arc::new(AtomicUsize::new(0));
-    let env = start_with(
-        |_, _| {},
+/// A service whose only reader holds a slow chip (15 ms per APDU) counting into `apdus`.
+async fn slow_reader_env(tweak: impl FnOnce(&mut Config, &Path), apdus: &Arc<AtomicUsize>) -> Env {
+    start_with(
+        tweak,
         vec![Arc::new(SlowBackend {
-            apdus: Arc::clone(&apdus),
+            apdus: Arc::clone(apdus),
             delay: Duration::from_millis(15),
             profile: || synthetic_ca_passport(GenParams::default()).unwrap(),
         })],
     )
-    .await;
-    let mut insp = InspectionServiceClient::new(env.channel().await);
-    let mut req = read_request(MRZ);
-    req.reader = String::new(); // the only reader with a card
-    let mut s = insp.read_document(req.clone()).await.unwrap().into_inner();
-    // Wait until files are being read.
+    .await
+}
+
+/// Reads a ReadDocument stream until files are being read.
+async fn wait_reading_files(s: &mut tonic::Streaming<pb::ReadDocumentResponse>) {
     loop {
         let m = s.next().await.unwrap().unwrap();
         if let Some(pb::read_document_response::Event::Progress(p)) = m.event {
@@ -681,6 +679,18 @@ async fn cancelling_a_read_stops_the_chip_and_frees_the_reader() {
             }
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_read_stops_the_chip_and_frees_the_reader() {
+    let apdus = Arc::new(AtomicUsize::new(0));
+    let env = slow_reader_env(|_, _| {}, &apdus).await;
+    let mut insp = InspectionServiceClient::new(env.channel().await);
+    let mut req = read_request(MRZ);
+    req.reader = String::new(); // the only reader with a card
+    let mut s = insp.read_document(req.clone()).await.unwrap().into_inner();
+    // Wait until files are being read.
+    wait_reading_files(&mut s).await;
     // The reader is busy meanwhile.
     let e = read_document(&mut insp, req.clone()).await.unwrap_err();
     assert_eq!(e.code(), Code::Unavailable, "{e:?}");
@@ -1088,27 +1098,12 @@ async fn pace_cam_counts_only_with_a_valid_ef_card_security() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_streamed_read_holds_its_terminal_concurrency_permit_until_it_ends() {
     let apdus = Arc::new(AtomicUsize::new(0));
-    let env = start_with(
-        |c, _| c.limits.concurrent_per_terminal = 1,
-        vec![Arc::new(SlowBackend {
-            apdus: Arc::clone(&apdus),
-            delay: Duration::from_millis(15),
-            profile: || synthetic_ca_passport(GenParams::default()).unwrap(),
-        })],
-    )
-    .await;
+    let env = slow_reader_env(|c, _| c.limits.concurrent_per_terminal = 1, &apdus).await;
     let mut insp = InspectionServiceClient::new(env.channel().await);
     let mut req = read_request(MRZ);
     req.reader = String::new();
     let mut s = insp.read_document(req.clone()).await.unwrap().into_inner();
-    loop {
-        let m = s.next().await.unwrap().unwrap();
-        if let Some(pb::read_document_response::Event::Progress(p)) = m.event {
-            if p.step == pb::ReadStep::ReadingFile as i32 {
-                break;
-            }
-        }
-    }
+    wait_reading_files(&mut s).await;
     // While the chip is being read, the same terminal's next call is over its limit of one.
     let e = insp
         .check_document(pb::CheckDocumentRequest {

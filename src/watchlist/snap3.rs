@@ -440,28 +440,15 @@ fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
     Some((y, m, d))
 }
 
-/// Days since 1970-01-01 (H. Hinnant's `days_from_civil`).
+/// Days since 1970-01-01 (the project's civil-date arithmetic, `pa::time`).
 fn days_from_civil(y: u32, m: u32, d: u32) -> i64 {
-    let y = i64::from(y) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    crate::pa::time::unix_from_civil(i64::from(y), m, d, 0, 0, 0).div_euclid(86_400)
 }
 
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+/// The civil date of a day count (`mrz::Date::from_unix`); `None` outside years 0..=65535.
+fn civil_from_days(z: i64) -> Option<(u32, u32, u32)> {
+    let d = crate::mrz::Date::from_unix(z.checked_mul(86_400)?)?;
+    Some((u32::from(d.year), u32::from(d.month), u32::from(d.day)))
 }
 
 /// 1900-01-01 in days since 1970-01-01.
@@ -478,7 +465,7 @@ fn ymd_code(y: u32, m: u32, d: u32) -> Option<u64> {
 }
 
 fn day_text(code: u64) -> Option<String> {
-    let (y, m, d) = civil_from_days(i64::try_from(code).ok()? + DAY0);
+    let (y, m, d) = civil_from_days(i64::try_from(code).ok()? + DAY0)?;
     Some(format!("{y:04}-{m:02}-{d:02}"))
 }
 
@@ -529,8 +516,8 @@ fn get_issue(r: &mut BitReader<'_>, keep: bool) -> Option<Issue> {
         if !keep {
             return Some((None, None));
         }
-        let (y, m, d) = civil_from_days(i64::try_from(c).ok()? + DAY0);
-        let ymd = (u32::try_from(y).ok()?, m, d);
+        let (y, m, d) = civil_from_days(i64::try_from(c).ok()? + DAY0)?;
+        let ymd = (y, m, d);
         Some((Some(ymd), keep.then(|| format!("{y:04}-{m:02}-{d:02}"))))
     } else {
         let s = get_raw(r, 8)?;
