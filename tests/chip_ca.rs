@@ -1220,6 +1220,7 @@ fn virtual_chip_fault_switches_invalid_ca_key_and_key_reference_mismatch() {
                 access: Some(r.access_outcome()),
                 aa: r.aa.clone(),
                 ca: r.ca.clone(),
+                ta: Some(r.ta.clone()),
                 include_faces: false,
                 read: Some(r.info.clone()),
             },

@@ -701,6 +701,7 @@ impl ChipAuthentication {
         Ok(Step::Done(CaKeysAgreed {
             session: SecureSession::new(sm),
             params: self.params.clone(),
+            ephemeral_public: self.ephemeral_public.clone(),
         }))
     }
 
@@ -821,6 +822,7 @@ impl ChipProtocol for ChipAuthentication {
 pub struct CaKeysAgreed {
     session: SecureSession,
     params: CaParams,
+    ephemeral_public: Vec<u8>,
 }
 
 impl CaKeysAgreed {
@@ -838,9 +840,15 @@ pub struct ChipAuthenticated {
     cipher: SmCipher,
     key_id: Option<u64>,
     version: u64,
+    ephemeral_public: Vec<u8>,
 }
 
 impl ChipAuthenticated {
+    /// The terminal's ephemeral public key of this run (Terminal Authentication signs its
+    /// compressed form, TR-03110-3 §B.11.5).
+    pub fn ephemeral_public_key(&self) -> &[u8] {
+        &self.ephemeral_public
+    }
     /// The curve or MODP group.
     pub fn group(&self) -> CaGroup {
         self.group
@@ -869,6 +877,7 @@ impl ChipAuthenticated {
 pub struct CaConfirm {
     inner: Option<Secured<SelectFile>>,
     params: CaParams,
+    ephemeral_public: Vec<u8>,
 }
 
 impl CaConfirm {
@@ -877,6 +886,7 @@ impl CaConfirm {
         CaConfirm {
             inner: Some(Secured::new(agreed.session, SelectFile::new(EF_COM))),
             params: agreed.params,
+            ephemeral_public: agreed.ephemeral_public,
         }
     }
 }
@@ -902,6 +912,7 @@ impl ChipProtocol for CaConfirm {
                         cipher: self.params.cipher,
                         key_id: self.params.key_id,
                         version: self.params.version,
+                        ephemeral_public: std::mem::take(&mut self.ephemeral_public),
                     },
                 )))
             }

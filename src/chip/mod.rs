@@ -18,6 +18,8 @@
 //! * [`ChipAuthentication`] (Doc 9303-11 §6.2): CA key agreement (ECDH or DH; v1, and the v2
 //!   nonce/token step) and session restart; [`CaConfirm`] yields [`ChipAuthenticated`] once the
 //!   chip answers under the new keys.
+//! * [`ta::TerminalAuthentication`] (BSI TR-03110): CV certificate chain, challenge and signature
+//!   so the chip opens DG3/DG4.
 //! * [`SelectApplication`], [`SelectFile`] and [`ReadFile`] (Doc 9303-11 / ISO/IEC 7816-4 §11).
 
 pub mod aa;
@@ -29,6 +31,7 @@ mod secure;
 mod select;
 mod session;
 mod step;
+pub mod ta;
 mod transport;
 
 pub use aa::{AaError, AaPolicy, AaResponse, AaVerified, ActiveAuthentication};

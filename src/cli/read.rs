@@ -284,6 +284,7 @@ pub fn run(args: Args) -> ExitCode {
             access: Some(chip.access_outcome()),
             aa: chip.aa.clone(),
             ca: chip.ca.clone(),
+            ta: Some(chip.ta.clone()),
             include_faces: args.faces,
             read: Some(chip.info.clone()),
         },

@@ -753,6 +753,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                                 access: Some(chip.access_outcome()),
                                 aa: chip.aa.clone(),
                                 ca: chip.ca.clone(),
+                                ta: Some(chip.ta.clone()),
                                 include_faces,
                                 read: Some(chip.info.clone()),
                             };
@@ -837,6 +838,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                             CheckStatus::NotPerformed,
                             "Chip Authentication needs the chip; not possible on files read elsewhere",
                         ),
+                        ta: None,
                         include_faces,
                         read: None,
                     };

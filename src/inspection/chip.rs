@@ -15,9 +15,11 @@ use rand_core::CryptoRngCore;
 use super::report::{FileSummary, Outcome, ReadInfo, Timing};
 use crate::chip::aa::{self, AaPolicy, ActiveAuthentication};
 use crate::chip::ca;
+use crate::chip::ta::{self, TerminalCredentials};
 use crate::chip::{
     drive, drive_observed, drive_with_stats, AccessKey, CardTransport, ChipError, ChipRead,
-    ChipStats, FileOutcome, Phase, ReadSession, Secured, SessionOptions, TransportError,
+    ChipStats, FileOutcome, Phase, ReadFile, ReadOptions, ReadSession, Secured, SessionFile,
+    SessionOptions, TransportError, MAX_SIZE_BIOMETRIC,
 };
 use crate::lds::dg15::Dg15;
 use crate::lds::security_infos::SecurityInfos;
@@ -38,6 +40,9 @@ pub struct ChipOptions {
     pub aa_challenge: Option<[u8; 8]>,
     /// Active Authentication policy (minimum RSA modulus etc.).
     pub aa_policy: AaPolicy,
+    /// The operator's inspection-system credentials for Terminal Authentication (BSI
+    /// TR-03110-1 §3.5); without them DG3/DG4 stay unread, as before.
+    pub terminal: Option<TerminalCredentials>,
 }
 
 impl Default for ChipOptions {
@@ -47,6 +52,7 @@ impl Default for ChipOptions {
             data_groups: None,
             aa_challenge: None,
             aa_policy: AaPolicy::default(),
+            terminal: None,
         }
     }
 }
@@ -84,6 +90,8 @@ pub struct ChipInspection {
     /// Outcome of Chip Authentication (`ca`) from DG14, carrying the PACE-CAM result when
     /// PACE-CAM ran ([`Outcome::cam`]); `assess` decides the `ca` check from both.
     pub ca: Outcome,
+    /// Outcome of Terminal Authentication (`ta`) and with it the DG3/DG4 reads.
+    pub ta: Outcome,
 }
 
 impl ChipInspection {
@@ -256,7 +264,14 @@ pub fn inspect_chip(
 
     let t_ca = Instant::now();
     let apdus_before = stats.apdus;
-    let ca = chip_authentication(&mut read, &mut Counted::new(t, &mut stats), rng, events);
+    let mut ca_done = None;
+    let ca = chip_authentication(
+        &mut read,
+        &mut Counted::new(t, &mut stats),
+        rng,
+        events,
+        &mut ca_done,
+    );
     // PACE-CAM ran during access control; `assess` binds it to PA of EF.CardSecurity.
     let ca = match &read.cam {
         Some(cam) => ca.with_cam(cam.clone()),
@@ -267,6 +282,22 @@ pub fn inspect_chip(
             step: "chip authentication".into(),
             milliseconds: ms(t_ca.elapsed()),
             apdus: stats.apdus.saturating_sub(apdus_before),
+        });
+    }
+    // EAC1 (TR-03110-1 §3.5): Terminal Authentication after CA, then DG3/DG4.
+    let (t_ta, ta_before) = (Instant::now(), stats.apdus);
+    let ta = terminal_authentication(
+        &mut read,
+        &mut Counted::new(t, &mut stats),
+        opts,
+        key,
+        ca_done.as_ref(),
+    );
+    if stats.apdus > ta_before {
+        timings.push(Timing {
+            step: "terminal authentication".into(),
+            milliseconds: ms(t_ta.elapsed()),
+            apdus: stats.apdus.saturating_sub(ta_before),
         });
     }
     // Doc 9303-11 §6.2: after a failed CA the terminal restarts access control.
@@ -354,7 +385,13 @@ pub fn inspect_chip(
         files,
         timings,
     };
-    Ok(ChipInspection { read, info, aa, ca })
+    Ok(ChipInspection {
+        read,
+        info,
+        aa,
+        ca,
+        ta,
+    })
 }
 
 /// Chip Authentication v1 (Doc 9303-11 §6.2, ECDH or DH) when EF.DG14 holds
@@ -365,6 +402,7 @@ fn chip_authentication(
     t: &mut dyn CardTransport,
     rng: &mut dyn CryptoRngCore,
     events: &mut dyn FnMut(ChipEvent),
+    done: &mut Option<ca::ChipAuthenticated>,
 ) -> Outcome {
     let Some(dg14) = read.file(FileId::Dg14).map(<[u8]>::to_vec) else {
         return Outcome::new(
@@ -404,14 +442,16 @@ fn chip_authentication(
     match ca::run_with(t, session, params, rng) {
         Ok((new_session, token)) => {
             read.session = Some(new_session);
-            Outcome::new(
+            let outcome = Outcome::new(
                 CheckStatus::Passed,
                 format!(
                     "{} key agreement with the chip's DG14 key, secure messaging ({:?}) restarted and confirmed",
                     token.group().describe(),
                     token.cipher()
                 ),
-            )
+            );
+            *done = Some(token);
+            outcome
         }
         // Unsupported key types are not a clone signal; report them honestly.
         Err(ca::CaFailure::Ca(e @ ca::CaError::Unsupported { .. })) => {
@@ -419,6 +459,112 @@ fn chip_authentication(
         }
         Err(e) => Outcome::new(CheckStatus::Failed, e.to_string()),
     }
+}
+
+/// Terminal Authentication (BSI TR-03110-1 §3.5, EAC1 after Chip Authentication v1) when
+/// EF.SOD lists DG3 or DG4 and the operator gave credentials; on success reads them under the
+/// session (PA then hashes them like any other data group). A refusal is `failed` with the
+/// reason and leaves DG3/DG4 unread; the session stays for Active Authentication when the
+/// chip answered under intact secure messaging.
+fn terminal_authentication(
+    read: &mut ChipRead,
+    t: &mut dyn CardTransport,
+    opts: &ChipOptions,
+    key: &AccessKey,
+    ca_done: Option<&ca::ChipAuthenticated>,
+) -> Outcome {
+    let wanted: Vec<FileId> = [3u8, 4]
+        .into_iter()
+        .filter(|n| read.sod_data_groups.contains(n))
+        .filter(|n| opts.data_groups.as_ref().is_none_or(|d| d.contains(n)))
+        .filter_map(FileId::data_group)
+        .collect();
+    if wanted.is_empty() {
+        return Outcome::new(
+            CheckStatus::NotPerformed,
+            "EF.SOD lists neither DG3 nor DG4 (or they were not asked for)",
+        );
+    }
+    let Some(creds) = &opts.terminal else {
+        return Outcome::new(
+            CheckStatus::NotPerformed,
+            "no terminal credentials: DG3/DG4 not read",
+        );
+    };
+    let Some(ca_done) = ca_done else {
+        return Outcome::new(
+            CheckStatus::NotPerformed,
+            "Chip Authentication did not pass; EAC1 Terminal Authentication follows it: DG3/DG4 not read",
+        );
+    };
+    // ID_PICC after BAC; after PACE it is Comp(PACE chip ephemeral key), not wired yet.
+    let id_picc = match (&read.access, key) {
+        (crate::chip::AccessProtocol::Bac, AccessKey::Mrz { mrz_information }) => {
+            ta::id_picc_from_mrz_information(mrz_information)
+        }
+        _ => None,
+    };
+    let Some(id_picc) = id_picc else {
+        return Outcome::new(
+            CheckStatus::NotPerformed,
+            "Terminal Authentication after PACE is not implemented: DG3/DG4 not read",
+        );
+    };
+    let Some(session) = read.session.take() else {
+        return Outcome::new(CheckStatus::NotPerformed, "no secure session");
+    };
+    let comp = ta::compress_public_key(ca_done.group(), ca_done.ephemeral_public_key());
+    let (session, result) = ta::run(t, session, creds, &[], id_picc, comp);
+    read.session = session;
+    let auth = match result {
+        Ok(a) => a,
+        Err(e) => {
+            return Outcome::new(CheckStatus::Failed, format!("{e}; DG3/DG4 not read"));
+        }
+    };
+    let mut notes = Vec::new();
+    for id in wanted {
+        let Some(session) = read.session.take() else {
+            notes.push(format!("{} not read: secure messaging lost", id.name()));
+            continue;
+        };
+        let ropts = ReadOptions::secured(&session, read.max_response_len)
+            .with_max_file_size(MAX_SIZE_BIOMETRIC);
+        let mut secured = Secured::new(session, ReadFile::by_sfi(id.sfi(), ropts));
+        let outcome = match drive(&mut secured, t) {
+            Ok(f) => FileOutcome::Read(f),
+            Err(ChipError::AccessDenied { .. }) => FileOutcome::AccessDenied,
+            Err(ChipError::NotFound { .. }) => FileOutcome::NotFound,
+            Err(e) => {
+                notes.push(format!("{}: {e}", id.name()));
+                FileOutcome::Skipped {
+                    reason: "read failed after Terminal Authentication",
+                }
+            }
+        };
+        let (session, _) = secured.into_parts();
+        read.session = session.is_open().then_some(session);
+        let status = match &outcome {
+            FileOutcome::Read(_) => "read",
+            FileOutcome::AccessDenied => "access denied",
+            FileOutcome::NotFound => "not found",
+            _ => "not read",
+        };
+        notes.push(format!("{} {status}", id.name()));
+        match read.files.iter_mut().find(|f| f.id == id) {
+            Some(f) => f.outcome = outcome,
+            None => read.files.push(SessionFile { id, outcome }),
+        }
+    }
+    Outcome::new(
+        CheckStatus::Passed,
+        format!(
+            "terminal {} authenticated to the chip ({} certificates verified by the chip); {}",
+            auth.chr,
+            auth.certificates,
+            notes.join(", ")
+        ),
+    )
 }
 
 /// Active Authentication (Doc 9303-11 §6.1), run whenever DG15 was read; whether a DG15 is

@@ -95,7 +95,7 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportCheck {
     /// Stable id (`mrz.check_digits`, `access_control`, `pa.*` (with `pa.card_security`
-    /// when EF.CardSecurity was read or given, or PACE-CAM ran), `aa`, `ca`,
+    /// when EF.CardSecurity was read or given, or PACE-CAM ran), `aa`, `ca`, `ta` (chip reads),
     /// `dg1.matches_printed_mrz`, `document.expiry`, `watchlist`).
     pub id: String,
     /// Status.
@@ -274,6 +274,10 @@ pub struct Evidence<'a> {
     pub aa: Outcome,
     /// Chip Authentication outcome.
     pub ca: Outcome,
+    /// Terminal Authentication outcome (`None` offline: no check is reported). Reported, but
+    /// never decides the verdict: a chip refusing this terminal says nothing about the
+    /// document.
+    pub ta: Option<Outcome>,
     /// Return DG2 face images.
     pub include_faces: bool,
     /// Counts and timings of the chip read.
@@ -634,6 +638,9 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
         chip_authentication(&e.ca, card_security.as_ref())
     };
     checks.push(ReportCheck::new("ca", &ca));
+    if let Some(ta) = &e.ta {
+        checks.push(ReportCheck::new("ta", ta));
+    }
     let today = Date::from_unix(cx.now).unwrap_or(Date {
         year: 1970,
         month: 1,
@@ -653,7 +660,9 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     let (wl, watchlist) = watchlist_check(mrz.as_ref(), &e.printed, cx);
     checks.push(ReportCheck::new("watchlist", &wl));
 
-    let any_failed = checks.iter().any(|c| c.status == CheckStatus::Failed);
+    let any_failed = checks
+        .iter()
+        .any(|c| c.status == CheckStatus::Failed && c.id != "ta");
     // A configured watchlist that did not answer (outage, unsearchable number): the document
     // may be listed, so it cannot be valid.
     let watchlist_unanswered = cx.watchlist.is_some() && wl.status == CheckStatus::NotPerformed;
@@ -740,6 +749,7 @@ mod tests {
             access: None,
             aa: Outcome::new(aa, "test"),
             ca: Outcome::new(CheckStatus::NotPerformed, "test"),
+            ta: None,
             include_faces: false,
             read: None,
         };
@@ -800,6 +810,7 @@ mod tests {
             access: None,
             aa: Outcome::new(CheckStatus::NotPerformed, "not read"),
             ca: Outcome::new(CheckStatus::NotPerformed, "not read"),
+            ta: None,
             include_faces: false,
             read: Some(ReadInfo::default()),
         };

@@ -13,6 +13,7 @@ pub mod biometric;
 pub mod card_security;
 pub mod cms;
 pub mod com;
+pub mod cvc;
 pub mod dg1;
 pub mod dg11;
 pub mod dg12;

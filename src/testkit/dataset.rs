@@ -422,3 +422,54 @@ fn with_ca_key(
     resign_sod(&mut p)?;
     Some(p)
 }
+
+/// Synthetic biometric data group (DG3 fingerprints `63`, DG4 iris `76`; Doc 9303-10 §4.7.3,
+/// §4.7.4): one biometric information template with a seeded opaque block (not a real image).
+fn synthetic_biometric_dg(tag: u32, seed: u64) -> Vec<u8> {
+    use crate::tlv::encode;
+    let mut rng = super::lds_gen::SplitMix64::new(seed);
+    let mut data = vec![0u8; 1200];
+    rng.fill(&mut data);
+    let header = encode(0xA1, &encode(0x81, &[0x08]));
+    let bit = encode(0x7F60, &[header, encode(0x5F2E, &data)].concat());
+    let group = encode(0x7F61, &[encode(0x02, &[1]), bit].concat());
+    encode(tag, &group)
+}
+
+/// The synthetic passport as an EAC1 chip (BSI TR-03110-1): [`synthetic_ca_passport`] plus
+/// DG3 and DG4 (listed in a re-signed EF.SOD), a TerminalAuthenticationInfo in DG14 and EF.CVCA
+/// naming the test CVCA ([`super::cv_pki`]). Serve it with
+/// `VirtualChip::with_eac` and the test CVCA certificate as trust point.
+pub fn synthetic_eac_passport(params: super::lds_gen::GenParams) -> Option<ChipProfile> {
+    use super::lds_gen as g;
+    let mut p = synthetic_ca_passport(params)?;
+    let key = p.ca_key.clone()?;
+    let dg14 = g::encode_dg14(&[
+        g::pace_info("0.4.0.127.0.7.2.2.4.2.2", 2, Some(13)),
+        g::chip_authentication_info("0.4.0.127.0.7.2.2.3.2.2", 1, None),
+        g::chip_authentication_public_key_info_ecdh(13, &key.public_point(), None),
+        g::active_authentication_info("0.4.0.127.0.7.1.1.4.1.3"),
+        g::terminal_authentication_info(1),
+    ]);
+    p.app_files.insert(FileId::Dg14.fid(), dg14);
+    p.app_files
+        .insert(FileId::Dg3.fid(), synthetic_biometric_dg(0x63, 0xD603));
+    p.app_files
+        .insert(FileId::Dg4.fid(), synthetic_biometric_dg(0x76, 0xD604));
+    // EF.CVCA (TR-03110-3 §A.6.2.2): DO'42' CAR, zero-padded to 36 bytes.
+    let mut cvca = crate::tlv::encode(0x42, super::cv_pki::CVCA_CHR.as_bytes());
+    cvca.resize(36, 0);
+    p.app_files.insert(FileId::Cvca.fid(), cvca);
+    resign_sod(&mut p)?;
+    Some(p)
+}
+
+/// The EAC configuration that goes with [`synthetic_eac_passport`]: the test CVCA as trust
+/// point, the chip's date inside every validity period of the test chain.
+pub fn synthetic_eac_config() -> Option<super::virtual_chip::EacChipConfig> {
+    let pki = super::cv_pki::cv_pki()?;
+    Some(super::virtual_chip::EacChipConfig {
+        trust_point: pki.cvca,
+        current_date: super::cv_pki::chip_date(),
+    })
+}

@@ -11,6 +11,7 @@ pub mod vpcd;
 pub use replay::{Replay, TranscriptError};
 pub use virtual_chip::{AaChipKey, Access, ChipProfile, Fault, VirtualChip};
 pub mod aa_keys;
+pub mod cv_pki;
 pub mod lds_gen;
 pub mod pki;
 

@@ -16,8 +16,14 @@ use crate::apdu::{CommandApdu, ResponseApdu, StatusWord};
 use crate::chip::aa::{encode_message_representative, m1_len, AaHash, Trailer};
 use crate::chip::ca::{CaCurve, CaGroup};
 use crate::chip::pace::chip_side::{PaceChip, PaceChipConfig, PaceFault};
+use crate::chip::ta::{compress_public_key, id_picc_from_mrz_information};
 use crate::chip::{bac_chip_respond, BacKey, CardTransport, TransportError};
+use crate::lds::cvc::{
+    verify_ta_signature, CvCertificate, CvDate, CvPublicKey, CvRole, TaAlgorithm, RIGHT_READ_DG3,
+    RIGHT_READ_DG4,
+};
 use crate::lds::FileId;
+use crate::pa::algorithms::NamedCurve;
 use crate::sm::{derive_key, ChipSmSession, SmCipher, SmKeys, KDF_ENC, KDF_MAC};
 
 /// The eMRTD application identifier (Doc 9303-10 §3.1).
@@ -93,6 +99,57 @@ pub enum Fault {
     CaKeyReferenceMismatch,
     /// A PACE misbehaviour of the chip side (BSI TR-03105 Part 5.1 ISO7816_G negatives).
     Pace(PaceFault),
+    /// Terminal Authentication: the EXTERNAL AUTHENTICATE signature arrives with one bit
+    /// flipped (a terminal without the IS key); the chip refuses it with 6300.
+    TaWrongSignature,
+    /// Terminal Authentication: the chip's trust point is another CVCA than the terminal's, so
+    /// MSE:Set DST names an unknown CAR (6A88).
+    TaUnknownCar,
+    /// Terminal Authentication: the chip's current date is this one (e.g. after the IS
+    /// certificate expired: PSO:Verify Certificate answers 6300).
+    TaChipDate(CvDate),
+}
+
+/// Extended Access Control on the chip (BSI TR-03110-1 §3.5, TR-03110-3 §2.5): the trust
+/// point (a CVCA certificate) and the chip's current date, which the effective dates of
+/// verified CVCA and domestic DV certificates move forward.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EacChipConfig {
+    /// The CVCA certificate the chip trusts.
+    pub trust_point: Vec<u8>,
+    /// The chip's current date.
+    pub current_date: CvDate,
+}
+
+/// A key the chip knows for certificate verification (trust point or imported temporarily).
+#[derive(Debug, Clone)]
+struct TaKey {
+    chr: Vec<u8>,
+    curve: NamedCurve,
+    point: Vec<u8>,
+    role: CvRole,
+    rights: u8,
+    algorithm: TaAlgorithm,
+}
+
+/// Terminal Authentication state of the chip.
+#[derive(Debug, Clone, Default)]
+struct TaChip {
+    /// Keys verified in this session (the trust point is added on first use).
+    keys: Vec<TaKey>,
+    /// The key MSE:Set DST selected.
+    selected: Option<TaKey>,
+    /// The verified terminal certificate's key.
+    terminal: Option<TaKey>,
+    /// MSE:Set AT named the terminal.
+    at_set: bool,
+    challenge: Option<[u8; 8]>,
+    /// Comp(ephemeral key) of the Chip Authentication that ran in this session.
+    ca_comp: Option<Vec<u8>>,
+    /// Rights granted by a successful EXTERNAL AUTHENTICATE.
+    granted: u8,
+    /// The current date, once moved by a certificate.
+    date: Option<CvDate>,
 }
 
 /// The chip's Chip Authentication private key (Doc 9303-11 §6.2). Synthetic test keys only.
@@ -325,6 +382,8 @@ pub struct VirtualChip {
     // CA: the session that replaces `sm` once the current response is wrapped.
     sm_next: Option<ChipSmSession>,
     pace: PaceChip,
+    eac: Option<EacChipConfig>,
+    ta: TaChip,
     apdus: usize,
     removed: bool,
 }
@@ -361,9 +420,19 @@ impl VirtualChip {
             ca_cipher: None,
             sm_next: None,
             pace: PaceChip::new(),
+            eac: None,
+            ta: TaChip::default(),
             apdus: 0,
             removed: false,
         }
+    }
+
+    /// Gives the chip Extended Access Control: DG3/DG4 (`profile.eac_protected`) open after
+    /// Chip Authentication and a Terminal Authentication whose chain ends at `config`'s trust
+    /// point and grants the right to read them.
+    pub fn with_eac(mut self, config: EacChipConfig) -> Self {
+        self.eac = Some(config);
+        self
     }
 
     /// Adds a fault.
@@ -424,6 +493,7 @@ impl VirtualChip {
         self.ca_cipher = None;
         self.sm_next = None;
         self.pace.reset();
+        self.ta = TaChip::default();
         self.removed = false;
     }
 
@@ -467,7 +537,13 @@ impl VirtualChip {
             return true;
         }
         if self.profile.eac_protected.contains(&fid) {
-            return false;
+            // Only after Terminal Authentication granted the right (TR-03110-3 §C.4.1).
+            let need = match fid {
+                0x0103 => RIGHT_READ_DG3,
+                0x0104 => RIGHT_READ_DG4,
+                _ => return false,
+            };
+            return self.sm.is_some() && self.ta.granted & need != 0;
         }
         match self.profile.access {
             Access::Plain => true,
@@ -484,8 +560,11 @@ impl VirtualChip {
         }
         match cmd.ins {
             0xA4 => self.select(cmd),
+            0x84 if self.sm.is_some() => self.ta_get_challenge(cmd),
             0x84 => self.get_challenge(cmd),
+            0x82 if self.sm.is_some() => self.ta_external_authenticate(cmd),
             0x82 => self.external_authenticate(cmd),
+            0x2A => self.ta_verify_certificate(cmd),
             0xB0 | 0xB1 => self.read_binary(cmd),
             0x88 => self.internal_authenticate(cmd),
             0x22 => self.mse_set(cmd),
@@ -616,6 +695,9 @@ impl VirtualChip {
                 return r(sw::WRONG_LENGTH);
             }
             return self.pace.mse_set_at(cfg, &cmd.data).response;
+        }
+        if cmd.p1 == 0x81 {
+            return self.ta_mse(cmd);
         }
         self.ca_cipher = None;
         let Some(key) = self.profile.ca_key.clone() else {
@@ -777,6 +859,10 @@ impl VirtualChip {
         match next {
             Ok(s) => {
                 self.sm_next = Some(s);
+                self.ta = TaChip {
+                    ca_comp: Some(compress_public_key(key.group, eph)),
+                    ..TaChip::default()
+                };
                 ResponseApdu::new(answer, StatusWord(sw::OK))
             }
             Err(_) => r(sw::CONDITIONS_NOT_SATISFIED),
@@ -837,6 +923,184 @@ impl VirtualChip {
         };
         let status = if short { sw::EOF_BEFORE_LE } else { sw::OK };
         ResponseApdu::new(data, StatusWord(status))
+    }
+
+    fn ta_date(&self) -> Option<CvDate> {
+        let forced = self.faults.iter().find_map(|f| match f {
+            Fault::TaChipDate(d) => Some(*d),
+            _ => None,
+        });
+        forced
+            .or(self.ta.date)
+            .or(self.eac.as_ref().map(|e| e.current_date))
+    }
+
+    /// The trust point's key (TR-03110-3 §2.3), unless [`Fault::TaUnknownCar`].
+    fn ta_trust_point(&self) -> Option<TaKey> {
+        if self.faults.contains(&Fault::TaUnknownCar) {
+            return None;
+        }
+        let cfg = self.eac.as_ref()?;
+        let c = CvCertificate::parse(&cfg.trust_point).ok()?;
+        let CvPublicKey::Ec {
+            curve: Some(curve),
+            point,
+        } = c.public_key
+        else {
+            return None;
+        };
+        Some(TaKey {
+            chr: c.chr.to_vec(),
+            curve,
+            point: point.to_vec(),
+            role: c.chat.role()?,
+            rights: c.chat.rights().first().copied().unwrap_or(0),
+            algorithm: c.algorithm,
+        })
+    }
+
+    /// MSE:Set DST (`81 B6`, DO'83' CAR) and MSE:Set AT (`81 A4`, DO'83' the terminal's CHR)
+    /// for Terminal Authentication (TR-03110-3 §B.11.1, §B.11.3).
+    fn ta_mse(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        if self.eac.is_none() || self.sm.is_none() {
+            return r(sw::CONDITIONS_NOT_SATISFIED);
+        }
+        let mut rd = crate::tlv::Reader::new(&cmd.data);
+        let mut reference = None;
+        loop {
+            match rd.next() {
+                Ok(Some(t)) if t.tag.0 == 0x83 => reference = Some(t.value.to_vec()),
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => return r(sw::WRONG_DATA),
+            }
+        }
+        let Some(reference) = reference else {
+            return r(sw::WRONG_DATA);
+        };
+        match cmd.p2 {
+            0xB6 => {
+                let key = self
+                    .ta
+                    .keys
+                    .iter()
+                    .find(|k| k.chr == reference)
+                    .cloned()
+                    .or_else(|| self.ta_trust_point().filter(|k| k.chr == reference));
+                self.ta.selected = key;
+                match self.ta.selected {
+                    Some(_) => r(sw::OK),
+                    None => r(sw::REF_DATA_NOT_FOUND),
+                }
+            }
+            0xA4 => {
+                let ok = self
+                    .ta
+                    .terminal
+                    .as_ref()
+                    .is_some_and(|k| k.chr == reference);
+                self.ta.at_set = ok;
+                if ok {
+                    r(sw::OK)
+                } else {
+                    r(sw::REF_DATA_NOT_FOUND)
+                }
+            }
+            _ => r(sw::WRONG_P1P2),
+        }
+    }
+
+    /// PSO:Verify Certificate (`00 2A 00 BE`, body ‖ signature; TR-03110-3 §B.11.2): the
+    /// signature with the selected key, CAR = the key's CHR, the issuer's role may issue the
+    /// certificate's, not expired at the chip's current date; rights narrow down the chain.
+    fn ta_verify_certificate(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        if cmd.p1 != 0x00 || cmd.p2 != 0xBE {
+            return r(sw::WRONG_P1P2);
+        }
+        let (Some(issuer), Some(today)) = (self.ta.selected.take(), self.ta_date()) else {
+            return r(sw::CONDITIONS_NOT_SATISFIED);
+        };
+        let Ok(cert) = CvCertificate::parse_parts(&cmd.data) else {
+            return r(sw::WRONG_DATA);
+        };
+        let (Some(role), CvPublicKey::Ec { curve, point }) = (cert.chat.role(), &cert.public_key)
+        else {
+            return r(sw::WRONG_DATA);
+        };
+        // Only CVCA link certificates may bring domain parameters, and only the same curve.
+        if curve.is_some_and(|c| c != issuer.curve)
+            || cert.car != issuer.chr.as_slice()
+            || !issuer.role.may_issue(role)
+            || cert.algorithm != issuer.algorithm
+        {
+            return r(sw::WRONG_DATA);
+        }
+        if cert.verify_with(issuer.curve, &issuer.point).is_err() || cert.expiration < today {
+            return r(sw::AUTH_FAILED);
+        }
+        if matches!(role, CvRole::Cvca | CvRole::DvDomestic) && cert.effective > today {
+            self.ta.date = Some(cert.effective);
+        }
+        let key = TaKey {
+            chr: cert.chr.to_vec(),
+            curve: issuer.curve,
+            point: point.to_vec(),
+            role,
+            rights: issuer.rights & cert.chat.rights().first().copied().unwrap_or(0),
+            algorithm: cert.algorithm,
+        };
+        if role == CvRole::Terminal {
+            self.ta.terminal = Some(key);
+        } else {
+            self.ta.keys.push(key);
+        }
+        r(sw::OK)
+    }
+
+    fn ta_get_challenge(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        if cmd.le != Some(8) {
+            return ResponseApdu::new(Vec::new(), StatusWord(sw::WRONG_LENGTH));
+        }
+        let mut c = [0u8; 8];
+        self.rng.fill_bytes(&mut c);
+        self.ta.challenge = Some(c);
+        ResponseApdu::new(c.to_vec(), StatusWord(sw::OK))
+    }
+
+    /// EXTERNAL AUTHENTICATE for Terminal Authentication (TR-03110-3 §B.11.5): the terminal's
+    /// signature over ID_PICC ‖ r_PICC ‖ Comp(CA ephemeral key).
+    fn ta_external_authenticate(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        let challenge = self.ta.challenge.take();
+        let id_picc = match &self.profile.access {
+            Access::Bac { mrz_information } => id_picc_from_mrz_information(mrz_information),
+            _ => None,
+        };
+        let (Some(key), true, Some(challenge), Some(comp), Some(id_picc)) = (
+            self.ta.terminal.clone(),
+            self.ta.at_set,
+            challenge,
+            self.ta.ca_comp.clone(),
+            id_picc,
+        ) else {
+            return r(sw::CONDITIONS_NOT_SATISFIED);
+        };
+        let mut sig = cmd.data.clone();
+        if self.faults.contains(&Fault::TaWrongSignature) {
+            if let Some(b) = sig.get_mut(3) {
+                *b ^= 0x01;
+            }
+        }
+        let msg = [id_picc.as_slice(), &challenge, &comp].concat();
+        match verify_ta_signature(key.curve, &key.point, key.algorithm, &msg, &sig) {
+            Ok(()) => {
+                self.ta.granted = key.rights;
+                r(sw::OK)
+            }
+            Err(_) => r(sw::AUTH_FAILED),
+        }
     }
 
     fn fault_at(&self, n: usize) -> Option<&Fault> {
