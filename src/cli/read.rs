@@ -13,12 +13,14 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use inspectd::chip::ta::TerminalCredentials;
 use inspectd::chip::{AccessKey, CardTransport};
 use inspectd::grpc::convert;
 use inspectd::inspection::{self, ChipEvent, ChipOptions, Printed};
 use inspectd::lds::FileId;
 use inspectd::testkit::dataset::{
-    dump_name, load_dir, synthetic_bac_only_passport, synthetic_pace_ca_passport,
+    dump_name, load_dir, synthetic_bac_only_passport, synthetic_eac_config, synthetic_eac_passport,
+    synthetic_pace_ca_passport,
 };
 use inspectd::testkit::lds_gen::GenParams;
 use inspectd::testkit::VirtualChip;
@@ -82,6 +84,22 @@ pub struct Args {
     /// Refuse Basic Access Control: only PACE may open the chip.
     #[arg(long)]
     no_bac: bool,
+    /// Terminal Authentication (EAC, BSI TR-03110) to read DG3/DG4: the inspection system's
+    /// CV certificate chain (DV and IS certificates, CVCA optional; DER or PEM, in any order).
+    #[arg(
+        long = "terminal-chain",
+        value_name = "FILE",
+        num_args = 1..,
+        requires = "terminal_key"
+    )]
+    terminal_chain: Vec<PathBuf>,
+    /// The IS private key for Terminal Authentication (PKCS #8 or SEC 1 EC key, DER or PEM).
+    #[arg(
+        long = "terminal-key",
+        value_name = "FILE",
+        requires = "terminal_chain"
+    )]
+    terminal_key: Option<PathBuf>,
     /// Include the face images of DG2 in the JSON report.
     #[arg(long)]
     faces: bool,
@@ -139,6 +157,14 @@ fn open_transport(args: &Args) -> Result<Box<dyn CardTransport>, String> {
         None if args.can.is_some() => {
             synthetic_pace_ca_passport(GenParams::default(), &[("0.4.0.127.0.7.2.2.4.2.2", 13)])
                 .ok_or("the test PKI key is unusable")?
+        }
+        // With terminal credentials: the EAC1 passport (DG3/DG4 behind Terminal Authentication,
+        // trusting the test CVCA of `testdata/eac`).
+        None if !args.terminal_chain.is_empty() => {
+            let profile = synthetic_eac_passport(GenParams::default())
+                .ok_or("the test PKI key is unusable")?;
+            let eac = synthetic_eac_config().ok_or("the test CV PKI is unusable")?;
+            return Ok(Box::new(VirtualChip::new(profile, 0x9303).with_eac(eac)));
         }
         None => synthetic_bac_only_passport(GenParams::default())
             .ok_or("the test PKI key is unusable")?,
@@ -231,6 +257,14 @@ pub fn run(args: Args) -> ExitCode {
         Some(Ok(w)) => Some(w),
         Some(Err(e)) => return fail(&args, 2, &format!("--watchlist: {e}")),
     };
+    // Terminal credentials are checked before the card is touched too.
+    let terminal = match &args.terminal_key {
+        Some(k) => match TerminalCredentials::load(&args.terminal_chain, k) {
+            Ok(c) => Some(c),
+            Err(e) => return fail(&args, 2, &format!("--terminal-chain/--terminal-key: {e}")),
+        },
+        None => None,
+    };
     let mut transport = match open_transport(&args) {
         Ok(t) => t,
         Err(e) => return fail(&args, 2, &e),
@@ -238,6 +272,7 @@ pub fn run(args: Args) -> ExitCode {
     let opts = ChipOptions {
         allow_bac: !args.no_bac,
         data_groups: (!args.dg.is_empty()).then(|| args.dg.clone()),
+        terminal,
         ..ChipOptions::default()
     };
     let mut progress = Progress::new(!args.json);

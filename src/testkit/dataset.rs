@@ -438,7 +438,7 @@ fn synthetic_biometric_dg(tag: u32, seed: u64) -> Vec<u8> {
 
 /// The synthetic passport as an EAC1 chip (BSI TR-03110-1): [`synthetic_ca_passport`] plus
 /// DG3 and DG4 (listed in a re-signed EF.SOD), a TerminalAuthenticationInfo in DG14 and EF.CVCA
-/// naming the test CVCA ([`super::cv_pki`]). Serve it with
+/// naming the test CVCA, BAC only (no EF.CardAccess) ([`super::cv_pki`]). Serve it with
 /// `VirtualChip::with_eac` and the test CVCA certificate as trust point.
 pub fn synthetic_eac_passport(params: super::lds_gen::GenParams) -> Option<ChipProfile> {
     use super::lds_gen as g;
@@ -460,6 +460,8 @@ pub fn synthetic_eac_passport(params: super::lds_gen::GenParams) -> Option<ChipP
     let mut cvca = crate::tlv::encode(0x42, super::cv_pki::CVCA_CHR.as_bytes());
     cvca.resize(36, 0);
     p.app_files.insert(FileId::Cvca.fid(), cvca);
+    // BAC only: Terminal Authentication after PACE is not implemented on the terminal side.
+    p.mf_files.remove(&FileId::CardAccess.fid());
     resign_sod(&mut p)?;
     Some(p)
 }
