@@ -487,3 +487,39 @@ fn chip_refuses_a_chain_from_another_cvca_and_a_dv_skipping_the_cvca() {
         "{e}"
     );
 }
+
+#[test]
+fn eac1_after_pace_signs_the_compressed_pace_key_as_id_picc() {
+    let p = pki();
+    for (offer, key) in [
+        // PACE-GM ECDH brainpoolP256r1 with the MRZ, and with the CAN.
+        (("0.4.0.127.0.7.2.2.4.2.2", 13), key()),
+        (
+            ("0.4.0.127.0.7.2.2.4.2.2", 13),
+            AccessKey::Can(inspectd::testkit::dataset::SYNTHETIC_CAN.into()),
+        ),
+        // PACE-GM DH (RFC 5114 1024-bit): ID_PICC is SHA-1 of the chip's public value.
+        (("0.4.0.127.0.7.2.2.4.1.2", 0), key()),
+    ] {
+        let profile =
+            inspectd::testkit::dataset::synthetic_pace_eac_passport(GenParams::default(), &[offer])
+                .unwrap();
+        let mut chip = VirtualChip::new(profile, 5).with_eac(synthetic_eac_config().unwrap());
+        let r = inspectd::inspection::inspect_chip(
+            &mut chip,
+            &key,
+            &ChipOptions {
+                terminal: Some(credentials(&p)),
+                ..ChipOptions::default()
+            },
+            &mut ChaCha20Rng::seed_from_u64(12),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(r.info.access_protocol, "pace", "{offer:?}");
+        assert_eq!(r.ca.status, CheckStatus::Passed, "{offer:?}: {:?}", r.ca);
+        assert_eq!(r.ta.status, CheckStatus::Passed, "{offer:?}: {:?}", r.ta);
+        assert!(matches!(outcome(&r, FileId::Dg3), FileOutcome::Read(_)));
+        assert!(matches!(outcome(&r, FileId::Dg4), FileOutcome::Read(_)));
+    }
+}

@@ -174,6 +174,9 @@ pub struct ChipRead {
     pub cam: Option<Result<CamVerified, PaceError>>,
     /// The largest response data field used for reading (after EF.ATR/INFO).
     pub max_response_len: usize,
+    /// PACE: the chip's ephemeral public key (encoded as exchanged); its compressed form is
+    /// ID_PICC for Terminal Authentication (TR-03110-3 §B.11.5).
+    pub pace_chip_ephemeral: Option<Vec<u8>>,
 }
 
 impl ChipRead {
@@ -304,6 +307,7 @@ pub struct ReadSession {
     pace_seed: [u8; 32],
     pace_skipped: Option<PaceError>,
     cam: Option<Result<CamVerified, PaceError>>,
+    pace_chip_ephemeral: Option<Vec<u8>>,
     /// Stop after access control and SELECT of the application (no files).
     access_only: bool,
 }
@@ -350,6 +354,7 @@ impl ReadSession {
             pace_seed,
             pace_skipped: None,
             cam: None,
+            pace_chip_ephemeral: None,
             access_only: false,
         })
     }
@@ -477,6 +482,7 @@ impl ReadSession {
             pace_skipped: self.pace_skipped.take(),
             cam: self.cam.take(),
             max_response_len: self.opts.max_response_len,
+            pace_chip_ephemeral: self.pace_chip_ephemeral.take(),
         }))
     }
 
@@ -553,6 +559,7 @@ impl ReadSession {
     /// the new secure messaging.
     fn pace_done(&mut self, est: super::PaceEstablished) -> Result<Step<ChipRead>, ChipError> {
         self.access = AccessProtocol::Pace(est.summary);
+        self.pace_chip_ephemeral = Some(est.chip_ephemeral_public_key);
         let session = est.session;
         if let Some(cam) = est.cam {
             // EF.CardSecurity (SFI 1D of the master file) carries the static key.

@@ -438,6 +438,17 @@ pub fn compress_public_key(group: CaGroup, public: &[u8]) -> Vec<u8> {
     }
 }
 
+/// ID_PICC after PACE (TR-03110-3 §B.11.5): Comp(the chip's ephemeral PACE key), the
+/// x-coordinate of an uncompressed point (`ec`) or SHA-1 of a DH value.
+pub fn id_picc_from_pace(chip_ephemeral: &[u8], ec: bool) -> Option<Vec<u8>> {
+    if !ec {
+        return Some(Sha1::digest(chip_ephemeral).to_vec());
+    }
+    let body = chip_ephemeral.strip_prefix(&[0x04])?;
+    (!body.is_empty() && body.len() % 2 == 0)
+        .then(|| body.get(..body.len() / 2).map(<[u8]>::to_vec))?
+}
+
 /// What Terminal Authentication established.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TerminalAuthenticated {

@@ -497,17 +497,22 @@ fn terminal_authentication(
             "Chip Authentication did not pass; EAC1 Terminal Authentication follows it: DG3/DG4 not read",
         );
     };
-    // ID_PICC after BAC; after PACE it is Comp(PACE chip ephemeral key), not wired yet.
+    // ID_PICC: the document number after BAC, Comp(chip's ephemeral PACE key) after PACE.
     let id_picc = match (&read.access, key) {
         (crate::chip::AccessProtocol::Bac, AccessKey::Mrz { mrz_information }) => {
             ta::id_picc_from_mrz_information(mrz_information)
+        }
+        (crate::chip::AccessProtocol::Pace(p), _) => {
+            read.pace_chip_ephemeral.as_deref().and_then(|e| {
+                ta::id_picc_from_pace(e, p.key_agreement != crate::lds::oid::KeyAgreement::Dh)
+            })
         }
         _ => None,
     };
     let Some(id_picc) = id_picc else {
         return Outcome::new(
             CheckStatus::NotPerformed,
-            "Terminal Authentication after PACE is not implemented: DG3/DG4 not read",
+            "no ID_PICC for Terminal Authentication (no BAC key or PACE key): DG3/DG4 not read",
         );
     };
     let Some(session) = read.session.take() else {

@@ -438,11 +438,25 @@ fn synthetic_biometric_dg(tag: u32, seed: u64) -> Vec<u8> {
 
 /// The synthetic passport as an EAC1 chip (BSI TR-03110-1): [`synthetic_ca_passport`] plus
 /// DG3 and DG4 (listed in a re-signed EF.SOD), a TerminalAuthenticationInfo in DG14 and EF.CVCA
-/// naming the test CVCA, BAC only (no EF.CardAccess) ([`super::cv_pki`]). Serve it with
-/// `VirtualChip::with_eac` and the test CVCA certificate as trust point.
+/// naming the test CVCA ([`super::cv_pki`]), BAC only (no EF.CardAccess). Serve it with
+/// `VirtualChip::with_eac` and [`synthetic_eac_config`].
 pub fn synthetic_eac_passport(params: super::lds_gen::GenParams) -> Option<ChipProfile> {
-    use super::lds_gen as g;
     let mut p = synthetic_ca_passport(params)?;
+    p.mf_files.remove(&FileId::CardAccess.fid());
+    with_eac_files(p)
+}
+
+/// [`synthetic_eac_passport`] opened with PACE (`offers`, as [`synthetic_pace_ca_passport`]):
+/// Terminal Authentication then signs Comp(the chip's ephemeral PACE key) as ID_PICC.
+pub fn synthetic_pace_eac_passport(
+    params: super::lds_gen::GenParams,
+    offers: &[PaceOffer],
+) -> Option<ChipProfile> {
+    with_eac_files(synthetic_pace_ca_passport(params, offers)?)
+}
+
+fn with_eac_files(mut p: ChipProfile) -> Option<ChipProfile> {
+    use super::lds_gen as g;
     let key = p.ca_key.clone()?;
     let dg14 = g::encode_dg14(&[
         g::pace_info("0.4.0.127.0.7.2.2.4.2.2", 2, Some(13)),
@@ -460,8 +474,6 @@ pub fn synthetic_eac_passport(params: super::lds_gen::GenParams) -> Option<ChipP
     let mut cvca = crate::tlv::encode(0x42, super::cv_pki::CVCA_CHR.as_bytes());
     cvca.resize(36, 0);
     p.app_files.insert(FileId::Cvca.fid(), cvca);
-    // BAC only: Terminal Authentication after PACE is not implemented on the terminal side.
-    p.mf_files.remove(&FileId::CardAccess.fid());
     resign_sod(&mut p)?;
     Some(p)
 }

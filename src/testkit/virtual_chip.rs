@@ -384,6 +384,8 @@ pub struct VirtualChip {
     pace: PaceChip,
     eac: Option<EacChipConfig>,
     ta: TaChip,
+    // PACE: the chip's ephemeral public key of the session (ID_PICC for TA).
+    pace_ephemeral: Option<(Vec<u8>, bool)>,
     apdus: usize,
     removed: bool,
 }
@@ -422,6 +424,7 @@ impl VirtualChip {
             pace: PaceChip::new(),
             eac: None,
             ta: TaChip::default(),
+            pace_ephemeral: None,
             apdus: 0,
             removed: false,
         }
@@ -494,6 +497,7 @@ impl VirtualChip {
         self.sm_next = None;
         self.pace.reset();
         self.ta = TaChip::default();
+        self.pace_ephemeral = None;
         self.removed = false;
     }
 
@@ -775,6 +779,7 @@ impl VirtualChip {
                 .pace
                 .general_authenticate(cfg, cmd, self.rng.as_mut(), &faults);
             if let Some(keys) = answer.established {
+                self.pace_ephemeral = answer.chip_ephemeral.clone();
                 let ssc = vec![0u8; keys.cipher().block_len()];
                 match ChipSmSession::new(keys, &ssc) {
                     Ok(sm) => self.sm = Some(sm),
@@ -1074,8 +1079,12 @@ impl VirtualChip {
     fn ta_external_authenticate(&mut self, cmd: &CommandApdu) -> ResponseApdu {
         let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
         let challenge = self.ta.challenge.take();
-        let id_picc = match &self.profile.access {
-            Access::Bac { mrz_information } => id_picc_from_mrz_information(mrz_information),
+        // After PACE: Comp(the chip's ephemeral PACE key); after BAC: the document number.
+        let id_picc = match (&self.pace_ephemeral, &self.profile.access) {
+            (Some((e, ec)), _) => crate::chip::ta::id_picc_from_pace(e, *ec),
+            (None, Access::Bac { mrz_information }) => {
+                id_picc_from_mrz_information(mrz_information)
+            }
             _ => None,
         };
         let (Some(key), true, Some(challenge), Some(comp), Some(id_picc)) = (

@@ -65,12 +65,17 @@ pub struct ChipAnswer {
     pub response: ResponseApdu,
     /// KS_enc/KS_mac, when this answer completes PACE.
     pub established: Option<SmKeys>,
+    /// The chip's ephemeral public key and whether the group is an elliptic curve, when this
+    /// answer completes PACE (its compressed form is ID_PICC for Terminal Authentication,
+    /// TR-03110-3 §B.11.5).
+    pub chip_ephemeral: Option<(Vec<u8>, bool)>,
 }
 
 fn sw(code: u16) -> ChipAnswer {
     ChipAnswer {
         response: ResponseApdu::new(Vec::new(), StatusWord(code)),
         established: None,
+        chip_ephemeral: None,
     }
 }
 
@@ -78,6 +83,7 @@ fn ok(data: Vec<u8>) -> ChipAnswer {
     ChipAnswer {
         response: ResponseApdu::new(tlv::encode(0x7C, &data), StatusWord(0x9000)),
         established: None,
+        chip_ephemeral: None,
     }
 }
 
@@ -377,6 +383,7 @@ impl PaceChip {
                 ChipAnswer {
                     response: ResponseApdu::new(tlv::encode(0x7C, &body), StatusWord(0x9000)),
                     established: Some(keys),
+                    chip_ephemeral: Some((pk_eph_ic, matches!(params.group, PaceGroup::Ec(_)))),
                 }
             }
             _ => sw(0x6985),
