@@ -523,3 +523,85 @@ fn eac1_after_pace_signs_the_compressed_pace_key_as_id_picc() {
         assert!(matches!(outcome(&r, FileId::Dg4), FileOutcome::Read(_)));
     }
 }
+
+#[test]
+fn eac2_runs_ta_v2_then_ca_v2_and_reads_dg3_dg4() {
+    let p = pki();
+    let profile = || {
+        inspectd::testkit::dataset::synthetic_pace_eac2_passport(
+            GenParams::default(),
+            &[("0.4.0.127.0.7.2.2.4.2.2", 13)],
+        )
+        .unwrap()
+    };
+    let run = |chip: &mut VirtualChip, terminal: Option<TerminalCredentials>| {
+        inspectd::inspection::inspect_chip(
+            chip,
+            &key(),
+            &ChipOptions {
+                terminal,
+                ..ChipOptions::default()
+            },
+            &mut ChaCha20Rng::seed_from_u64(13),
+            &mut |_| {},
+        )
+        .unwrap()
+    };
+    let mut chip = VirtualChip::new(profile(), 5).with_eac(synthetic_eac_config().unwrap());
+    let r = run(&mut chip, Some(credentials(&p)));
+    assert_eq!(r.info.access_protocol, "pace");
+    assert_eq!(r.ca.status, CheckStatus::Passed, "{:?}", r.ca);
+    assert!(r.ca.reason.contains("v2"), "{}", r.ca.reason);
+    assert_eq!(r.ta.status, CheckStatus::Passed, "{:?}", r.ta);
+    assert!(r.ta.reason.contains("TA v2"), "{}", r.ta.reason);
+    assert!(matches!(outcome(&r, FileId::Dg3), FileOutcome::Read(_)));
+    assert!(matches!(outcome(&r, FileId::Dg4), FileOutcome::Read(_)));
+    // AA under the CA v2 session.
+    assert_eq!(r.aa.status, CheckStatus::Passed, "{:?}", r.aa);
+    let rep = report(&r);
+    assert_eq!(
+        rep.checks
+            .iter()
+            .find(|c| c.id == "pa.dg_hashes")
+            .unwrap()
+            .status,
+        CheckStatus::Passed
+    );
+
+    // Without credentials: CA v2 needs TA first, as before.
+    let mut chip = VirtualChip::new(profile(), 5).with_eac(synthetic_eac_config().unwrap());
+    let r = run(&mut chip, None);
+    assert_eq!(r.ca.status, CheckStatus::NotPerformed, "{:?}", r.ca);
+    assert!(r.ca.reason.contains("version 2"), "{}", r.ca.reason);
+    assert_eq!(r.ta.status, CheckStatus::NotPerformed);
+
+    // TA v2 refused: no CA v2, DG3/DG4 not read, AA still on the PACE session.
+    let mut chip = VirtualChip::new(profile(), 5)
+        .with_eac(synthetic_eac_config().unwrap())
+        .with_fault(Fault::TaWrongSignature);
+    let r = run(&mut chip, Some(credentials(&p)));
+    assert_eq!(r.ta.status, CheckStatus::Failed, "{:?}", r.ta);
+    assert!(
+        r.ta.reason.contains("EXTERNAL AUTHENTICATE"),
+        "{}",
+        r.ta.reason
+    );
+    assert_eq!(r.ca.status, CheckStatus::NotPerformed, "{:?}", r.ca);
+    assert!(matches!(
+        outcome(&r, FileId::Dg3),
+        FileOutcome::Skipped { .. }
+    ));
+    assert_eq!(r.aa.status, CheckStatus::Passed, "{:?}", r.aa);
+
+    // A clone without the CA key: TA v2 passes (the terminal is genuine), CA v2 fails.
+    let mut chip = VirtualChip::new(profile(), 5)
+        .with_eac(synthetic_eac_config().unwrap())
+        .with_fault(Fault::CaKeyMismatch);
+    let r = run(&mut chip, Some(credentials(&p)));
+    assert_eq!(r.ca.status, CheckStatus::Failed, "{:?}", r.ca);
+    assert!(r.ta.reason.contains("DG3/DG4 not read"), "{}", r.ta.reason);
+    assert!(matches!(
+        outcome(&r, FileId::Dg3),
+        FileOutcome::Skipped { .. }
+    ));
+}

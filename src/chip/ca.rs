@@ -25,10 +25,11 @@
 //! * CA v2 (TR-03110-3 §B.3, version 2 in ChipAuthenticationInfo): the chip answers GENERAL
 //!   AUTHENTICATE with a nonce r (DO'81') and a token T (DO'82'); the keys are KDF(K ‖ r, c)
 //!   and T must equal MAC(K_mac, `7F49 { 06 OID, 86|84 ephemeral key }`) ([`token_input`]).
-//!   Checked against the BSI "Worked Example for EAC v1.01" (ECDH and DH). What CA v2 needs
-//!   before it on a real eID (Terminal Authentication, the compressed ephemeral key, reading
-//!   EF.CardSecurity) is not implemented: [`select_key`] only picks version 1, and a
-//!   version-2 run is built with [`select_key_version`].
+//!   Checked against the BSI "Worked Example for EAC v1.01" (ECDH and DH). [`select_key`]
+//!   only picks version 1; a version-2 run is built with [`select_key_version`] and follows
+//!   Terminal Authentication v2, which commits to Comp(the ephemeral key) (see
+//!   `inspection::chip`, [`super::ta`]). CA v2 keys from EF.CardSecurity (no DG14) are not
+//!   read yet.
 //!
 //! Explicit EC parameters give [`CaError::Unsupported`].
 

@@ -272,6 +272,25 @@ pub fn inspect_chip(
         events,
         &mut ca_done,
     );
+    // CA v2 only (eIDs): TA v2 first, then CA v2 (TR-03110-2 §3.3).
+    let mut ta_v2 = None;
+    let ca = if ca.status == CheckStatus::NotPerformed && read.session.is_some() {
+        match eac_v2(
+            &mut read,
+            &mut Counted::new(t, &mut stats),
+            opts,
+            rng,
+            events,
+        ) {
+            Some((c, t2)) => {
+                ta_v2 = Some(t2);
+                c
+            }
+            None => ca,
+        }
+    } else {
+        ca
+    };
     // PACE-CAM ran during access control; `assess` binds it to PA of EF.CardSecurity.
     let ca = match &read.cam {
         Some(cam) => ca.with_cam(cam.clone()),
@@ -286,13 +305,16 @@ pub fn inspect_chip(
     }
     // EAC1 (TR-03110-1 §3.5): Terminal Authentication after CA, then DG3/DG4.
     let (t_ta, ta_before) = (Instant::now(), stats.apdus);
-    let ta = terminal_authentication(
-        &mut read,
-        &mut Counted::new(t, &mut stats),
-        opts,
-        key,
-        ca_done.as_ref(),
-    );
+    let ta = match ta_v2 {
+        Some(o) => o,
+        None => terminal_authentication(
+            &mut read,
+            &mut Counted::new(t, &mut stats),
+            opts,
+            key,
+            ca_done.as_ref(),
+        ),
+    };
     if stats.apdus > ta_before {
         timings.push(Timing {
             step: "terminal authentication".into(),
@@ -473,12 +495,7 @@ fn terminal_authentication(
     key: &AccessKey,
     ca_done: Option<&ca::ChipAuthenticated>,
 ) -> Outcome {
-    let wanted: Vec<FileId> = [3u8, 4]
-        .into_iter()
-        .filter(|n| read.sod_data_groups.contains(n))
-        .filter(|n| opts.data_groups.as_ref().is_none_or(|d| d.contains(n)))
-        .filter_map(FileId::data_group)
-        .collect();
+    let wanted = eac_files_wanted(read, opts);
     if wanted.is_empty() {
         return Outcome::new(
             CheckStatus::NotPerformed,
@@ -527,6 +544,25 @@ fn terminal_authentication(
             return Outcome::new(CheckStatus::Failed, format!("{e}; DG3/DG4 not read"));
         }
     };
+    let notes = read_eac_files(read, t, wanted);
+    Outcome::new(
+        CheckStatus::Passed,
+        format!(
+            "terminal {} authenticated to the chip ({} certificates verified by the chip); {}",
+            auth.chr,
+            auth.certificates,
+            notes.join(", ")
+        ),
+    )
+}
+
+/// Reads `wanted` (DG3/DG4) under the session after Terminal Authentication and records them
+/// in `read.files`; returns one note per file.
+fn read_eac_files(
+    read: &mut ChipRead,
+    t: &mut dyn CardTransport,
+    wanted: Vec<FileId>,
+) -> Vec<String> {
     let mut notes = Vec::new();
     for id in wanted {
         let Some(session) = read.session.take() else {
@@ -561,15 +597,131 @@ fn terminal_authentication(
             None => read.files.push(SessionFile { id, outcome }),
         }
     }
-    Outcome::new(
+    notes
+}
+
+/// DG3/DG4 if EF.SOD lists them and the caller asked for them.
+fn eac_files_wanted(read: &ChipRead, opts: &ChipOptions) -> Vec<FileId> {
+    [3u8, 4]
+        .into_iter()
+        .filter(|n| read.sod_data_groups.contains(n))
+        .filter(|n| opts.data_groups.as_ref().is_none_or(|d| d.contains(n)))
+        .filter_map(FileId::data_group)
+        .collect()
+}
+
+/// EAC version 2 (TR-03110-2 §3.3; TR-03110-3 §B.3, §B.11) when DG14 offers Chip
+/// Authentication version 2 only, after PACE and with terminal credentials: the ephemeral CA
+/// key is drawn first, TA v2 commits to Comp(it) in MSE:Set AT and signs ID_PICC ‖ r_PICC ‖
+/// Comp(it), then CA v2 (nonce and token) restarts secure messaging and DG3/DG4 are read.
+/// `None` when it does not apply (the outcomes stay as they were). Returns (`ca`, `ta`).
+fn eac_v2(
+    read: &mut ChipRead,
+    t: &mut dyn CardTransport,
+    opts: &ChipOptions,
+    rng: &mut dyn CryptoRngCore,
+    events: &mut dyn FnMut(ChipEvent),
+) -> Option<(Outcome, Outcome)> {
+    let creds = opts.terminal.as_ref()?;
+    let dg14 = read.file(FileId::Dg14)?.to_vec();
+    let infos = SecurityInfos::parse_dg14(&dg14).ok()?;
+    let params = ca::select_key_version(&infos, 2).ok()?;
+    let crate::chip::AccessProtocol::Pace(p) = &read.access else {
+        return None;
+    };
+    let ec = p.key_agreement != crate::lds::oid::KeyAgreement::Dh;
+    let id_picc = ta::id_picc_from_pace(read.pace_chip_ephemeral.as_deref()?, ec)?;
+    let session = read.session.take()?;
+    events(ChipEvent::ChipAuthentication);
+    let not_read = |why: String| Outcome::new(CheckStatus::NotPerformed, why);
+    let chip_auth = match ca::ChipAuthentication::new(params, rng) {
+        Ok(c) => c,
+        Err(e) => {
+            read.session = Some(session);
+            return Some((
+                Outcome::new(CheckStatus::Failed, format!("chip authentication v2: {e}")),
+                not_read("Chip Authentication v2 could not start: DG3/DG4 not read".into()),
+            ));
+        }
+    };
+    let group = chip_auth.params().group;
+    let comp = ta::compress_public_key(group, chip_auth.ephemeral_public_key());
+    let ta_run = creds.to_present(&[]).and_then(|certs| {
+        ta::TerminalAuthentication::new(certs, Arc::clone(creds.signer()), id_picc, comp, 2)
+    });
+    let ta_run = match ta_run {
+        Ok(r) => r,
+        Err(e) => {
+            read.session = Some(session);
+            return Some((
+                not_read(
+                    "Chip Authentication v2 follows Terminal Authentication, which could not start"
+                        .into(),
+                ),
+                Outcome::new(
+                    CheckStatus::Failed,
+                    format!("terminal authentication: {e}; DG3/DG4 not read"),
+                ),
+            ));
+        }
+    };
+    let mut secured = Secured::new(session, ta_run);
+    let ta_result = drive(&mut secured, t);
+    let (session, _) = secured.into_parts();
+    let auth = match ta_result {
+        Ok(a) => a,
+        Err(e) => {
+            read.session = session.is_open().then_some(session);
+            return Some((
+                not_read(
+                    "Chip Authentication v2 follows Terminal Authentication, which failed".into(),
+                ),
+                Outcome::new(
+                    CheckStatus::Failed,
+                    format!("terminal authentication v2: {e}; DG3/DG4 not read"),
+                ),
+            ));
+        }
+    };
+    let agreed = drive(Secured::new(session, chip_auth), t)
+        .and_then(|agreed| drive(ca::CaConfirm::new(agreed), t));
+    let (new_session, token) = match agreed {
+        Ok(x) => x,
+        Err(e) => {
+            return Some((
+                Outcome::new(CheckStatus::Failed, format!("chip authentication v2: {e}")),
+                Outcome::new(
+                    CheckStatus::Passed,
+                    format!(
+                        "terminal {} authenticated (TA v2), but Chip Authentication v2 failed: DG3/DG4 not read",
+                        auth.chr
+                    ),
+                ),
+            ))
+        }
+    };
+    read.session = Some(new_session);
+    let ca_outcome = Outcome::new(
         CheckStatus::Passed,
         format!(
-            "terminal {} authenticated to the chip ({} certificates verified by the chip); {}",
-            auth.chr,
-            auth.certificates,
-            notes.join(", ")
+            "Chip Authentication v2: {} key agreement with the chip's DG14 key, token T_PICC verified, secure messaging ({:?}) restarted and confirmed",
+            token.group().describe(),
+            token.cipher()
         ),
-    )
+    );
+    let notes = read_eac_files(read, t, eac_files_wanted(read, opts));
+    Some((
+        ca_outcome,
+        Outcome::new(
+            CheckStatus::Passed,
+            format!(
+                "terminal {} authenticated to the chip (TA v2, {} certificates verified by the chip); {}",
+                auth.chr,
+                auth.certificates,
+                notes.join(", ")
+            ),
+        ),
+    ))
 }
 
 /// Active Authentication (Doc 9303-11 §6.1), run whenever DG15 was read; whether a DG15 is

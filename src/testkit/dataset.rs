@@ -443,7 +443,7 @@ fn synthetic_biometric_dg(tag: u32, seed: u64) -> Vec<u8> {
 pub fn synthetic_eac_passport(params: super::lds_gen::GenParams) -> Option<ChipProfile> {
     let mut p = synthetic_ca_passport(params)?;
     p.mf_files.remove(&FileId::CardAccess.fid());
-    with_eac_files(p)
+    with_eac_files(p, 1)
 }
 
 /// [`synthetic_eac_passport`] opened with PACE (`offers`, as [`synthetic_pace_ca_passport`]):
@@ -452,18 +452,32 @@ pub fn synthetic_pace_eac_passport(
     params: super::lds_gen::GenParams,
     offers: &[PaceOffer],
 ) -> Option<ChipProfile> {
-    with_eac_files(synthetic_pace_ca_passport(params, offers)?)
+    with_eac_files(synthetic_pace_ca_passport(params, offers)?, 1)
 }
 
-fn with_eac_files(mut p: ChipProfile) -> Option<ChipProfile> {
+/// The PACE passport with EAC version 2 (TR-03110-2 §3.3): DG14 offers Chip Authentication
+/// version 2 only and TerminalAuthenticationInfo version 2, so the terminal runs TA v2
+/// (committing to its ephemeral key), then CA v2 (nonce and token), then reads DG3/DG4.
+pub fn synthetic_pace_eac2_passport(
+    params: super::lds_gen::GenParams,
+    offers: &[PaceOffer],
+) -> Option<ChipProfile> {
+    let mut p = synthetic_pace_ca_passport(params, offers)?;
+    p.ca_key = p.ca_key.map(|k| k.with_version_2());
+    with_eac_files(p, 2)
+}
+
+/// DG14 with CAInfo and TerminalAuthenticationInfo of `version`, DG3, DG4, EF.CVCA; EF.SOD
+/// re-signed.
+fn with_eac_files(mut p: ChipProfile, version: u64) -> Option<ChipProfile> {
     use super::lds_gen as g;
     let key = p.ca_key.clone()?;
     let dg14 = g::encode_dg14(&[
         g::pace_info("0.4.0.127.0.7.2.2.4.2.2", 2, Some(13)),
-        g::chip_authentication_info("0.4.0.127.0.7.2.2.3.2.2", 1, None),
+        g::chip_authentication_info("0.4.0.127.0.7.2.2.3.2.2", version, None),
         g::chip_authentication_public_key_info_ecdh(13, &key.public_point(), None),
         g::active_authentication_info("0.4.0.127.0.7.1.1.4.1.3"),
-        g::terminal_authentication_info(1),
+        g::terminal_authentication_info(version),
     ]);
     p.app_files.insert(FileId::Dg14.fid(), dg14);
     p.app_files

@@ -146,6 +146,8 @@ struct TaChip {
     challenge: Option<[u8; 8]>,
     /// Comp(ephemeral key) of the Chip Authentication that ran in this session.
     ca_comp: Option<Vec<u8>>,
+    /// TA v2: Comp(ephemeral key) from MSE:Set AT (DO'91'), for the CA v2 that follows.
+    v2_comp: Option<Vec<u8>>,
     /// Rights granted by a successful EXTERNAL AUTHENTICATE.
     granted: u8,
     /// The current date, once moved by a certificate.
@@ -829,6 +831,12 @@ impl VirtualChip {
         if eph == key.public_point().as_slice() {
             return r(sw::WRONG_DATA);
         }
+        // EAC2 (TR-03110-3 §B.3): with TA v2 before, the key must be the one TA committed to.
+        if let Some(c) = &self.ta.v2_comp {
+            if *c != compress_public_key(key.group, eph) {
+                return r(sw::WRONG_DATA);
+            }
+        }
         let secret = if self.faults.contains(&Fault::CaKeyMismatch) {
             match key.group.random_secret(self.rng.as_mut()) {
                 Some(s) => s,
@@ -864,10 +872,7 @@ impl VirtualChip {
         match next {
             Ok(s) => {
                 self.sm_next = Some(s);
-                self.ta = TaChip {
-                    ca_comp: Some(compress_public_key(key.group, eph)),
-                    ..TaChip::default()
-                };
+                self.ta.ca_comp = Some(compress_public_key(key.group, eph));
                 ResponseApdu::new(answer, StatusWord(sw::OK))
             }
             Err(_) => r(sw::CONDITIONS_NOT_SATISFIED),
@@ -973,9 +978,11 @@ impl VirtualChip {
         }
         let mut rd = crate::tlv::Reader::new(&cmd.data);
         let mut reference = None;
+        let mut comp = None;
         loop {
             match rd.next() {
                 Ok(Some(t)) if t.tag.0 == 0x83 => reference = Some(t.value.to_vec()),
+                Ok(Some(t)) if t.tag.0 == 0x91 => comp = Some(t.value.to_vec()),
                 Ok(Some(_)) => {}
                 Ok(None) => break,
                 Err(_) => return r(sw::WRONG_DATA),
@@ -1006,6 +1013,7 @@ impl VirtualChip {
                     .as_ref()
                     .is_some_and(|k| k.chr == reference);
                 self.ta.at_set = ok;
+                self.ta.v2_comp = comp;
                 if ok {
                     r(sw::OK)
                 } else {
@@ -1087,11 +1095,13 @@ impl VirtualChip {
             }
             _ => None,
         };
+        // EAC1: the key of the CA that ran before; v2: the one MSE:Set AT committed to.
+        let comp = self.ta.v2_comp.clone().or_else(|| self.ta.ca_comp.clone());
         let (Some(key), true, Some(challenge), Some(comp), Some(id_picc)) = (
             self.ta.terminal.clone(),
             self.ta.at_set,
             challenge,
-            self.ta.ca_comp.clone(),
+            comp,
             id_picc,
         ) else {
             return r(sw::CONDITIONS_NOT_SATISFIED);
