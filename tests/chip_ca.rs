@@ -667,7 +667,7 @@ fn full_run_dh_modp1024_3des_and_aes128() {
 #[test]
 fn full_run_dh_modp2048_groups() {
     // A 256-byte public value does not fit a short protected APDU: these chips take extended
-    // length (a short-only chip answers 6700, as the test without it shows).
+    // length, or command chaining (a short-only chip answers 6700 to an extended command).
     let k = dh_key(1, 32, Some(4));
     full_run_group(
         with_extended_length(dh_profile(CA_DH_AES256, 1, &k)),
@@ -692,6 +692,37 @@ fn full_run_dh_modp2048_groups() {
         ),
         "{e:?}"
     );
+    // The same short-only chip with command chaining (ISO/IEC 7816-4 §5.3.3): GENERAL
+    // AUTHENTICATE goes out in protected pieces of at most 223 data bytes, and CA passes.
+    let mut chip = VirtualChip::new(dh_profile(CA_DH_AES128, 2, &k), 34);
+    let (session, dg14_bytes, _) = bac_read(&mut chip);
+    let infos = SecurityInfos::parse_dg14(&dg14_bytes).unwrap();
+    let params = select_key(&infos).unwrap();
+    let before = chip.apdu_count();
+    let (_, token) = ca::run_chained(
+        &mut chip,
+        session,
+        params,
+        &mut ChaCha20Rng::seed_from_u64(35),
+        inspectd::chip::chain::MAX_SECURED_SHORT_DATA,
+    )
+    .unwrap();
+    assert_eq!(token.group(), k.group());
+    // MSE:Set AT, two GENERAL AUTHENTICATE pieces (264 data bytes), SELECT EF.COM.
+    assert_eq!(chip.apdu_count() - before, 4);
+    // And the whole inspection does so by itself on a short-APDU reader path.
+    let mut chip = VirtualChip::new(dh_profile(CA_DH_AES128, 2, &k), 36);
+    let r = inspectd::inspection::inspect_chip(
+        &mut chip,
+        &AccessKey::Mrz {
+            mrz_information: synthetic_mrz_information(),
+        },
+        &inspectd::inspection::ChipOptions::default(),
+        &mut ChaCha20Rng::seed_from_u64(37),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(r.ca.status, CheckStatus::Passed, "{:?}", r.ca);
 }
 
 #[test]

@@ -605,3 +605,36 @@ fn eac2_runs_ta_v2_then_ca_v2_and_reads_dg3_dg4() {
         FileOutcome::Skipped { .. }
     ));
 }
+
+#[test]
+fn a_long_cvca_link_certificate_goes_out_as_a_command_chain() {
+    // Presenting the CVCA certificate itself (433 bytes with domain parameters, as a link
+    // certificate would be) under its own trust point: too long for a short protected APDU.
+    let p = pki();
+    let creds = credentials(&p);
+    let trust = [cv_pki::CVCA_CHR.as_bytes().to_vec()];
+    assert_eq!(creds.to_present(&trust).unwrap().len(), 3);
+    let run = |max: usize| {
+        let mut chip = eac_chip();
+        let r = inspect(&mut chip, None);
+        let dg14 = r.read.file(FileId::Dg14).unwrap().to_vec();
+        let ca = r.read.session.unwrap();
+        // ID_PICC after BAC and Comp(the CA key) as the inspection computes them.
+        let id =
+            inspectd::chip::ta::id_picc_from_mrz_information(&synthetic_mrz_information()).unwrap();
+        // The CA of `inspect` used an ephemeral key we do not see: run CA again on this
+        // session to know it.
+        let infos = inspectd::lds::security_infos::SecurityInfos::parse_dg14(&dg14).unwrap();
+        let (session, token) =
+            inspectd::chip::ca::run(&mut chip, ca, &infos, &mut ChaCha20Rng::seed_from_u64(3))
+                .unwrap();
+        let comp =
+            inspectd::chip::ta::compress_public_key(token.group(), token.ephemeral_public_key());
+        let (_, res) = inspectd::chip::ta::run(&mut chip, session, &creds, &trust, id, comp, max);
+        res
+    };
+    let ok = run(inspectd::chip::chain::MAX_SECURED_SHORT_DATA).unwrap();
+    assert_eq!(ok.certificates, 3);
+    // Unchained, the chip (no extended length) cannot take it.
+    assert!(run(usize::MAX).is_err());
+}

@@ -957,8 +957,21 @@ pub fn run_with(
     params: CaParams,
     rng: &mut dyn CryptoRngCore,
 ) -> Result<(SecureSession, ChipAuthenticated), CaFailure> {
+    run_chained(t, session, params, rng, usize::MAX)
+}
+
+/// [`run_with`] sending data fields longer than `max_command_data` as command chains
+/// ([`super::chain`]): DH public values of 2048-bit groups on chips without extended length.
+pub fn run_chained(
+    t: &mut dyn CardTransport,
+    session: SecureSession,
+    params: CaParams,
+    rng: &mut dyn CryptoRngCore,
+    max_command_data: usize,
+) -> Result<(SecureSession, ChipAuthenticated), CaFailure> {
     let ca = ChipAuthentication::new(params, rng)?;
-    let agreed = super::drive(Secured::new(session, ca), t)?;
+    let secured = Secured::new(session, super::chain::Chained::new(ca, max_command_data));
+    let agreed = super::drive(secured, t)?;
     Ok(super::drive(CaConfirm::new(agreed), t)?)
 }
 

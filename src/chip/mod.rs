@@ -25,6 +25,7 @@
 pub mod aa;
 mod bac;
 pub mod ca;
+pub mod chain;
 pub mod pace;
 mod read;
 mod secure;

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use sha1::{Digest as _, Sha1};
 
 use super::ca::CaGroup;
+use super::chain::Chained;
 use super::{CardTransport, ChipError, ChipProtocol, SecureSession, Secured, Step};
 use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::lds::asn1::Oid;
@@ -704,7 +705,8 @@ pub enum TaFailure {
 }
 
 /// Runs Terminal Authentication over `t` on `session`. The session comes back whenever the
-/// chip answered (under intact secure messaging), also after a refusal.
+/// chip answered (under intact secure messaging), also after a refusal. Certificates longer
+/// than `max_command_data` go out as command chains ([`super::chain`]).
 pub fn run(
     t: &mut dyn CardTransport,
     session: SecureSession,
@@ -712,6 +714,7 @@ pub fn run(
     trust_points: &[Vec<u8>],
     id_picc: Vec<u8>,
     comp_ephemeral: Vec<u8>,
+    max_command_data: usize,
 ) -> (
     Option<SecureSession>,
     Result<TerminalAuthenticated, TaFailure>,
@@ -729,7 +732,7 @@ pub fn run(
         Ok(ta) => ta,
         Err(e) => return (Some(session), Err(e.into())),
     };
-    let mut secured = Secured::new(session, ta);
+    let mut secured = Secured::new(session, Chained::new(ta, max_command_data));
     let result = super::drive(&mut secured, t);
     let (session, _) = secured.into_parts();
     let session = session.is_open().then_some(session);

@@ -15,6 +15,7 @@ use rand_core::CryptoRngCore;
 use super::report::{FileSummary, Outcome, ReadInfo, Timing};
 use crate::chip::aa::{self, AaPolicy, ActiveAuthentication};
 use crate::chip::ca;
+use crate::chip::chain::Chained;
 use crate::chip::ta::{self, TerminalCredentials};
 use crate::chip::{
     drive, drive_observed, drive_with_stats, AccessKey, CardTransport, ChipError, ChipRead,
@@ -461,7 +462,8 @@ fn chip_authentication(
         return Outcome::new(CheckStatus::NotPerformed, "no secure session");
     };
     events(ChipEvent::ChipAuthentication);
-    match ca::run_with(t, session, params, rng) {
+    let max_data = max_command_data(t);
+    match ca::run_chained(t, session, params, rng, max_data) {
         Ok((new_session, token)) => {
             read.session = Some(new_session);
             let outcome = Outcome::new(
@@ -536,7 +538,8 @@ fn terminal_authentication(
         return Outcome::new(CheckStatus::NotPerformed, "no secure session");
     };
     let comp = ta::compress_public_key(ca_done.group(), ca_done.ephemeral_public_key());
-    let (session, result) = ta::run(t, session, creds, &[], id_picc, comp);
+    let max_data = max_command_data(t);
+    let (session, result) = ta::run(t, session, creds, &[], id_picc, comp, max_data);
     read.session = session;
     let auth = match result {
         Ok(a) => a,
@@ -554,6 +557,17 @@ fn terminal_authentication(
             notes.join(", ")
         ),
     )
+}
+
+/// The longest command data field sent in one piece: unlimited over extended length (the
+/// reader path takes long responses), else what still fits a short protected APDU; longer
+/// ones are chained.
+fn max_command_data(t: &dyn CardTransport) -> usize {
+    if t.max_response_len() > 256 {
+        usize::MAX
+    } else {
+        crate::chip::chain::MAX_SECURED_SHORT_DATA
+    }
 }
 
 /// Reads `wanted` (DG3/DG4) under the session after Terminal Authentication and records them
@@ -665,7 +679,8 @@ fn eac_v2(
             ));
         }
     };
-    let mut secured = Secured::new(session, ta_run);
+    let max_data = max_command_data(t);
+    let mut secured = Secured::new(session, Chained::new(ta_run, max_data));
     let ta_result = drive(&mut secured, t);
     let (session, _) = secured.into_parts();
     let auth = match ta_result {
@@ -683,7 +698,7 @@ fn eac_v2(
             ));
         }
     };
-    let agreed = drive(Secured::new(session, chip_auth), t)
+    let agreed = drive(Secured::new(session, Chained::new(chip_auth, max_data)), t)
         .and_then(|agreed| drive(ca::CaConfirm::new(agreed), t));
     let (new_session, token) = match agreed {
         Ok(x) => x,

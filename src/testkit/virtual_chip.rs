@@ -45,6 +45,7 @@ mod sw {
     pub(super) const OFFSET_OUTSIDE_EF: u16 = 0x6B00;
     pub(super) const INS_NOT_SUPPORTED: u16 = 0x6D00;
     pub(super) const CLA_NOT_SUPPORTED: u16 = 0x6E00;
+    pub(super) const LAST_COMMAND_OF_CHAIN_EXPECTED: u16 = 0x6883;
 }
 
 /// How the chip protects its data groups.
@@ -388,6 +389,8 @@ pub struct VirtualChip {
     ta: TaChip,
     // PACE: the chip's ephemeral public key of the session (ID_PICC for TA).
     pace_ephemeral: Option<(Vec<u8>, bool)>,
+    // Command chaining: (INS, P1, P2, data so far).
+    chain: Option<(u8, u8, u8, Vec<u8>)>,
     apdus: usize,
     removed: bool,
 }
@@ -427,6 +430,7 @@ impl VirtualChip {
             eac: None,
             ta: TaChip::default(),
             pace_ephemeral: None,
+            chain: None,
             apdus: 0,
             removed: false,
         }
@@ -500,6 +504,7 @@ impl VirtualChip {
         self.pace.reset();
         self.ta = TaChip::default();
         self.pace_ephemeral = None;
+        self.chain = None;
         self.removed = false;
     }
 
@@ -557,8 +562,37 @@ impl VirtualChip {
         }
     }
 
-    /// Handles one plain (already unwrapped) command.
+    /// Handles one plain (already unwrapped) command; joins chained pieces (ISO/IEC 7816-4
+    /// §5.3.3) of PSO, MSE and (outside PACE) GENERAL AUTHENTICATE first.
     fn process(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
+        let chainable = matches!(cmd.ins, 0x2A | 0x22 | 0x86) && !self.pace.in_progress();
+        if chainable && cmd.cla & 0x10 != 0 {
+            let buf = self
+                .chain
+                .get_or_insert_with(|| (cmd.ins, cmd.p1, cmd.p2, Vec::new()));
+            if (buf.0, buf.1, buf.2) != (cmd.ins, cmd.p1, cmd.p2)
+                || buf.3.len().saturating_add(cmd.data.len()) > 65_536
+            {
+                self.chain = None;
+                return r(sw::LAST_COMMAND_OF_CHAIN_EXPECTED);
+            }
+            buf.3.extend_from_slice(&cmd.data);
+            return r(sw::OK);
+        }
+        if let Some((ins, p1, p2, mut data)) = self.chain.take() {
+            if (ins, p1, p2) != (cmd.ins, cmd.p1, cmd.p2) {
+                return r(sw::LAST_COMMAND_OF_CHAIN_EXPECTED);
+            }
+            data.extend_from_slice(&cmd.data);
+            let mut whole = cmd.clone();
+            whole.data = data;
+            return self.dispatch(&whole);
+        }
+        self.dispatch(cmd)
+    }
+
+    fn dispatch(&mut self, cmd: &CommandApdu) -> ResponseApdu {
         let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
         // CLA 10: command chaining (PACE GENERAL AUTHENTICATE).
         if cmd.cla & 0xE0 != 0 && cmd.cla & 0x0C == 0 {
