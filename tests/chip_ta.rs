@@ -206,6 +206,21 @@ fn credentials_order_and_check_the_chain() {
         creds.to_present(&[b"ZZCVCA00001".to_vec()]).unwrap_err(),
         TaError::UnknownTrustPoint
     );
+    // The chip's own CVCA is not presented again.
+    assert_eq!(
+        creds.to_present(&[b"UTCVCA00001".to_vec()]).unwrap(),
+        vec![p.dv.clone(), p.is.clone()]
+    );
+    // EF.CVCA: one or two CARs, zero padded.
+    let mut ef = inspectd::tlv::encode(0x42, b"UTCVCA00001");
+    ef.extend(inspectd::tlv::encode(0x42, b"UTCVCA00000"));
+    ef.resize(36, 0);
+    assert_eq!(
+        inspectd::lds::cvc::ef_cvca_cars(&ef),
+        vec![b"UTCVCA00001".to_vec(), b"UTCVCA00000".to_vec()]
+    );
+    assert!(inspectd::lds::cvc::ef_cvca_cars(&[0; 36]).is_empty());
+    assert!(inspectd::lds::cvc::ef_cvca_cars(&[0x42, 0x20, 1]).is_empty());
     // A key that is not the IS certificate's.
     assert!(matches!(
         TerminalCredentials::new(
@@ -609,11 +624,10 @@ fn eac2_runs_ta_v2_then_ca_v2_and_reads_dg3_dg4() {
 #[test]
 fn a_long_cvca_link_certificate_goes_out_as_a_command_chain() {
     // Presenting the CVCA certificate itself (433 bytes with domain parameters, as a link
-    // certificate would be) under its own trust point: too long for a short protected APDU.
+    // certificate would be; the chip verifies it under its own trust point): too long for a
+    // short protected APDU.
     let p = pki();
     let creds = credentials(&p);
-    let trust = [cv_pki::CVCA_CHR.as_bytes().to_vec()];
-    assert_eq!(creds.to_present(&trust).unwrap().len(), 3);
     let run = |max: usize| {
         let mut chip = eac_chip();
         let r = inspect(&mut chip, None);
@@ -630,8 +644,16 @@ fn a_long_cvca_link_certificate_goes_out_as_a_command_chain() {
                 .unwrap();
         let comp =
             inspectd::chip::ta::compress_public_key(token.group(), token.ephemeral_public_key());
-        let (_, res) = inspectd::chip::ta::run(&mut chip, session, &creds, &trust, id, comp, max);
-        res
+        let ta = TerminalAuthentication::new(
+            vec![p.cvca.clone(), p.dv.clone(), p.is.clone()],
+            Arc::clone(creds.signer()),
+            id,
+            comp,
+            1,
+        )
+        .unwrap();
+        let chained = inspectd::chip::chain::Chained::new(ta, max);
+        inspectd::chip::drive(inspectd::chip::Secured::new(session, chained), &mut chip)
     };
     let ok = run(inspectd::chip::chain::MAX_SECURED_SHORT_DATA).unwrap();
     assert_eq!(ok.certificates, 3);

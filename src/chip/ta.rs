@@ -398,8 +398,9 @@ impl TerminalCredentials {
     }
 
     /// The certificates to present to a chip whose trust points (CARs from EF.CVCA, or the
-    /// PACE answer) are `trust_points`: from the first one issued under a trust point. With
-    /// no trust points known: everything below the self-signed CVCA certificate.
+    /// PACE answer) are `trust_points`: from the first one issued under a trust point that is
+    /// not itself one (a link certificate to a newer CVCA, or the DV certificate). With no
+    /// trust points known: everything below the self-signed CVCA certificate.
     pub fn to_present(&self, trust_points: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, TaError> {
         let parsed = self
             .chain
@@ -409,9 +410,8 @@ impl TerminalCredentials {
         let start = if trust_points.is_empty() {
             parsed.iter().position(|c| !c.is_self_signed())
         } else {
-            parsed
-                .iter()
-                .position(|c| trust_points.iter().any(|t| t.as_slice() == c.car))
+            let known = |r: &[u8]| trust_points.iter().any(|t| t.as_slice() == r);
+            parsed.iter().position(|c| known(c.car) && !known(c.chr))
         }
         .ok_or(TaError::UnknownTrustPoint)?;
         Ok(self.chain.get(start..).unwrap_or(&[]).to_vec())

@@ -539,7 +539,14 @@ fn terminal_authentication(
     };
     let comp = ta::compress_public_key(ca_done.group(), ca_done.ephemeral_public_key());
     let max_data = max_command_data(t);
-    let (session, result) = ta::run(t, session, creds, &[], id_picc, comp, max_data);
+    let (trust_points, session) = read_trust_points(t, session, read.max_response_len);
+    let Some(session) = session else {
+        return Outcome::new(
+            CheckStatus::Failed,
+            "secure messaging broke while reading EF.CVCA: DG3/DG4 not read",
+        );
+    };
+    let (session, result) = ta::run(t, session, creds, &trust_points, id_picc, comp, max_data);
     read.session = session;
     let auth = match result {
         Ok(a) => a,
@@ -557,6 +564,24 @@ fn terminal_authentication(
             notes.join(", ")
         ),
     )
+}
+
+/// The chip's trust points from EF.CVCA (TR-03110-3 §A.6.2.2; the first CAR, which the read
+/// covers through its TLV length), empty when the chip has none or refuses it. The session
+/// comes back unless secure messaging broke.
+fn read_trust_points(
+    t: &mut dyn CardTransport,
+    session: crate::chip::SecureSession,
+    max_response_len: usize,
+) -> (Vec<Vec<u8>>, Option<crate::chip::SecureSession>) {
+    let opts = ReadOptions::secured(&session, max_response_len).with_max_file_size(64);
+    let mut secured = Secured::new(session, ReadFile::by_sfi(FileId::Cvca.sfi(), opts));
+    let cars = match drive(&mut secured, t) {
+        Ok(f) => crate::lds::cvc::ef_cvca_cars(&f.bytes),
+        Err(_) => Vec::new(),
+    };
+    let (session, _) = secured.into_parts();
+    (cars, session.is_open().then_some(session))
 }
 
 /// The longest command data field sent in one piece: unlimited over extended length (the
@@ -660,7 +685,17 @@ fn eac_v2(
     };
     let group = chip_auth.params().group;
     let comp = ta::compress_public_key(group, chip_auth.ephemeral_public_key());
-    let ta_run = creds.to_present(&[]).and_then(|certs| {
+    let (trust_points, session) = read_trust_points(t, session, read.max_response_len);
+    let Some(session) = session else {
+        return Some((
+            not_read("secure messaging broke while reading EF.CVCA".into()),
+            Outcome::new(
+                CheckStatus::Failed,
+                "secure messaging broke while reading EF.CVCA: DG3/DG4 not read",
+            ),
+        ));
+    };
+    let ta_run = creds.to_present(&trust_points).and_then(|certs| {
         ta::TerminalAuthentication::new(certs, Arc::clone(creds.signer()), id_picc, comp, 2)
     });
     let ta_run = match ta_run {

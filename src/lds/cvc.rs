@@ -572,6 +572,20 @@ pub fn ec_public_key_dos(curve: NamedCurve, point: &[u8], domain: bool) -> Vec<u
     v
 }
 
+/// The CARs in EF.CVCA (TR-03110-3 §A.6.2.2: one or two DO'42', then zero padding): the chip's
+/// trust points, current first. Anything malformed ends the list.
+pub fn ef_cvca_cars(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut r = Reader::with_limits(bytes, limits());
+    while out.len() < 2 && r.remaining().first().is_some_and(|b| *b == 0x42) {
+        match r.expect(0x42) {
+            Ok(t) if !t.value.is_empty() && t.value.len() <= 16 => out.push(t.value.to_vec()),
+            _ => break,
+        }
+    }
+    out
+}
+
 /// Splits a file of concatenated DER certificates (or PEM blocks of any label) into the DER
 /// encodings, at most `max` of them.
 pub fn split_certificates(file: &[u8], max: usize) -> Result<Vec<Vec<u8>>, CvcError> {
