@@ -44,6 +44,11 @@ pub struct Config {
     pub audit_key: Option<PathBuf>,
     /// Server reflection (grpcurl, grpcui).
     pub reflection: bool,
+    /// Terminal Authentication (EAC, BSI TR-03110) for DG3/DG4: the inspection system's CV
+    /// certificate files (DER or PEM); with `terminal_key`.
+    pub terminal_chain: Vec<PathBuf>,
+    /// The IS private key (PKCS #8 or SEC 1 EC key, DER or PEM).
+    pub terminal_key: Option<PathBuf>,
     /// Policy switches.
     pub policy: PolicyConfig,
     /// Limits.
@@ -112,6 +117,8 @@ impl Default for Config {
             audit_log: None,
             audit_key: None,
             reflection: true,
+            terminal_chain: Vec::new(),
+            terminal_key: None,
             policy: PolicyConfig::default(),
             limits: LimitsConfig::default(),
         }
@@ -213,6 +220,11 @@ impl Config {
                 "limits.rate_per_second must be > 0 and rate_burst >= 1",
             ));
         }
+        if self.terminal_chain.is_empty() != self.terminal_key.is_none() {
+            return Err(ConfigError::Invalid(
+                "terminal_chain and terminal_key go together",
+            ));
+        }
         if self.limits.concurrent_per_terminal == 0 {
             return Err(ConfigError::Invalid(
                 "limits.concurrent_per_terminal must be >= 1",
@@ -241,6 +253,18 @@ mod tests {
         assert_eq!(partial.limits.rate_per_second, 200.0);
         let e = Config::from_toml("insecur = true\n").unwrap_err();
         assert!(e.contains("insecur"), "{e}");
+    }
+
+    #[test]
+    fn terminal_credentials_go_together() {
+        let c = Config::from_toml(
+            "insecure = true\nterminal_chain = [\"dv.cvcert\", \"is.cvcert\"]\nterminal_key = \"is.pkcs8.der\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.terminal_chain.len(), 2);
+        assert!(c.validate().is_ok());
+        let c = Config::from_toml("insecure = true\nterminal_key = \"is.pkcs8.der\"\n").unwrap();
+        assert!(c.validate().is_err());
     }
 
     #[test]

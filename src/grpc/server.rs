@@ -100,6 +100,13 @@ pub async fn start(
         config.audit_key.as_deref(),
         audit_key,
     )?;
+    let terminal = match &config.terminal_key {
+        Some(key) => Some(
+            crate::chip::ta::TerminalCredentials::load(&config.terminal_chain, key)
+                .map_err(|e| ServeError::Setup(format!("terminal credentials: {e}")))?,
+        ),
+        None => None,
+    };
     let trust = State::load_trust(&config)?;
     let watchlist = State::load_watchlist(&config)?;
     let mut policy = AssessPolicy::default();
@@ -133,6 +140,7 @@ pub async fn start(
         clock,
         policy,
         shutting_down: Arc::new(AtomicBool::new(false)),
+        terminal,
         config: config.clone(),
     });
     state.reload()?;

@@ -137,6 +137,8 @@ pub struct State {
     pub policy: AssessPolicy,
     /// Set on shutdown: in-flight chip reads stop between two APDUs.
     pub shutting_down: Arc<AtomicBool>,
+    /// Terminal Authentication credentials (from `terminal_chain` / `terminal_key`).
+    pub terminal: Option<crate::chip::ta::TerminalCredentials>,
 }
 
 /// What a call contributes to its audit record.
@@ -699,6 +701,7 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                                 allow_bac: st2.config.policy.bac_allowed,
                                 data_groups,
                                 aa_challenge: challenge,
+                                terminal: st2.terminal.clone(),
                                 ..ChipOptions::default()
                             };
                             let mut rng = rand_core::OsRng;
