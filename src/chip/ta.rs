@@ -743,6 +743,105 @@ pub fn run(
 mod tests {
     use super::*;
 
+    fn rsp(data: &[u8], sw: u16) -> ResponseApdu {
+        ResponseApdu::new(data.to_vec(), crate::apdu::StatusWord(sw))
+    }
+
+    fn protocol() -> TerminalAuthentication {
+        let pki = crate::testkit::cv_pki::cv_pki().unwrap();
+        TerminalAuthentication::new(
+            vec![pki.dv, pki.is],
+            Arc::new(pki.is_key),
+            b"L898902C3".to_vec(),
+            vec![0x11; 32],
+            1,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn command_sequence_and_signature_input() {
+        let mut ta = protocol();
+        let mut ins = Vec::new();
+        let mut last = None;
+        let answers = [
+            rsp(&[], 0x9000),
+            rsp(&[], 0x9000),
+            rsp(&[], 0x9000),
+            rsp(&[], 0x9000),
+            rsp(&[], 0x9000),
+            rsp(&[1, 2, 3, 4, 5, 6, 7, 8], 0x9000),
+            rsp(&[], 0x9000),
+        ];
+        let mut it = answers.into_iter();
+        let done = loop {
+            match ta.resume(last.take()).unwrap() {
+                Step::Transmit(c) => {
+                    ins.push((c.ins, c.p1, c.p2));
+                    last = it.next();
+                }
+                Step::Done(d) => break d,
+            }
+        };
+        assert_eq!(
+            ins,
+            vec![
+                (0x22, 0x81, 0xB6),
+                (0x2A, 0x00, 0xBE),
+                (0x22, 0x81, 0xB6),
+                (0x2A, 0x00, 0xBE),
+                (0x22, 0x81, 0xA4),
+                (0x84, 0x00, 0x00),
+                (0x82, 0x00, 0x00),
+            ]
+        );
+        assert_eq!(done.chr, "UTISTERM00001");
+        assert_eq!(done.rights, 0x03);
+        let input = ta.signature_input(&[9; 8]);
+        assert_eq!(&input[..9], b"L898902C3");
+        assert_eq!(&input[9..17], &[9; 8]);
+        assert_eq!(&input[17..], &[0x11; 32]);
+        assert_eq!(ta.resume(None), Err(ChipError::Finished));
+    }
+
+    #[test]
+    fn hostile_answers_end_the_run_with_typed_errors() {
+        // An error status at every step, a short challenge, a response out of order.
+        for at in 0..7 {
+            let mut ta = protocol();
+            let mut step = ta.resume(None).unwrap();
+            for i in 0..at {
+                let answer = if i == 5 {
+                    rsp(&[0; 8], 0x9000)
+                } else {
+                    rsp(&[], 0x9000)
+                };
+                step = ta.resume(Some(answer)).unwrap();
+            }
+            assert!(matches!(step, Step::Transmit(_)));
+            let e = ta.resume(Some(rsp(&[], 0x6300))).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    ChipError::Status { .. } | ChipError::AuthenticationFailed { .. }
+                ),
+                "{at}: {e:?}"
+            );
+            assert_eq!(ta.resume(Some(rsp(&[], 0x9000))), Err(ChipError::Finished));
+        }
+        let mut ta = protocol();
+        let _ = ta.resume(None).unwrap();
+        for _ in 0..5 {
+            let _ = ta.resume(Some(rsp(&[], 0x9000))).unwrap();
+        }
+        assert!(matches!(
+            ta.resume(Some(rsp(&[1, 2, 3], 0x9000))),
+            Err(ChipError::Protocol { .. })
+        ));
+        let mut ta = protocol();
+        assert!(ta.resume(Some(rsp(&[], 0x9000))).is_err());
+    }
+
     #[test]
     fn id_picc_is_number_and_check_digit() {
         // Doc 9303-11 App. D.2 specimen: L898902C< 3 690806 1 940623 6.
