@@ -660,3 +660,52 @@ fn a_long_cvca_link_certificate_goes_out_as_a_command_chain() {
     // Unchained, the chip (no extended length) cannot take it.
     assert!(run(usize::MAX).is_err());
 }
+
+#[test]
+fn eac2_takes_the_ca_v2_key_from_ef_card_security_without_dg14() {
+    let p = pki();
+    let profile = inspectd::testkit::dataset::synthetic_pace_eac2_card_security_passport(
+        GenParams::default(),
+        &[("0.4.0.127.0.7.2.2.4.2.2", 13)],
+    )
+    .unwrap();
+    assert!(!profile.app_files.contains_key(&FileId::Dg14.fid()));
+    let mut chip = VirtualChip::new(profile, 5).with_eac(synthetic_eac_config().unwrap());
+    let r = inspect(&mut chip, Some(credentials(&p)));
+    assert_eq!(r.ca.status, CheckStatus::Passed, "{:?}", r.ca);
+    assert!(r.ca.reason.contains("EF.CardSecurity"), "{}", r.ca.reason);
+    assert_eq!(r.ta.status, CheckStatus::Passed, "{:?}", r.ta);
+    assert!(matches!(outcome(&r, FileId::Dg3), FileOutcome::Read(_)));
+    assert!(matches!(
+        outcome(&r, FileId::CardSecurity),
+        FileOutcome::Read(_)
+    ));
+    // EF.CardSecurity passes PA (the key is bound), DG3/DG4 hash.
+    let rep = report(&r);
+    // (A warning only for the CRL this test's trust snapshot does not carry.)
+    let cs = rep
+        .checks
+        .iter()
+        .find(|c| c.id == "pa.card_security")
+        .unwrap();
+    assert!(
+        matches!(cs.status, CheckStatus::Passed | CheckStatus::Warning),
+        "{cs:?}"
+    );
+    assert!(cs.reason.contains("trusted CSCA"), "{cs:?}");
+    for id in ["pa.dg_hashes", "ca", "ta"] {
+        let c = rep.checks.iter().find(|c| c.id == id).unwrap();
+        assert_eq!(c.status, CheckStatus::Passed, "{id}: {c:?}");
+    }
+    // Without credentials EF.CardSecurity is not read (as before) and nothing runs.
+    let profile = inspectd::testkit::dataset::synthetic_pace_eac2_card_security_passport(
+        GenParams::default(),
+        &[("0.4.0.127.0.7.2.2.4.2.2", 13)],
+    )
+    .unwrap();
+    let mut chip = VirtualChip::new(profile, 5).with_eac(synthetic_eac_config().unwrap());
+    let r = inspect(&mut chip, None);
+    assert!(r.read.files.iter().all(|f| f.id != FileId::CardSecurity));
+    assert_eq!(r.ca.status, CheckStatus::NotPerformed);
+    assert_eq!(r.ta.status, CheckStatus::NotPerformed);
+}

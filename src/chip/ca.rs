@@ -28,8 +28,8 @@
 //!   Checked against the BSI "Worked Example for EAC v1.01" (ECDH and DH). [`select_key`]
 //!   only picks version 1; a version-2 run is built with [`select_key_version`] and follows
 //!   Terminal Authentication v2, which commits to Comp(the ephemeral key) (see
-//!   `inspection::chip`, [`super::ta`]). CA v2 keys from EF.CardSecurity (no DG14) are not
-//!   read yet.
+//!   `inspection::chip`, [`super::ta`]), with the key from DG14 or, without one, from
+//!   EF.CardSecurity.
 //!
 //! Explicit EC parameters give [`CaError::Unsupported`].
 

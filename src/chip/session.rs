@@ -98,6 +98,9 @@ pub struct SessionOptions {
     /// Use BAC when EF.CardAccess offers no usable PACE or the chip refuses MSE:Set AT
     /// (only with an MRZ key; a failed PACE run never falls back).
     pub allow_bac_fallback: bool,
+    /// After PACE, read EF.CardSecurity even without PACE-CAM: it holds the Chip
+    /// Authentication v2 keys of chips without DG14 (TR-03110-3 §A.1.2.5).
+    pub read_card_security: bool,
 }
 
 impl Default for SessionOptions {
@@ -108,6 +111,7 @@ impl Default for SessionOptions {
             read_eac_protected: false,
             allow_plain: false,
             allow_bac_fallback: true,
+            read_card_security: false,
         }
     }
 }
@@ -276,7 +280,8 @@ enum State {
     /// PACE-CAM: EF.CardSecurity (master file) under the new SM, for the static key.
     CardSecurity {
         read: Secured<ReadFile>,
-        cam: CamPending,
+        /// PACE-CAM's pending check; `None` when read for other protocols.
+        cam: Option<CamPending>,
     },
     SecureSelectApp(Secured<SelectApplication>),
     File {
@@ -561,7 +566,8 @@ impl ReadSession {
         self.access = AccessProtocol::Pace(est.summary);
         self.pace_chip_ephemeral = Some(est.chip_ephemeral_public_key);
         let session = est.session;
-        if let Some(cam) = est.cam {
+        if est.cam.is_some() || self.opts.read_card_security {
+            let cam = est.cam;
             // EF.CardSecurity (SFI 1D of the master file) carries the static key.
             let opts = self
                 .read_options(FileId::CardSecurity, Some(&session))
@@ -730,18 +736,29 @@ impl ChipProtocol for ReadSession {
                         return Ok(Step::Transmit(c));
                     }
                     Ok(Step::Done(f)) => {
-                        let v = match CardSecurity::parse(&f.bytes) {
+                        let v = cam.map(|cam| match CardSecurity::parse(&f.bytes) {
                             Ok(cs) => cam.verify_with_infos(&cs.security_infos),
                             Err(_) => Err(PaceError::CamNoStaticKey),
-                        };
+                        });
                         (FileOutcome::Read(f), v)
                     }
                     Err(e) => match survivable(&e) {
-                        Some(o) if read.session().is_open() => (o, Err(PaceError::CamNoStaticKey)),
+                        Some(o) if read.session().is_open() => {
+                            (o, cam.map(|_| Err(PaceError::CamNoStaticKey)))
+                        }
+                        // Not asked for by CAM: any clean refusal means "not there".
+                        None if cam.is_none()
+                            && read.session().is_open()
+                            && matches!(e, ChipError::Status { .. }) =>
+                        {
+                            (FileOutcome::NotFound, None)
+                        }
                         _ => return Err(e),
                     },
                 };
-                self.cam = Some(verdict);
+                if verdict.is_some() {
+                    self.cam = verdict;
+                }
                 self.files.push(SessionFile {
                     id: FileId::CardSecurity,
                     outcome,

@@ -225,6 +225,8 @@ pub fn inspect_chip(
         max_response_len: t.max_response_len(),
         data_groups,
         allow_bac_fallback: opts.allow_bac,
+        // CA v2 keys of eIDs without DG14 (only useful with terminal credentials).
+        read_card_security: opts.terminal.is_some(),
         ..SessionOptions::default()
     };
     let session = ReadSession::new(key, sopts.clone(), rng)?;
@@ -649,8 +651,8 @@ fn eac_files_wanted(read: &ChipRead, opts: &ChipOptions) -> Vec<FileId> {
         .collect()
 }
 
-/// EAC version 2 (TR-03110-2 §3.3; TR-03110-3 §B.3, §B.11) when DG14 offers Chip
-/// Authentication version 2 only, after PACE and with terminal credentials: the ephemeral CA
+/// EAC version 2 (TR-03110-2 §3.3; TR-03110-3 §B.3, §B.11) when DG14 (or, without one,
+/// EF.CardSecurity) offers Chip Authentication version 2 only, after PACE and with terminal credentials: the ephemeral CA
 /// key is drawn first, TA v2 commits to Comp(it) in MSE:Set AT and signs ID_PICC ‖ r_PICC ‖
 /// Comp(it), then CA v2 (nonce and token) restarts secure messaging and DG3/DG4 are read.
 /// `None` when it does not apply (the outcomes stay as they were). Returns (`ca`, `ta`).
@@ -662,9 +664,20 @@ fn eac_v2(
     events: &mut dyn FnMut(ChipEvent),
 ) -> Option<(Outcome, Outcome)> {
     let creds = opts.terminal.as_ref()?;
-    let dg14 = read.file(FileId::Dg14)?.to_vec();
-    let infos = SecurityInfos::parse_dg14(&dg14).ok()?;
-    let params = ca::select_key_version(&infos, 2).ok()?;
+    // The CA v2 key from DG14, else from EF.CardSecurity (PA-checked as pa.card_security).
+    let from_dg14 = read
+        .file(FileId::Dg14)
+        .and_then(|b| SecurityInfos::parse_dg14(b).ok())
+        .and_then(|i| ca::select_key_version(&i, 2).ok());
+    let (params, source) = match from_dg14 {
+        Some(p) => (p, "DG14"),
+        None => {
+            let cs = read.file(FileId::CardSecurity)?;
+            let cs = crate::lds::card_security::CardSecurity::parse(cs).ok()?;
+            let p = ca::select_key_version(&cs.security_infos, 2).ok()?;
+            (p, "EF.CardSecurity (bound by pa.card_security)")
+        }
+    };
     let crate::chip::AccessProtocol::Pace(p) = &read.access else {
         return None;
     };
@@ -754,7 +767,7 @@ fn eac_v2(
     let ca_outcome = Outcome::new(
         CheckStatus::Passed,
         format!(
-            "Chip Authentication v2: {} key agreement with the chip's DG14 key, token T_PICC verified, secure messaging ({:?}) restarted and confirmed",
+            "Chip Authentication v2: {} key agreement with the chip's key from {source}, token T_PICC verified, secure messaging ({:?}) restarted and confirmed",
             token.group().describe(),
             token.cipher()
         ),

@@ -467,6 +467,29 @@ pub fn synthetic_pace_eac2_passport(
     with_eac_files(p, 2)
 }
 
+/// [`synthetic_pace_eac2_passport`] as an eID-like chip without DG14: the Chip
+/// Authentication v2 key and TerminalAuthenticationInfo are in EF.CardSecurity (signed by the
+/// test DS; TR-03110-3 §A.1.2.5), read after PACE.
+pub fn synthetic_pace_eac2_card_security_passport(
+    params: super::lds_gen::GenParams,
+    offers: &[PaceOffer],
+) -> Option<ChipProfile> {
+    use super::lds_gen as g;
+    let mut p = synthetic_pace_eac2_passport(params, offers)?;
+    let key = p.ca_key.clone()?;
+    p.app_files.remove(&FileId::Dg14.fid());
+    let infos = g::encode_security_infos(&[
+        g::pace_info("0.4.0.127.0.7.2.2.4.2.2", 2, Some(13)),
+        g::chip_authentication_info("0.4.0.127.0.7.2.2.3.2.2", 2, None),
+        g::chip_authentication_public_key_info_ecdh(13, &key.public_point(), None),
+        g::terminal_authentication_info(2),
+    ]);
+    p.mf_files
+        .insert(FileId::CardSecurity.fid(), signed_card_security(&infos)?);
+    resign_sod(&mut p)?;
+    Some(p)
+}
+
 /// DG14 with CAInfo and TerminalAuthenticationInfo of `version`, DG3, DG4, EF.CVCA; EF.SOD
 /// re-signed.
 fn with_eac_files(mut p: ChipProfile, version: u64) -> Option<ChipProfile> {
