@@ -17,6 +17,7 @@ fn signer() -> &'static SoftwareSigner {
 }
 
 fuzz_target!(|data: &[u8]| {
+    let _ = inspectd::lds::cvc::ef_cvca_cars(data);
     let _ = CvCertificate::parse_parts(data);
     if let Ok(c) = CvCertificate::parse(data) {
         let _ = c.pso_data();
