@@ -392,7 +392,7 @@ pub fn verify(
         None => chain_check,
     };
     let revocation = match (&ds, &csca) {
-        (Some(ds), Some(csca)) => revocation_check(ds, csca, trust, at, policy),
+        (Some(ds), Some(csca)) => revocation_check(ds, csca, trust, at, policy, &mut notes),
         _ => Check::new(ids::DS_REVOCATION, NotPerformed, "no verified DS/CSCA pair"),
     };
     let (dg_check, matched) = dg_hash_check(&sod, files, &mut notes, &mut dg_failures);
@@ -1235,6 +1235,7 @@ pub(crate) fn revocation_check(
     trust: &TrustSnapshot,
     at: UnixTime,
     policy: &PaPolicy,
+    notes: &mut AlgNotes,
 ) -> Check {
     use CheckStatus::*;
     let id = ids::DS_REVOCATION;
@@ -1253,6 +1254,17 @@ pub(crate) fn revocation_check(
             if a != s {
                 continue;
             }
+        }
+        // Under Sha1Policy::Reject a SHA-1 CRL is unusable (the document is not at fault:
+        // the missing-CRL policy decides); under Warn it is used and pa.algorithms warns.
+        if policy.sha1 == Sha1Policy::Reject
+            && t.crl.signature_scheme().is_ok_and(|s| s.hash().is_weak())
+        {
+            bad.push(format!(
+                "{}: signed with SHA-1, rejected by policy",
+                t.provenance.source
+            ));
+            continue;
         }
         match t.crl.verify_signed_by(&key, policy.min_rsa_bits) {
             Ok(()) => {
@@ -1276,6 +1288,7 @@ pub(crate) fn revocation_check(
         };
         return Check::new(id, status, reason);
     };
+    notes.scheme("CRL signature", &crl.crl.signature_scheme());
     let c = if crl.crl.lists(&ds.serial) {
         Check::new(
             id,

@@ -1904,6 +1904,20 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
     ));
     out.push(("csca-bp512.der".to_owned(), c_csca_bp512));
     out.push(("ds-bp512.der".to_owned(), c_ds_bp512));
+    // The RSA CSCA's CRL signed sha1WithRSAEncryption, one cRLNumber newer than crl-rsa.der
+    // (same revoked DS): the SHA-1 policy applies to CRL signatures too.
+    let crl_rsa_sha1 = crl(
+        &n_csca_rsa,
+        &aki_rsa,
+        dates::crl_this() + 3600,
+        dates::crl_next(),
+        &[(0x2002, unix(2025, 6, 1))],
+        2,
+        &SignatureScheme::RsaPkcs1 { hash: Sha1 },
+        &k_csca_rsa,
+        &mut rng,
+    );
+    out.push(("crl-rsa-sha1.der".to_owned(), crl_rsa_sha1));
     out
 }
 
