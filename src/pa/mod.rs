@@ -115,6 +115,7 @@ pub enum PaVerdict {
 }
 
 pub use card_security::{verify_card_security, CardSecurityReport, CardSecurityVerified};
+pub use deviation::ListedDeviation;
 
 /// Proof that [`verify`] returned a valid report; only this module can create it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +144,8 @@ pub struct PaReport {
     pub checks: Vec<Check>,
     #[serde(skip)]
     verified: Option<PaVerified>,
+    #[serde(skip)]
+    deviations: Vec<ListedDeviation>,
 }
 
 impl PaReport {
@@ -153,6 +156,10 @@ impl PaReport {
     /// The token, present only when the verdict is valid.
     pub fn verified(&self) -> Option<&PaVerified> {
         self.verified.as_ref()
+    }
+    /// The deviations verified deviation lists declare for this document (Doc 9303-12 §10).
+    pub fn listed_deviations(&self) -> &[ListedDeviation] {
+        &self.deviations
     }
 }
 
@@ -412,7 +419,11 @@ pub fn verify(
         country,
         alg,
     ];
-    let (dev_check, cap) = deviation::apply(
+    let deviation::Applied {
+        check: dev_check,
+        cap,
+        listed: deviations,
+    } = deviation::apply(
         &mut checks,
         &[
             (ids::SOD_SIGNATURE, sig_failures),
@@ -437,6 +448,7 @@ pub fn verify(
         verdict,
         checks,
         verified,
+        deviations,
     }
 }
 
@@ -479,6 +491,7 @@ fn early(first: Check) -> PaReport {
         verdict,
         checks,
         verified: None,
+        deviations: Vec::new(),
     }
 }
 
