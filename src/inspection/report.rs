@@ -27,6 +27,7 @@ use crate::lds::security_infos::SecurityInfos;
 use crate::lds::{FileId, RawFile};
 use crate::mrz::{Date, Mrz};
 use crate::pa::{self, CardSecurityReport, CheckStatus, PaPolicy, PaReport, PaVerdict};
+use crate::trust::deviation::DeviationKind;
 use crate::trust::TrustSnapshot;
 use crate::watchlist::{DocumentStatusSource, LookupResult, Query};
 
@@ -566,6 +567,13 @@ fn chip_authentication(ca: &Outcome, card_security: Option<&CardSecurityReport>)
 /// Decides. See the module documentation for the rule.
 pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     let mut checks = Vec::new();
+    let pa = pa::verify(e.files, cx.trust, cx.now, &cx.policy.pa);
+    let deviation = |kind: DeviationKind| {
+        pa.listed_deviations()
+            .iter()
+            .find(|d| d.kind == kind)
+            .map(|d| d.name.clone())
+    };
     // mrz.check_digits: the printed MRZ as scanned (Doc 9303-3 §4.9).
     let printed_check = match &e.printed {
         Printed::Mrz(m) if m.valid() => {
@@ -584,11 +592,22 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
         ),
         _ => Outcome::new(CheckStatus::NotPerformed, "no printed MRZ given"),
     };
+    // The issuing state declared the wrong check digit (Doc 9303-12 §10): a warning that
+    // names the deviation, never a silent pass.
+    let printed_check = match deviation(DeviationKind::MrzWrongCheckDigit) {
+        Some(name) if printed_check.status == CheckStatus::Failed => Outcome::new(
+            CheckStatus::Warning,
+            format!(
+                "{}; accepted as listed deviation: {name}",
+                printed_check.reason
+            ),
+        ),
+        _ => printed_check,
+    };
     checks.push(ReportCheck::new("mrz.check_digits", &printed_check));
     if let Some(a) = &e.access {
         checks.push(ReportCheck::new("access_control", a));
     }
-    let pa = pa::verify(e.files, cx.trust, cx.now, &cx.policy.pa);
     for c in &pa.checks {
         checks.push(ReportCheck::from_pa(c));
     }
@@ -626,6 +645,18 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
         )
     } else {
         e.aa.clone()
+    };
+    // A signature by a key the issuing state lists as compromised proves no chip genuine: a
+    // warning, and AA then does not count as chip authentication.
+    let aa = match deviation(DeviationKind::AaKeyCompromised) {
+        Some(name) if aa.status == CheckStatus::Passed => Outcome::new(
+            CheckStatus::Warning,
+            format!(
+                "the signature verifies, but the issuing state lists this document's Active \
+                 Authentication key as compromised ({name}): it does not prove the chip genuine"
+            ),
+        ),
+        _ => aa,
     };
     checks.push(ReportCheck::new("aa", &aa));
     let ca = if withheld(14, FileId::Dg14) {
@@ -826,5 +857,98 @@ mod tests {
             let c = r.checks.iter().find(|c| c.id == id).unwrap();
             assert_eq!(c.status, CheckStatus::Failed, "{id}");
         }
+    }
+
+    /// Doc 9303-12 §10 deviations outside PA, from a verified deviation list of the issuing
+    /// state (testdata/pki/deviations-aa-mrz.der, for passports under the RSA DS).
+    #[test]
+    fn listed_aa_key_compromise_and_wrong_check_digit() {
+        let f = files();
+        let prov = Provenance {
+            source: "deviations-aa-mrz.der".into(),
+            imported_at: 0,
+        };
+        let now = crate::testkit::pki::unix(2026, 6, 1);
+        let with_list = TrustSnapshot::builder()
+            .csca(
+                include_bytes!("../../testdata/pki/csca-rsa.der"),
+                prov.clone(),
+            )
+            .unwrap()
+            .deviation_list(
+                include_bytes!("../../testdata/pki/deviations-aa-mrz.der"),
+                &[],
+                now,
+                2048,
+                prov,
+            )
+            .unwrap()
+            .build();
+        let [l1, l2] = crate::testkit::lds_gen::specimen_mrz();
+        // The composite check digit changed: one check digit wrong.
+        let mut l2 = l2.into_bytes();
+        let last = l2.len() - 1;
+        l2[last] = if l2[last] == b'0' { b'1' } else { b'0' };
+        let l2 = String::from_utf8(l2).unwrap();
+        let printed = crate::mrz::parse(&[&l1, &l2]).unwrap();
+        assert!(!printed.valid());
+        let run = |trust: &TrustSnapshot| {
+            let e = Evidence {
+                files: &f,
+                printed: Printed::Mrz(&printed),
+                access: None,
+                aa: Outcome::new(CheckStatus::Passed, "signature verified"),
+                ca: Outcome::new(CheckStatus::Passed, "chip authenticated"),
+                include_faces: false,
+                read: None,
+            };
+            let cx = Context {
+                trust,
+                now,
+                watchlist: None,
+                policy: &AssessPolicy::default(),
+            };
+            assess(&e, &cx)
+        };
+        let status =
+            |r: &InspectionReport, id: &str| r.checks.iter().find(|c| c.id == id).unwrap().clone();
+        // Without the list: the check digit fails, AA passes.
+        let plain = run(&trust());
+        assert_eq!(
+            status(&plain, "mrz.check_digits").status,
+            CheckStatus::Failed
+        );
+        assert_eq!(status(&plain, "aa").status, CheckStatus::Passed);
+        assert_eq!(plain.verdict, Verdict::Invalid);
+        // With it: both become warnings that name the deviation; nothing passes silently.
+        let listed = run(&with_list);
+        let mrz = status(&listed, "mrz.check_digits");
+        assert_eq!(mrz.status, CheckStatus::Warning);
+        assert!(
+            mrz.reason.contains("id-Deviation-MRZ-WrongCheckDigit"),
+            "{}",
+            mrz.reason
+        );
+        let aa = status(&listed, "aa");
+        assert_eq!(aa.status, CheckStatus::Warning);
+        assert!(
+            aa.reason
+                .contains("id-Deviation-CertOrKey-AAKeyCompromised"),
+            "{}",
+            aa.reason
+        );
+        assert_eq!(
+            status(&listed, "pa.deviations").status,
+            CheckStatus::Warning
+        );
+        // Only the comparison with DG1 still fails (the synthetic chip holds the right digit;
+        // a chip the deviation covers would hold the same wrong one).
+        let failed: Vec<&str> = listed
+            .checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Failed)
+            .map(|c| c.id.as_str())
+            .collect();
+        assert_eq!(failed, ["dg1.matches_printed_mrz"]);
     }
 }

@@ -64,7 +64,8 @@ impl<'a> Oid<'a> {
     /// The arcs after `prefix`, if this OID starts with it.
     pub fn arcs_after(&self, prefix: &[u8]) -> Option<Vec<u64>> {
         let rest = self.0.strip_prefix(prefix)?;
-        decode_arcs(rest)
+        let mut arcs = Vec::new();
+        (rest.is_empty() || for_each_arc(rest, |_, a| arcs.push(a))).then_some(arcs)
     }
     /// Dotted decimal form, e.g. `0.4.0.127.0.7.2.2.4.2.2`.
     pub fn dotted(&self) -> String {
@@ -78,48 +79,61 @@ impl std::fmt::Display for Oid<'_> {
     }
 }
 
-/// Decodes base-128 arcs (no first-arc split). `None` on a truncated or over-long arc.
-fn decode_arcs(bytes: &[u8]) -> Option<Vec<u64>> {
-    let mut arcs = Vec::new();
+/// Calls `f(index, arc)` for each base-128 arc (no first-arc split); `false` on an empty
+/// encoding, a truncated, non-minimal or over-long arc.
+fn for_each_arc(bytes: &[u8], mut f: impl FnMut(usize, u64)) -> bool {
+    if bytes.is_empty() {
+        return false;
+    }
     let mut v: u64 = 0;
     let mut in_arc = false;
+    let mut i = 0usize;
     for &b in bytes {
         if !in_arc && b == 0x80 {
-            return None; // non-minimal arc encoding
+            return false; // non-minimal arc encoding
         }
-        v = v.checked_mul(128)?.checked_add(u64::from(b & 0x7F))?;
+        let Some(next) = v
+            .checked_mul(128)
+            .and_then(|x| x.checked_add(u64::from(b & 0x7F)))
+        else {
+            return false;
+        };
+        v = next;
         in_arc = true;
         if b & 0x80 == 0 {
-            arcs.push(v);
+            f(i, v);
+            i += 1;
             v = 0;
             in_arc = false;
         }
     }
-    if in_arc {
-        return None;
-    }
-    Some(arcs)
+    !in_arc
 }
 
 /// The dotted decimal form of OID content octets; `None` if they are not a valid encoding.
 pub fn oid_to_dotted(bytes: &[u8]) -> Option<String> {
-    if bytes.is_empty() {
-        return None;
-    }
-    let arcs = decode_arcs(bytes)?;
-    let mut it = arcs.iter();
-    let first = *it.next()?;
-    let (a, b) = match first {
-        0..=39 => (0, first),
-        40..=79 => (1, first - 40),
-        _ => (2, first - 80),
-    };
-    let mut s = format!("{a}.{b}");
-    for arc in it {
-        s.push('.');
-        s.push_str(&arc.to_string());
-    }
-    Some(s)
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len().saturating_mul(3));
+    let valid = for_each_arc(bytes, |i, arc| {
+        // Writing to a String cannot fail.
+        let _ = if i == 0 {
+            let (a, b) = match arc {
+                0..=39 => (0, arc),
+                40..=79 => (1, arc - 40),
+                _ => (2, arc - 80),
+            };
+            write!(s, "{a}.{b}")
+        } else {
+            write!(s, ".{arc}")
+        };
+    });
+    valid.then_some(s)
+}
+
+/// Is `bytes` a valid OID content encoding (what [`oid_to_dotted`] accepts), without building
+/// the string.
+pub fn oid_is_valid(bytes: &[u8]) -> bool {
+    for_each_arc(bytes, |_, _| {})
 }
 
 /// The content octets of a dotted OID (for builders and tests); `None` if malformed.
@@ -409,7 +423,7 @@ impl<'a> Cursor<'a> {
     /// Reads an OBJECT IDENTIFIER (validated encoding).
     pub fn oid(&mut self) -> Result<Oid<'a>, LdsError> {
         let t = self.expect(tag::OID)?;
-        if oid_to_dotted(t.value).is_none() {
+        if !oid_is_valid(t.value) {
             return Err(self.invalid(self.abs(&t), Invalid::Oid));
         }
         Ok(Oid(t.value))

@@ -88,7 +88,7 @@ pub fn algorithm_identifier<'a>(c: &mut Cursor<'a>) -> Result<AlgorithmIdentifie
         Some(p) if p.tag.0 == tag::NULL => DomainParameters::None,
         Some(p) if p.tag.0 == tag::INTEGER => DomainParameters::Standardized(a.uint_value(&p)?),
         Some(p) if p.tag.0 == tag::OID => {
-            if asn1::oid_to_dotted(p.value).is_none() {
+            if !asn1::oid_is_valid(p.value) {
                 return Err(a.invalid(a.abs(&p), Invalid::Oid));
             }
             DomainParameters::NamedCurve(Oid(p.value))

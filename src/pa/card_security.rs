@@ -170,7 +170,7 @@ pub fn verify_card_security(
         ),
     };
     let revocation = match (&ds, &csca) {
-        (Some(ds), Some(csca)) => revocation_check(ds, csca, trust, at, policy),
+        (Some(ds), Some(csca)) => revocation_check(ds, csca, trust, at, policy, &mut notes),
         _ => Check::new(CHECK_ID, NotPerformed, "no verified DS/CSCA pair"),
     };
     let algorithms = algorithms_check(&mut notes);

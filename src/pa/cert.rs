@@ -396,6 +396,11 @@ impl Crl {
         self.signed.verify(issuer, min_rsa_bits)
     }
 
+    /// The CRL's signature scheme (from its signatureAlgorithm).
+    pub fn signature_scheme(&self) -> Result<SignatureScheme, AlgError> {
+        self.signed.scheme()
+    }
+
     /// True when a certificate with this serial is listed.
     pub fn lists(&self, serial: &[u8]) -> bool {
         self.revoked.iter().any(|s| strip(s) == strip(serial))

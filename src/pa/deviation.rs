@@ -22,8 +22,14 @@
 //! | id-Deviation-LDS-SODSignatureWrong | `pa.sod_signature`: the signature value does not verify (verdict at most inconclusive) |
 //!
 //! Validity periods, revocation, algorithms, country codes and a data group read but not
-//! listed are never relaxed. Other deviation types (AA key compromised, MRZ, chip...) are not
-//! PA checks: when listed for the document, `pa.deviations` is a warning naming them.
+//! listed are never relaxed. Other deviation types are not PA checks: when listed for the
+//! document, `pa.deviations` is a warning naming them, and [`ListedDeviation`]s reach
+//! `inspection::assess`, which applies two of them: id-Deviation-CertOrKey-AAKeyCompromised
+//! turns a passed `aa` into a warning (a signature from a compromised key proves no chip
+//! genuine, so AA then does not count as chip authentication), and
+//! id-Deviation-MRZ-WrongCheckDigit turns a failed `mrz.check_digits` into a warning naming
+//! the deviation. MRZ-WrongData, Chip, COMInconsistent, DGMalformed and national-use types are
+//! only reported.
 
 use super::{ids, Check, CheckStatus};
 use crate::lds::{FileId, RawFile};
@@ -178,9 +184,28 @@ fn listed<'a>(trust: &'a TrustSnapshot, f: &Facts<'_>) -> Vec<Listed<'a>> {
     out
 }
 
+/// A deviation that a verified deviation list of the document's issuing state declares for
+/// this document, for the checks outside Passive Authentication (Active Authentication, the
+/// printed MRZ) to apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedDeviation {
+    /// The deviation type.
+    pub kind: DeviationKind,
+    /// The description and the list it comes from, for reasons.
+    pub name: String,
+}
+
+/// What [`apply`] returns: the `pa.deviations` check, whether the verdict must stay below
+/// valid (a signature deviation was applied), and the deviations listed for the document
+/// (empty under [`DeviationPolicy::Ignore`]).
+pub(crate) struct Applied {
+    pub check: Check,
+    pub cap: bool,
+    pub listed: Vec<ListedDeviation>,
+}
+
 /// Applies the deviation lists to the failed checks in `checks` (whose failure items are in
-/// `failures`, by check id) and returns the `pa.deviations` check and whether the verdict must
-/// stay below valid (a signature deviation was applied).
+/// `failures`, by check id).
 pub(crate) fn apply(
     checks: &mut [Check],
     failures: &[(&'static str, Vec<Failure>)],
@@ -188,20 +213,27 @@ pub(crate) fn apply(
     files: &[RawFile],
     trust: &TrustSnapshot,
     policy: DeviationPolicy,
-) -> (Check, bool) {
+) -> Applied {
     use CheckStatus::*;
     let id = ids::DEVIATIONS;
+    let none = |check| Applied {
+        check,
+        cap: false,
+        listed: Vec::new(),
+    };
     if trust.deviation_lists().is_empty() {
-        return (
-            Check::new(id, NotPerformed, "no deviation list in the trust snapshot"),
-            false,
-        );
+        return none(Check::new(
+            id,
+            NotPerformed,
+            "no deviation list in the trust snapshot",
+        ));
     }
     let Some(ds) = ds else {
-        return (
-            Check::new(id, NotPerformed, "no DS certificate to match deviations"),
-            false,
-        );
+        return none(Check::new(
+            id,
+            NotPerformed,
+            "no DS certificate to match deviations",
+        ));
     };
     let f = facts(ds, files);
     let listed = listed(trust, &f);
@@ -210,7 +242,7 @@ pub(crate) fn apply(
         for (i, l) in listed.iter().enumerate() {
             c = c.detail(format!("listed_{i}"), l.name());
         }
-        return (c, false);
+        return none(c);
     }
     let mut applied: Vec<String> = Vec::new();
     let mut cap = false;
@@ -311,5 +343,15 @@ pub(crate) fn apply(
     for (i, l) in listed.iter().enumerate() {
         c = c.detail(format!("listed_{i}"), l.name());
     }
-    (c, cap)
+    Applied {
+        check: c,
+        cap,
+        listed: listed
+            .iter()
+            .map(|l| ListedDeviation {
+                kind: l.desc.kind,
+                name: l.name(),
+            })
+            .collect(),
+    }
 }

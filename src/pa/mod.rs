@@ -115,6 +115,7 @@ pub enum PaVerdict {
 }
 
 pub use card_security::{verify_card_security, CardSecurityReport, CardSecurityVerified};
+pub use deviation::ListedDeviation;
 
 /// Proof that [`verify`] returned a valid report; only this module can create it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +144,8 @@ pub struct PaReport {
     pub checks: Vec<Check>,
     #[serde(skip)]
     verified: Option<PaVerified>,
+    #[serde(skip)]
+    deviations: Vec<ListedDeviation>,
 }
 
 impl PaReport {
@@ -153,6 +156,10 @@ impl PaReport {
     /// The token, present only when the verdict is valid.
     pub fn verified(&self) -> Option<&PaVerified> {
         self.verified.as_ref()
+    }
+    /// The deviations verified deviation lists declare for this document (Doc 9303-12 §10).
+    pub fn listed_deviations(&self) -> &[ListedDeviation] {
+        &self.deviations
     }
 }
 
@@ -392,7 +399,7 @@ pub fn verify(
         None => chain_check,
     };
     let revocation = match (&ds, &csca) {
-        (Some(ds), Some(csca)) => revocation_check(ds, csca, trust, at, policy),
+        (Some(ds), Some(csca)) => revocation_check(ds, csca, trust, at, policy, &mut notes),
         _ => Check::new(ids::DS_REVOCATION, NotPerformed, "no verified DS/CSCA pair"),
     };
     let (dg_check, matched) = dg_hash_check(&sod, files, &mut notes, &mut dg_failures);
@@ -412,7 +419,11 @@ pub fn verify(
         country,
         alg,
     ];
-    let (dev_check, cap) = deviation::apply(
+    let deviation::Applied {
+        check: dev_check,
+        cap,
+        listed: deviations,
+    } = deviation::apply(
         &mut checks,
         &[
             (ids::SOD_SIGNATURE, sig_failures),
@@ -437,6 +448,7 @@ pub fn verify(
         verdict,
         checks,
         verified,
+        deviations,
     }
 }
 
@@ -479,6 +491,7 @@ fn early(first: Check) -> PaReport {
         verdict,
         checks,
         verified: None,
+        deviations: Vec::new(),
     }
 }
 
@@ -1235,6 +1248,7 @@ pub(crate) fn revocation_check(
     trust: &TrustSnapshot,
     at: UnixTime,
     policy: &PaPolicy,
+    notes: &mut AlgNotes,
 ) -> Check {
     use CheckStatus::*;
     let id = ids::DS_REVOCATION;
@@ -1253,6 +1267,17 @@ pub(crate) fn revocation_check(
             if a != s {
                 continue;
             }
+        }
+        // Under Sha1Policy::Reject a SHA-1 CRL is unusable (the document is not at fault:
+        // the missing-CRL policy decides); under Warn it is used and pa.algorithms warns.
+        if policy.sha1 == Sha1Policy::Reject
+            && t.crl.signature_scheme().is_ok_and(|s| s.hash().is_weak())
+        {
+            bad.push(format!(
+                "{}: signed with SHA-1, rejected by policy",
+                t.provenance.source
+            ));
+            continue;
         }
         match t.crl.verify_signed_by(&key, policy.min_rsa_bits) {
             Ok(()) => {
@@ -1276,6 +1301,7 @@ pub(crate) fn revocation_check(
         };
         return Check::new(id, status, reason);
     };
+    notes.scheme("CRL signature", &crl.crl.signature_scheme());
     let c = if crl.crl.lists(&ds.serial) {
         Check::new(
             id,

@@ -1516,7 +1516,7 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
         &mut rng,
     );
     let dl_rogue = deviation_list(&entries, &c_dl_rogue, &k_ds_p256, &ecdsa, &mut rng);
-    out.push(("dl-signer.der".to_owned(), c_dl_signer));
+    out.push(("dl-signer.der".to_owned(), c_dl_signer.clone()));
     out.push(("deviations.der".to_owned(), dl));
     out.push(("deviations-untrusted.der".to_owned(), dl_rogue));
 
@@ -1904,6 +1904,36 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
     ));
     out.push(("csca-bp512.der".to_owned(), c_csca_bp512));
     out.push(("ds-bp512.der".to_owned(), c_ds_bp512));
+    // The RSA CSCA's CRL signed sha1WithRSAEncryption, one cRLNumber newer than crl-rsa.der
+    // (same revoked DS): the SHA-1 policy applies to CRL signatures too.
+    let crl_rsa_sha1 = crl(
+        &n_csca_rsa,
+        &aki_rsa,
+        dates::crl_this() + 3600,
+        dates::crl_next(),
+        &[(0x2002, unix(2025, 6, 1))],
+        2,
+        &SignatureScheme::RsaPkcs1 { hash: Sha1 },
+        &k_csca_rsa,
+        &mut rng,
+    );
+    out.push(("crl-rsa-sha1.der".to_owned(), crl_rsa_sha1));
+    // Deviations outside PA for passports under DS RSA (the synthetic passports' DS): the AA
+    // key is compromised, the MRZ carries a wrong check digit (inspection::assess applies them).
+    let dl_aa_mrz = deviation_list(
+        &[deviation_entry(
+            &[encode(0x80, b"P<"), encode(0xA1, &ias(&c_ds_rsa))],
+            &[
+                dev_desc("AA key compromised", "2.23.136.1.1.7.1.4", None),
+                dev_desc("MRZ check digit wrong", "2.23.136.1.1.7.3.2", None),
+            ],
+        )],
+        &c_dl_signer,
+        &k_ds_rsa,
+        &pkcs1,
+        &mut rng,
+    );
+    out.push(("deviations-aa-mrz.der".to_owned(), dl_aa_mrz));
     out
 }
 
