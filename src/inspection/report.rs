@@ -899,6 +899,7 @@ mod tests {
                 access: None,
                 aa: Outcome::new(CheckStatus::Passed, "signature verified"),
                 ca: Outcome::new(CheckStatus::Passed, "chip authenticated"),
+                ta: None,
                 include_faces: false,
                 read: None,
             };
