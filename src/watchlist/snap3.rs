@@ -696,28 +696,44 @@ pub(crate) fn encode(
     Ok(())
 }
 
-/// What a lookup looks for in a block: the state's dictionary id and the confusable number.
+/// What a lookup looks for in a block: the state's dictionary id, the confusable number and
+/// their probe hash.
 pub(crate) struct Want<'a> {
     pub state: u32,
     pub confusable: &'a [u8],
+    pub hash: u64,
+}
+
+/// One record decoded for a lookup.
+enum Step {
+    /// Selected (every record without a `Want`).
+    Keep(Record),
+    /// Not the query's.
+    Skip,
+    /// Not the query's, and its probe hash differs from the query's after a match: a block
+    /// is sorted by probe hash, so no later record can match.
+    Past,
 }
 
 fn confusable_byte(c: u8) -> u8 {
     u8::try_from(super::key::confusable_char(char::from(c))).unwrap_or(c)
 }
 
-/// Decodes the next record; with `want`, a record that does not match is parsed past and
-/// `Some(None)` returned. `None`: the bit stream is malformed.
+/// Decodes the next record; with `want`, a record that does not match is parsed past
+/// ([`Step::Skip`]), or, once `matched`, is the end of the query's records when its probe hash
+/// differs ([`Step::Past`]). `None`: the bit stream is malformed.
 fn decode(
     r: &mut BitReader<'_>,
     d: &Dicts,
     lists: &[String],
     want: Option<&Want<'_>>,
-) -> Option<Option<Record>> {
+    matched: bool,
+) -> Option<Step> {
     let sid = u32::try_from(r.get_eg()?).ok()?;
     let mut num = [0u8; 64];
-    // Only a record of the wanted state needs its number's characters.
-    let chars = want.is_none_or(|w| w.state == sid);
+    // Only a record of the wanted state needs its number's characters (and, after a match,
+    // any record, for the hash).
+    let chars = matched || want.is_none_or(|w| w.state == sid);
     let len = get_number(r, &mut num, chars)?;
     let number = num.get(..len)?;
     let keep = chars
@@ -729,6 +745,16 @@ fn decode(
                     .zip(w.confusable)
                     .all(|(a, b)| confusable_byte(*a) == *b)
         });
+    if let (Some(w), true, false) = (want, matched, keep) {
+        let mut conf = [0u8; 64];
+        for (o, c) in conf.iter_mut().zip(number) {
+            *o = confusable_byte(*c);
+        }
+        let state = d.states.get(usize::try_from(sid).ok()?)?;
+        if probe_hash_bytes(state, conf.get(..len)?) != w.hash {
+            return Some(Step::Past);
+        }
+    }
     let ts = r.get(6)?;
     let t = type_from(ts & 7)?;
     let status = Status::from_code(u8::try_from(ts >> 3).ok()?)?;
@@ -766,10 +792,10 @@ fn decode(
         _ => return None,
     };
     if !keep {
-        return Some(None);
+        return Some(Step::Skip);
     }
     let [expiry_date, reported_date] = later;
-    Some(Some(Record {
+    Some(Step::Keep(Record {
         issuing_state: d.states.get(usize::try_from(sid).ok()?)?.clone(),
         document_type: t,
         document_number: String::from_utf8(number.to_vec()).ok()?,
@@ -802,10 +828,16 @@ fn decode_block(
     if count > (body.len() as u64) {
         return Err("block record count too large");
     }
+    let mut matched = false;
     for i in 0..count {
-        match decode(&mut r, d, lists, want) {
-            Some(Some(rec)) => out.push((u32::try_from(i).unwrap_or(u32::MAX), rec)),
-            Some(None) => {}
+        match decode(&mut r, d, lists, want, matched) {
+            Some(Step::Keep(rec)) => {
+                matched = true;
+                out.push((u32::try_from(i).unwrap_or(u32::MAX), rec));
+            }
+            Some(Step::Skip) => {}
+            // The checksum covered the rest of the block.
+            Some(Step::Past) => break,
             None => return Err("undecodable record"),
         }
     }
@@ -1108,6 +1140,7 @@ impl Snap3 {
         let want = Want {
             state: sid,
             confusable: conf.as_bytes(),
+            hash: h,
         };
         let mut out = Vec::new();
         decode_block(block, &self.dicts, &self.lists, Some(&want), &mut out)
@@ -1713,6 +1746,7 @@ mod tests {
         let want = Want {
             state: d.state_id("D").unwrap(),
             confusable: b"C01X00T47",
+            hash: probe_hash("D", "C01X00T47"),
         };
         let mut out = Vec::new();
         decode_block(&block, &d, &lists, Some(&want), &mut out).unwrap();
@@ -1787,6 +1821,46 @@ mod tests {
             all.sort_by_key(k);
             want.sort_by_key(k);
             assert_eq!(all, want);
+        }
+    }
+
+    #[test]
+    fn a_lookup_finds_every_record_of_its_key_among_many() {
+        // One key (and its OCR twins) listed many times among other records: a lookup stops
+        // decoding after the key's records (sorted by probe hash) and must still get them all.
+        let mut recs: Vec<Record> = super::super::synth::generate(5_000, 11).collect();
+        let types = [
+            DocType::P,
+            DocType::I,
+            DocType::A,
+            DocType::C,
+            DocType::V,
+            DocType::Any,
+        ];
+        for (i, n) in ["C01X00T47", "CO1XOOT47", "C01X00T47", "CO1X0OT47"]
+            .iter()
+            .enumerate()
+        {
+            for t in types {
+                let mut r = rec("D", t, n);
+                r.list = "synthetic".into();
+                r.reference = Some(format!("dup-{i}"));
+                recs.push(r);
+            }
+        }
+        for spill in [SPILL_BYTES, 16 << 10] {
+            let dir = tempfile::tempdir().unwrap();
+            let s = build(dir.path(), &recs, spill);
+            let got = s.candidates("D", "C01X00T47").unwrap();
+            assert_eq!(got.len(), 24, "spill {spill}");
+            assert!(got
+                .iter()
+                .all(|(_, r)| confusable(&r.document_number) == "C01X00T47"));
+            // Every other record is still found wherever it sits.
+            for r in recs.iter().take(5_000) {
+                let c = s.candidates(&r.issuing_state, &r.document_number).unwrap();
+                assert!(c.iter().any(|(_, x)| x == r), "{r:?}");
+            }
         }
     }
 
