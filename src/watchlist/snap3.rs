@@ -29,7 +29,8 @@
 //! Import is streaming with bounded memory: records are encoded as they arrive (on a second
 //! thread); up to [`SPILL_BYTES`] of them are sorted in memory, beyond that they are spilled to
 //! 256 temporary partition files by the top 8 hash bits inside the new snapshot directory, and
-//! each partition (about n/256 records) is then sorted and written in turn, two at a time.
+//! each partition (about n/256 records) is then sorted and encoded by one of two workers, the
+//! importing thread writing their output in partition order.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
