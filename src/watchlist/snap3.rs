@@ -41,7 +41,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use xorf::{BinaryFuse8, Filter};
 
-use super::key::{confusable, key_hash, DocType, MAX_NUMBER_LEN};
+#[cfg(test)]
+use super::key::confusable;
+use super::key::{DocType, MAX_NUMBER_LEN};
 use super::store::StoreError;
 use super::{Record, Status};
 
@@ -74,12 +76,13 @@ const SCAN_CHUNK: u64 = 1 << 20;
 pub(crate) const INDEX: &str = "index.bin";
 pub(crate) const BLOCKS: &str = "blocks.bin";
 
-/// The probe hash of a state and an OCR-confusable number (type left out on purpose).
+/// [`probe_hash_bytes`] of a number given as text.
+#[cfg(test)]
 pub(crate) fn probe_hash(state: &str, confusable_number: &str) -> u64 {
-    key_hash(b'S', state, DocType::Any, confusable_number)
+    probe_hash_bytes(state, confusable_number.as_bytes())
 }
 
-/// [`probe_hash`] of a confusable number given as bytes (the same value).
+/// The probe hash of a state and an OCR-confusable number (type left out on purpose).
 fn probe_hash_bytes(state: &str, confusable_number: &[u8]) -> u64 {
     super::key::key_hash_bytes(b'S', state, DocType::Any, confusable_number)
 }
@@ -815,7 +818,7 @@ fn decode_block(
     d: &Dicts,
     lists: &[String],
     want: Option<&Want<'_>>,
-    out: &mut Vec<(u32, Record)>,
+    out: &mut Vec<(u64, Record)>,
 ) -> Result<(), &'static str> {
     let (Some(crc), Some(body)) = (block.get(..4), block.get(4..)) else {
         return Err("block shorter than its checksum");
@@ -834,7 +837,7 @@ fn decode_block(
         match decode(&mut r, d, lists, want, matched) {
             Some(Step::Keep(rec)) => {
                 matched = true;
-                out.push((u32::try_from(i).unwrap_or(u32::MAX), rec));
+                out.push((i, rec));
             }
             Some(Step::Skip) => {}
             // The checksum covered the rest of the block.
@@ -1105,8 +1108,16 @@ impl Snap3 {
         let Some(sid) = self.dicts.state_id(state) else {
             return Ok(Vec::new());
         };
-        let conf = confusable(number);
-        let h = probe_hash(state, &conf);
+        // The confusable form on the stack (a number longer than the buffer is never stored).
+        let mut cbuf = [0u8; 64];
+        let Some(conf) = cbuf.get_mut(..number.len()) else {
+            return Ok(Vec::new());
+        };
+        for (o, c) in conf.iter_mut().zip(number.as_bytes()) {
+            *o = confusable_byte(*c);
+        }
+        let conf: &[u8] = conf;
+        let h = probe_hash_bytes(state, conf);
         if !self.maybe(h) {
             return Ok(Vec::new());
         }
@@ -1140,13 +1151,13 @@ impl Snap3 {
         };
         let want = Want {
             state: sid,
-            confusable: conf.as_bytes(),
+            confusable: conf,
             hash: h,
         };
         let mut out = Vec::new();
         decode_block(block, &self.dicts, &self.lists, Some(&want), &mut out)
             .map_err(|what| self.block_error(start, what))?;
-        Ok(out.into_iter().map(|(i, r)| (u64::from(i), r)).collect())
+        Ok(out)
     }
 
     /// Every record, bucket by bucket (blocks read in chunks of about [`SCAN_CHUNK`] bytes).
