@@ -2,7 +2,10 @@
 //! 1 000 000), then report build time, disk bytes per record, resident memory added by the
 //! open, open time and single-thread lookups per second (and ns per lookup) for misses and
 //! hits. `WATCHLIST_NOREF=1` drops the reference field, to show what it costs on disk;
-//! `WATCHLIST_DIR` builds in that directory instead of a temporary one. With `WATCHLIST_PG` (or `INSPECTD_TEST_PG`) set to a
+//! `WATCHLIST_DIR` builds in that directory instead of a temporary one; `WATCHLIST_CSV=file`
+//! writes the synthetic list to that CSV file first (kept when it already exists) and times the
+//! import of the file (`Store::import_csv`, what `inspectd watchlist import` runs) instead of
+//! the in-process generator. With `WATCHLIST_PG` (or `INSPECTD_TEST_PG`) set to a
 //! `postgres://` URL, the same list is imported into the PostgreSQL backend too and both are
 //! compared (the database's watchlist tables are replaced).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // benchmark harness, like tests
@@ -53,6 +56,32 @@ fn rate(src: &dyn DocumentStatusSource, qs: &[Query]) -> (f64, usize) {
     (qs.len() as f64 / t.elapsed().as_secs_f64(), listed)
 }
 
+/// Writes records as an import CSV (every column).
+fn write_csv(
+    p: &std::path::Path,
+    records: impl Iterator<Item = inspectd::watchlist::Record>,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(p)?);
+    writeln!(w, "issuing_state,document_type,document_number,status,issue_date,expiry_date,reported_date,reference")?;
+    let o = |s: &Option<String>| s.clone().unwrap_or_default();
+    for r in records {
+        writeln!(
+            w,
+            "{},{},{},{},{},{},{},{}",
+            r.issuing_state,
+            r.document_type.as_str(),
+            r.document_number,
+            r.status.as_str(),
+            o(&r.issue_date),
+            o(&r.expiry_date),
+            o(&r.reported_date),
+            o(&r.reference)
+        )?;
+    }
+    w.into_inner().map_err(|e| e.into_error())?.sync_all()
+}
+
 struct Figures {
     import: Duration,
     bytes_per_record: f64,
@@ -71,20 +100,33 @@ fn main() {
         Err(_) => tempfile::tempdir().unwrap(),
     };
     let dir = tmp.path().join("store");
-
-    let t = Instant::now();
-    let rep = Store::import_records(
-        &dir,
-        "synthetic",
-        synth::generate(n, 42).map(|mut r| {
+    let records = || {
+        synth::generate(n, 42).map(move |mut r| {
             if noref {
                 r.reference = None;
             }
             r
-        }),
-        1_700_000_000,
-    )
-    .unwrap();
+        })
+    };
+    let csv = std::env::var_os("WATCHLIST_CSV").map(std::path::PathBuf::from);
+    if let Some(p) = csv.as_deref().filter(|p| !p.exists()) {
+        let t = Instant::now();
+        write_csv(p, records()).unwrap();
+        println!(
+            "(wrote {} in {:.1} s)",
+            p.display(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+
+    let t = Instant::now();
+    let rep = match &csv {
+        Some(p) => {
+            let f = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(p).unwrap());
+            Store::import_csv(&dir, "synthetic", f, true, 1_700_000_000).unwrap()
+        }
+        None => Store::import_records(&dir, "synthetic", records(), 1_700_000_000).unwrap(),
+    };
     let build = t.elapsed();
 
     // The generator's own share of the build (timed on up to 2M records, scaled to n).
@@ -134,18 +176,25 @@ fn main() {
             ""
         }
     );
-    println!(
-        "| build (generate + import + sort + fsync) | {:.2} s |",
-        build.as_secs_f64()
-    );
-    println!(
-        "| of which generating the synthetic records | {gen:.2} s{} |",
-        if sample < n {
-            " (timed on 2M, scaled)"
-        } else {
-            ""
-        }
-    );
+    if csv.is_some() {
+        println!(
+            "| build (read CSV + import + sort + fsync) | {:.2} s |",
+            build.as_secs_f64()
+        );
+    } else {
+        println!(
+            "| build (generate + import + sort + fsync) | {:.2} s |",
+            build.as_secs_f64()
+        );
+        println!(
+            "| of which generating the synthetic records | {gen:.2} s{} |",
+            if sample < n {
+                " (timed on 2M, scaled)"
+            } else {
+                ""
+            }
+        );
+    }
     println!("| disk bytes | {} |", stats.disk_bytes);
     let bpr = stats.disk_bytes as f64 / rep.total_records.max(1) as f64;
     println!("| disk bytes per record | {bpr:.1} |");

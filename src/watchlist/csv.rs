@@ -141,6 +141,9 @@ pub enum Action {
     Remove,
 }
 
+/// A row's line and what parsing it gave, or a reading error.
+pub(crate) type LineResult<T> = Result<(u64, Result<T, RowError>), CsvError>;
+
 type RowItem = Result<(u64, Result<(Action, Record), RowError>), CsvError>;
 
 /// A streaming reader of rows: yields `(line, Ok(record))` or `(line, Err(reason))`.
@@ -257,18 +260,55 @@ impl<R: BufRead> Rows<R> {
     }
 
     fn parse_row(&self, text: &str) -> Result<(Action, Record), RowError> {
-        let fields = split(text)?;
-        if fields.len() != self.columns.len() {
+        let mut r = Record {
+            issuing_state: String::new(),
+            document_type: key::DocType::Any,
+            document_number: String::new(),
+            status: Status::Other,
+            issue_date: None,
+            expiry_date: None,
+            reported_date: None,
+            list: String::new(),
+            reference: None,
+        };
+        let action = self.parse_row_into(text, &mut r)?;
+        Ok((action, r))
+    }
+
+    /// Parses a row into `rec`, reusing its strings' memory (an import parses 10^8 rows); on
+    /// error `rec` holds a mix of fields and must not be used.
+    fn parse_row_into(&self, text: &str, rec: &mut Record) -> Result<Action, RowError> {
+        // Without quotes the fields are the comma-separated slices (no allocation per field).
+        let owned;
+        let mut slots = [""; COLS.len()];
+        let found = if text.contains('"') {
+            owned = split(text)?;
+            for (slot, f) in slots.iter_mut().zip(&owned) {
+                *slot = f.as_str();
+            }
+            owned.len()
+        } else {
+            let mut n = 0usize;
+            for f in text.split(',') {
+                if let Some(slot) = slots.get_mut(n) {
+                    *slot = f;
+                }
+                n = n.saturating_add(1);
+            }
+            n
+        };
+        if found != self.columns.len() {
             return Err(RowError::FieldCount {
                 expected: self.columns.len(),
-                found: fields.len(),
+                found,
             });
         }
+        let fields = slots.get(..found).unwrap_or(&[]);
         let (mut state, mut dtype, mut number, mut status) = ("", "", "", "");
         let (mut issue, mut expiry, mut reported, mut reference) = (None, None, None, None);
         let mut action = Action::Add;
         for (col, f) in self.columns.iter().zip(fields.iter()) {
-            let f = f.as_str();
+            let f = *f;
             match col {
                 Col::State => state = f,
                 Col::Type => dtype = f,
@@ -283,7 +323,7 @@ impl<R: BufRead> Rows<R> {
                         return Err(RowError::ReferenceTooLong { len: t.len() });
                     }
                     if !t.is_empty() {
-                        reference = Some(t.to_string());
+                        reference = Some(t);
                     }
                 }
                 Col::Action => {
@@ -301,20 +341,31 @@ impl<R: BufRead> Rows<R> {
             _ => Status::parse(status),
         };
         let k = |field: &'static str| move |source| RowError::Key { field, source };
-        let record = Record {
-            issuing_state: key::normalize_state(state).map_err(k("issuing_state"))?,
-            document_type: key::DocType::parse(dtype).map_err(k("document_type"))?,
-            document_number: key::normalize_number(number).map_err(k("document_number"))?,
-            status: parsed_status.ok_or_else(|| RowError::Status {
-                value: status.chars().take(20).collect(),
-            })?,
-            issue_date: issue,
-            expiry_date: expiry,
-            reported_date: reported,
-            list: self.list.clone(),
-            reference,
-        };
-        Ok((action, record))
+        key::normalize_state_into(state, &mut rec.issuing_state).map_err(k("issuing_state"))?;
+        rec.document_type = key::DocType::parse(dtype).map_err(k("document_type"))?;
+        key::normalize_number_into(number, &mut rec.document_number)
+            .map_err(k("document_number"))?;
+        rec.status = parsed_status.ok_or_else(|| RowError::Status {
+            value: status.chars().take(20).collect(),
+        })?;
+        set_opt(&mut rec.issue_date, issue);
+        set_opt(&mut rec.expiry_date, expiry);
+        set_opt(&mut rec.reported_date, reported);
+        set_opt(&mut rec.reference, reference);
+        rec.list.clear();
+        rec.list.push_str(&self.list);
+        Ok(action)
+    }
+}
+
+/// Sets an optional text field, reusing its memory.
+fn set_opt(dst: &mut Option<String>, v: Option<&str>) {
+    match (dst.as_mut(), v) {
+        (Some(d), Some(v)) => {
+            d.clear();
+            d.push_str(v);
+        }
+        (_, v) => *dst = v.map(str::to_string),
     }
 }
 
@@ -329,6 +380,19 @@ impl<R: BufRead> Iterator for Rows<R> {
 
 impl<R: BufRead> Rows<R> {
     fn next_row(&mut self) -> Option<RowItem> {
+        self.next_line(|rows, t| rows.parse_row(t))
+    }
+
+    /// The next row parsed into `rec` (its memory reused; see [`Rows::parse_row_into`]):
+    /// `(line, Ok(()))` when `rec` now holds the row's record.
+    pub(crate) fn next_into(&mut self, rec: &mut Record) -> Option<LineResult<()>> {
+        self.next_line(|rows, t| rows.parse_row_into(t, rec).map(|_| ()))
+    }
+
+    fn next_line<T>(
+        &mut self,
+        mut parse: impl FnMut(&Self, &str) -> Result<T, RowError>,
+    ) -> Option<LineResult<T>> {
         if self.failed {
             return None;
         }
@@ -352,7 +416,7 @@ impl<R: BufRead> Rows<R> {
                             self.buf = buf;
                             continue;
                         }
-                        Some(Ok((line, self.parse_row(t))))
+                        Some(Ok((line, parse(self, t))))
                     }
                 },
             };
@@ -440,13 +504,13 @@ fn split(line: &str) -> Result<Vec<String>, RowError> {
 }
 
 /// Validates an optional `YYYY-MM-DD` date (empty = absent).
-fn date(f: &str, field: &'static str) -> Result<Option<String>, RowError> {
+fn date<'a>(f: &'a str, field: &'static str) -> Result<Option<&'a str>, RowError> {
     let t = f.trim();
     if t.is_empty() {
         return Ok(None);
     }
     if valid_date(t) {
-        Ok(Some(t.to_string()))
+        Ok(Some(t))
     } else {
         Err(RowError::Date { field })
     }
@@ -454,28 +518,34 @@ fn date(f: &str, field: &'static str) -> Result<Option<String>, RowError> {
 
 /// Is `s` a valid proleptic Gregorian `YYYY-MM-DD` date?
 pub fn valid_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
-        return false;
+    parse_ymd(s).is_some()
+}
+
+/// `YYYY-MM-DD` as (year, month, day) when it is a valid proleptic Gregorian date. Parsed
+/// byte by byte: imports call it for every date of every row.
+pub(crate) fn parse_ymd(s: &str) -> Option<(u32, u32, u32)> {
+    let b: &[u8; 10] = s.as_bytes().try_into().ok()?;
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b else {
+        return None;
+    };
+    let mut v = [0u32; 8];
+    for (o, c) in v.iter_mut().zip([y0, y1, y2, y3, m0, m1, d0, d1]) {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        *o = u32::from(c - b'0');
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        s.get(r)
-            .filter(|t| t.bytes().all(|c| c.is_ascii_digit()))?
-            .parse()
-            .ok()
-    };
-    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
-        return false;
-    };
+    let [a, b, c, d, e, f, g, h] = v;
+    let (y, m, d) = (a * 1000 + b * 100 + c * 10 + d, e * 10 + f, g * 10 + h);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let days = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
         2 if leap => 29,
         2 => 28,
-        _ => return false,
+        _ => return None,
     };
-    (1..=days).contains(&d)
+    (1..=days).contains(&d).then_some((y, m, d))
 }
 
 #[cfg(test)]
@@ -498,6 +568,57 @@ mod tests {
         assert!(!valid_date("2023-02-29"));
         assert!(!valid_date("2023-13-01"));
         assert!(!valid_date("20230101"));
+        assert_eq!(parse_ymd("2000-02-29"), Some((2000, 2, 29)));
+        assert_eq!(parse_ymd("1900-02-29"), None);
+        assert_eq!(parse_ymd("0000-01-01"), Some((0, 1, 1)));
+        for bad in [
+            "2024-1-011",
+            "2024-01-00",
+            "2024-04-31",
+            "+024-01-01",
+            "2024-01-0\u{e4}",
+            "",
+        ] {
+            assert!(!valid_date(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn quoted_and_unquoted_rows_parse_alike() {
+        let hdr = "issuing_state,document_type,document_number,status,issue_date,reference\n";
+        let plain =
+            format!("{hdr}NLD,P,X1,lost,2020-01-02, R-1 \nNLD,P,X1,lost\nNLD,P,X1,lost,,,\n");
+        let quoted = format!(
+            "{hdr}\"NLD\",P,\"X1\",lost,\"2020-01-02\",\" R-1 \"\n\"NLD\",P,X1,lost\nNLD,P,X1,\"lost\",,,\n"
+        );
+        let a: Vec<_> = Rows::new(plain.as_bytes(), "l")
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let b: Vec<_> = Rows::new(quoted.as_bytes(), "l")
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(a, b);
+        let r = a[0].1.as_ref().unwrap();
+        assert_eq!(
+            (r.issue_date.as_deref(), r.reference.as_deref()),
+            (Some("2020-01-02"), Some("R-1"))
+        );
+        assert_eq!(
+            a[1].1,
+            Err(RowError::FieldCount {
+                expected: 6,
+                found: 4
+            })
+        );
+        assert_eq!(
+            a[2].1,
+            Err(RowError::FieldCount {
+                expected: 6,
+                found: 7
+            })
+        );
     }
 
     #[test]

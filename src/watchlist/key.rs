@@ -148,6 +148,10 @@ impl DocType {
 /// Normalises an issuing state code: upper case, fillers and spaces removed, and checked
 /// against the Doc 9303-3 §5 list. Returns the code without fillers (e.g. `D`, `GBD`).
 pub fn normalize_state(s: &str) -> Result<String, KeyError> {
+    // Already normalised (every row of a well-formed list): one table probe.
+    if let Some(code) = packed_code(s).and_then(|i| state_table().get(i).copied().flatten()) {
+        return Ok(code.to_string());
+    }
     let t: String = s
         .chars()
         .filter(|c| *c != '<' && !c.is_whitespace())
@@ -164,9 +168,70 @@ pub fn normalize_state(s: &str) -> Result<String, KeyError> {
     }
 }
 
+/// [`normalize_state`] into `out` (its memory reused).
+pub(crate) fn normalize_state_into(s: &str, out: &mut String) -> Result<(), KeyError> {
+    match packed_code(s).and_then(|i| state_table().get(i).copied().flatten()) {
+        Some(code) => {
+            out.clear();
+            out.push_str(code);
+        }
+        None => *out = normalize_state(s)?,
+    }
+    Ok(())
+}
+
+/// [`normalize_number`] into `out` (its memory reused).
+pub(crate) fn normalize_number_into(s: &str, out: &mut String) -> Result<(), KeyError> {
+    if is_normal_number(s) {
+        out.clear();
+        out.push_str(s);
+    } else {
+        *out = normalize_number(s)?;
+    }
+    Ok(())
+}
+
+/// Is `s` already a normalised document number?
+fn is_normal_number(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_NUMBER_LEN
+        && s.bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// A code of one to three upper-case letters as a base-27 number (below 27^3).
+fn packed_code(s: &str) -> Option<usize> {
+    if s.is_empty() || s.len() > 3 {
+        return None;
+    }
+    s.bytes().try_fold(0usize, |acc, c| {
+        c.is_ascii_uppercase()
+            .then(|| acc * 27 + usize::from(c - b'A') + 1)
+    })
+}
+
+/// The Doc 9303-3 §5 codes (and `UTO`) indexed by [`packed_code`], built once.
+fn state_table() -> &'static [Option<&'static str>] {
+    static TABLE: std::sync::OnceLock<Vec<Option<&'static str>>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = vec![None; 27 * 27 * 27];
+        let codes = crate::mrz::country::all().iter().map(|c| c.code);
+        for code in codes.chain(["UTO"]) {
+            if let Some(slot) = packed_code(code).and_then(|i| t.get_mut(i)) {
+                *slot = Some(code);
+            }
+        }
+        t
+    })
+}
+
 /// Normalises a document number: upper case; `<`, spaces (any whitespace) and dashes removed;
 /// leading zeros kept. Only A-Z and 0-9 may remain.
 pub fn normalize_number(s: &str) -> Result<String, KeyError> {
+    // Already normalised: a copy.
+    if is_normal_number(s) {
+        return Ok(s.to_string());
+    }
     let mut out = String::with_capacity(s.len().min(MAX_NUMBER_LEN));
     for (position, c) in s.chars().enumerate() {
         if c == '<' || c == '-' || c.is_whitespace() {
@@ -262,11 +327,16 @@ impl Key {
 
 /// SipHash-1-3 (fixed key) of `domain | state | 0 | type | number`.
 pub fn key_hash(domain: u8, state: &str, t: DocType, number: &str) -> u64 {
+    key_hash_bytes(domain, state, t, number.as_bytes())
+}
+
+/// [`key_hash`] of a number given as bytes.
+pub(crate) fn key_hash_bytes(domain: u8, state: &str, t: DocType, number: &[u8]) -> u64 {
     let mut h = SipHasher13::new_with_keys(HASH_K0, HASH_K1);
     h.write(&[domain]);
     h.write(state.as_bytes());
     h.write(&[0, t.to_byte()]);
-    h.write(number.as_bytes());
+    h.write(number);
     h.finish()
 }
 
@@ -290,6 +360,14 @@ mod tests {
         assert_eq!(normalize_state("d<<").unwrap(), "D");
         assert_eq!(normalize_state("xxa").unwrap(), "XXA");
         assert!(normalize_state("DEU").is_err());
+        // The table fast path agrees with the full normalisation for every listed code.
+        for c in crate::mrz::country::all() {
+            let slow = normalize_state(&c.code.to_ascii_lowercase()).unwrap();
+            assert_eq!(normalize_state(c.code).unwrap(), slow);
+        }
+        assert_eq!(normalize_state("UTO").unwrap(), "UTO");
+        assert!(normalize_state("ZZZ").is_err());
+        assert!(normalize_state("").is_err());
         assert_eq!(DocType::parse("pm").unwrap(), DocType::P);
         assert_eq!(DocType::parse("any").unwrap(), DocType::Any);
         assert!(DocType::parse("X").is_err());

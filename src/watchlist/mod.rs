@@ -57,6 +57,10 @@ impl Status {
     /// Parses the CSV spelling (`stolen_blank`, `stolen`, `lost`, `revoked`, `invalidated`,
     /// `other`; case-insensitive, `-` or space accepted for `_`).
     pub fn parse(s: &str) -> Option<Self> {
+        // The canonical spellings first: no allocation for the common case.
+        if let Some(st) = Status::ALL.iter().find(|st| st.as_str() == s) {
+            return Some(*st);
+        }
         let t = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
         Some(match t.as_str() {
             "stolen_blank" | "stolenblank" => Status::StolenBlank,

@@ -29,17 +29,21 @@
 //! Import is streaming with bounded memory: records are encoded as they arrive (on a second
 //! thread); up to [`SPILL_BYTES`] of them are sorted in memory, beyond that they are spilled to
 //! 256 temporary partition files by the top 8 hash bits inside the new snapshot directory, and
-//! each partition (about n/256 records) is then sorted and written in turn, two at a time.
+//! each partition (about n/256 records) is then sorted and encoded by one of two workers, the
+//! importing thread writing their output in partition order.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use xorf::{BinaryFuse8, Filter};
 
-use super::key::{confusable, key_hash, DocType, MAX_NUMBER_LEN};
+#[cfg(test)]
+use super::key::confusable;
+use super::key::{DocType, MAX_NUMBER_LEN};
 use super::store::StoreError;
 use super::{Record, Status};
 
@@ -49,6 +53,10 @@ const MAGIC: &[u8; 8] = b"IWL3IDX1";
 pub const SPILL_BYTES: usize = 256 << 20;
 /// Spill partitions (by the top [`PART_BITS`] hash bits).
 const PART_BITS: u32 = 8;
+/// Partitions built ahead of the one being written, at most.
+const PART_AHEAD: usize = 4;
+
+type PartResult = Result<PartOut, StoreError>;
 /// Most states in the dictionary (the Doc 9303-3 list has fewer than 300 codes).
 const MAX_STATES: usize = 4096;
 /// Most reference prefixes in the dictionary; further prefixes are stored verbatim.
@@ -60,15 +68,23 @@ const MAX_PREFIX_LEN: usize = 64;
 pub const MAX_REFERENCE_BYTES: usize = u16::MAX as usize;
 /// Average records per bucket aimed at (a hit decodes about this many).
 const BUCKET_TARGET: u64 = 16;
+/// Blocks up to this size are read into a stack buffer by a lookup.
+const HIT_BUF: usize = 2048;
 /// Largest block read in one go by [`Snap3::records`].
 const SCAN_CHUNK: u64 = 1 << 20;
 
 pub(crate) const INDEX: &str = "index.bin";
 pub(crate) const BLOCKS: &str = "blocks.bin";
 
-/// The probe hash of a state and an OCR-confusable number (type left out on purpose).
+/// [`probe_hash_bytes`] of a number given as text.
+#[cfg(test)]
 pub(crate) fn probe_hash(state: &str, confusable_number: &str) -> u64 {
-    key_hash(b'S', state, DocType::Any, confusable_number)
+    probe_hash_bytes(state, confusable_number.as_bytes())
+}
+
+/// The probe hash of a state and an OCR-confusable number (type left out on purpose).
+fn probe_hash_bytes(state: &str, confusable_number: &[u8]) -> u64 {
+    super::key::key_hash_bytes(b'S', state, DocType::Any, confusable_number)
 }
 
 fn bucket_of(h: u64, bits: u32) -> usize {
@@ -139,12 +155,17 @@ impl BitWriter {
     /// Appends a bit string of `nbits` bits held LSB first in `bytes`.
     fn append(&mut self, bytes: &[u8], nbits: u64) {
         let mut left = nbits;
-        for b in bytes {
+        // 56 bits at a time (block building appends every record).
+        for c in bytes.chunks(7) {
             if left == 0 {
                 break;
             }
-            let take = left.min(8) as u32;
-            self.put(u64::from(*b), take);
+            let mut a = [0u8; 8];
+            for (d, s) in a.iter_mut().zip(c) {
+                *d = *s;
+            }
+            let take = left.min(8 * c.len() as u64) as u32;
+            self.put(u64::from_le_bytes(a), take);
             left -= u64::from(take);
         }
     }
@@ -236,6 +257,8 @@ pub(crate) struct Dicts {
     pub prefixes: Vec<String>,
     state_ids: HashMap<String, u32>,
     prefix_ids: HashMap<String, u32>,
+    /// The last prefix interned: a list's references mostly share one.
+    last_prefix: Option<(String, u32)>,
 }
 
 impl Dicts {
@@ -250,6 +273,7 @@ impl Dicts {
             prefixes,
             state_ids,
             prefix_ids: HashMap::new(),
+            last_prefix: None,
         }
     }
 
@@ -271,8 +295,15 @@ impl Dicts {
     }
 
     fn intern_prefix(&mut self, p: &str) -> Option<u32> {
+        if let Some((last, i)) = &self.last_prefix {
+            if last == p {
+                return Some(*i);
+            }
+        }
         if let Some(i) = self.prefix_ids.get(p) {
-            return Some(*i);
+            let i = *i;
+            self.last_prefix = Some((p.to_string(), i));
+            return Some(i);
         }
         if self.prefixes.len() >= MAX_PREFIXES || p.len() > MAX_PREFIX_LEN {
             return None;
@@ -341,15 +372,23 @@ fn put_number(w: &mut BitWriter, n: &[u8]) -> Result<(), &'static str> {
         return Err("document number length out of range");
     }
     let len = n.len();
-    let alnum: Option<Vec<u8>> = n.iter().map(|c| alnum_value(*c)).collect();
-    let Some(vals) = alnum else {
+    let mut buf = [0u8; 63];
+    let mut alnum = true;
+    for (v, c) in buf.iter_mut().zip(n) {
+        match alnum_value(*c) {
+            Some(x) => *v = x,
+            None => alnum = false,
+        }
+    }
+    let vals = buf.get(..len).unwrap_or(&[]);
+    if !alnum {
         w.put(NUM_BYTES, 2);
         w.put(len as u64, 6);
         for c in n {
             w.put(u64::from(*c), 8);
         }
         return Ok(());
-    };
+    }
     let digits = vals.iter().all(|v| *v < 10);
     let (kind, radix) = if digits {
         (NUM_DIGITS, 10u128)
@@ -359,7 +398,7 @@ fn put_number(w: &mut BitWriter, n: &[u8]) -> Result<(), &'static str> {
     match value_bits(radix, len) {
         Some(bits) => {
             let mut v = 0u128;
-            for d in &vals {
+            for d in vals {
                 v = v * radix + u128::from(*d);
             }
             w.put(kind, 2);
@@ -369,7 +408,7 @@ fn put_number(w: &mut BitWriter, n: &[u8]) -> Result<(), &'static str> {
         None => {
             w.put(NUM_SIX, 2);
             w.put(len as u64, 6);
-            for d in &vals {
+            for d in vals {
                 w.put(u64::from(*d), 6);
             }
         }
@@ -431,13 +470,7 @@ fn get_number(r: &mut BitReader<'_>, out: &mut [u8; 64], chars: bool) -> Option<
 
 /// `YYYY-MM-DD` as (y, m, d) when it is canonical and a real date.
 fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
-    if !super::csv::valid_date(s) {
-        return None;
-    }
-    let y = s.get(0..4)?.parse().ok()?;
-    let m = s.get(5..7)?.parse().ok()?;
-    let d = s.get(8..10)?.parse().ok()?;
-    Some((y, m, d))
+    super::csv::parse_ymd(s)
 }
 
 /// Days since 1970-01-01 (the project's civil-date arithmetic, `pa::time`).
@@ -454,6 +487,7 @@ fn civil_from_days(z: i64) -> Option<(u32, u32, u32)> {
 /// 1900-01-01 in days since 1970-01-01.
 const DAY0: i64 = -25_567;
 
+#[cfg(test)]
 fn day_code(s: &str) -> Option<u64> {
     let (y, m, d) = parse_date(s)?;
     ymd_code(y, m, d)
@@ -494,8 +528,8 @@ fn check_date_text(s: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn put_issue(w: &mut BitWriter, s: &str) {
-    match day_code(s) {
+fn put_issue(w: &mut BitWriter, s: &str, parsed: Option<(u32, u32, u32)>) {
+    match parsed.and_then(|(y, m, d)| ymd_code(y, m, d)) {
         Some(c) => {
             w.put(0, 1);
             w.put(c, 16);
@@ -572,18 +606,46 @@ fn get_later(
     }
 }
 
+/// A record's fields, borrowed (from a [`Record`] or from an import batch's text buffer).
+pub(crate) struct RecView<'a> {
+    pub issuing_state: &'a str,
+    pub document_type: DocType,
+    pub document_number: &'a str,
+    pub status: Status,
+    pub issue_date: Option<&'a str>,
+    pub expiry_date: Option<&'a str>,
+    pub reported_date: Option<&'a str>,
+    pub reference: Option<&'a str>,
+}
+
+#[cfg(test)]
+impl<'a> RecView<'a> {
+    pub(crate) fn of(r: &'a Record) -> Self {
+        RecView {
+            issuing_state: &r.issuing_state,
+            document_type: r.document_type,
+            document_number: &r.document_number,
+            status: r.status,
+            issue_date: r.issue_date.as_deref(),
+            expiry_date: r.expiry_date.as_deref(),
+            reported_date: r.reported_date.as_deref(),
+            reference: r.reference.as_deref(),
+        }
+    }
+}
+
 /// Longest decimal suffix carried as a number (10^31 < 2^104).
 const MAX_SUFFIX_DIGITS: usize = 31;
 
 /// Encodes one record (list `list_idx`) into `w`.
 pub(crate) fn encode(
-    r: &Record,
+    r: &RecView<'_>,
     list_idx: u32,
     d: &mut Dicts,
     w: &mut BitWriter,
 ) -> Result<(), &'static str> {
     let sid = d
-        .intern_state(&r.issuing_state)
+        .intern_state(r.issuing_state)
         .ok_or("too many issuing states")?;
     if r.document_number.len() > MAX_NUMBER_LEN {
         return Err("document number too long");
@@ -593,21 +655,21 @@ pub(crate) fn encode(
     w.put(type_code(r.document_type), 3);
     w.put(u64::from(r.status.code()), 3);
     w.put_eg(u64::from(list_idx));
-    let issue = r.issue_date.as_deref();
+    let issue = r.issue_date;
+    let parsed_issue = issue.and_then(parse_date);
     w.put(u64::from(issue.is_some()), 1);
     if let Some(s) = issue {
         check_date_text(s)?;
-        put_issue(w, s);
+        put_issue(w, s, parsed_issue);
     }
-    let parsed_issue = issue.and_then(parse_date);
-    for s in [&r.expiry_date, &r.reported_date] {
+    for s in [r.expiry_date, r.reported_date] {
         w.put(u64::from(s.is_some()), 1);
         if let Some(s) = s {
             check_date_text(s)?;
             put_later(w, s, parsed_issue);
         }
     }
-    match &r.reference {
+    match r.reference {
         None => w.put(0, 2),
         Some(s) => {
             if s.len() > MAX_REFERENCE_BYTES {
@@ -638,28 +700,44 @@ pub(crate) fn encode(
     Ok(())
 }
 
-/// What a lookup looks for in a block: the state's dictionary id and the confusable number.
+/// What a lookup looks for in a block: the state's dictionary id, the confusable number and
+/// their probe hash.
 pub(crate) struct Want<'a> {
     pub state: u32,
     pub confusable: &'a [u8],
+    pub hash: u64,
+}
+
+/// One record decoded for a lookup.
+enum Step {
+    /// Selected (every record without a `Want`).
+    Keep(Record),
+    /// Not the query's.
+    Skip,
+    /// Not the query's, and its probe hash differs from the query's after a match: a block
+    /// is sorted by probe hash, so no later record can match.
+    Past,
 }
 
 fn confusable_byte(c: u8) -> u8 {
     u8::try_from(super::key::confusable_char(char::from(c))).unwrap_or(c)
 }
 
-/// Decodes the next record; with `want`, a record that does not match is parsed past and
-/// `Some(None)` returned. `None`: the bit stream is malformed.
+/// Decodes the next record; with `want`, a record that does not match is parsed past
+/// ([`Step::Skip`]), or, once `matched`, is the end of the query's records when its probe hash
+/// differs ([`Step::Past`]). `None`: the bit stream is malformed.
 fn decode(
     r: &mut BitReader<'_>,
     d: &Dicts,
     lists: &[String],
     want: Option<&Want<'_>>,
-) -> Option<Option<Record>> {
+    matched: bool,
+) -> Option<Step> {
     let sid = u32::try_from(r.get_eg()?).ok()?;
     let mut num = [0u8; 64];
-    // Only a record of the wanted state needs its number's characters.
-    let chars = want.is_none_or(|w| w.state == sid);
+    // Only a record of the wanted state needs its number's characters (and, after a match,
+    // any record, for the hash).
+    let chars = matched || want.is_none_or(|w| w.state == sid);
     let len = get_number(r, &mut num, chars)?;
     let number = num.get(..len)?;
     let keep = chars
@@ -671,6 +749,16 @@ fn decode(
                     .zip(w.confusable)
                     .all(|(a, b)| confusable_byte(*a) == *b)
         });
+    if let (Some(w), true, false) = (want, matched, keep) {
+        let mut conf = [0u8; 64];
+        for (o, c) in conf.iter_mut().zip(number) {
+            *o = confusable_byte(*c);
+        }
+        let state = d.states.get(usize::try_from(sid).ok()?)?;
+        if probe_hash_bytes(state, conf.get(..len)?) != w.hash {
+            return Some(Step::Past);
+        }
+    }
     let ts = r.get(6)?;
     let t = type_from(ts & 7)?;
     let status = Status::from_code(u8::try_from(ts >> 3).ok()?)?;
@@ -708,10 +796,10 @@ fn decode(
         _ => return None,
     };
     if !keep {
-        return Some(None);
+        return Some(Step::Skip);
     }
     let [expiry_date, reported_date] = later;
-    Some(Some(Record {
+    Some(Step::Keep(Record {
         issuing_state: d.states.get(usize::try_from(sid).ok()?)?.clone(),
         document_type: t,
         document_number: String::from_utf8(number.to_vec()).ok()?,
@@ -730,7 +818,7 @@ fn decode_block(
     d: &Dicts,
     lists: &[String],
     want: Option<&Want<'_>>,
-    out: &mut Vec<(u32, Record)>,
+    out: &mut Vec<(u64, Record)>,
 ) -> Result<(), &'static str> {
     let (Some(crc), Some(body)) = (block.get(..4), block.get(4..)) else {
         return Err("block shorter than its checksum");
@@ -744,10 +832,16 @@ fn decode_block(
     if count > (body.len() as u64) {
         return Err("block record count too large");
     }
+    let mut matched = false;
     for i in 0..count {
-        match decode(&mut r, d, lists, want) {
-            Some(Some(rec)) => out.push((u32::try_from(i).unwrap_or(u32::MAX), rec)),
-            Some(None) => {}
+        match decode(&mut r, d, lists, want, matched) {
+            Some(Step::Keep(rec)) => {
+                matched = true;
+                out.push((i, rec));
+            }
+            Some(Step::Skip) => {}
+            // The checksum covered the rest of the block.
+            Some(Step::Past) => break,
             None => return Err("undecodable record"),
         }
     }
@@ -1014,8 +1108,16 @@ impl Snap3 {
         let Some(sid) = self.dicts.state_id(state) else {
             return Ok(Vec::new());
         };
-        let conf = confusable(number);
-        let h = probe_hash(state, &conf);
+        // The confusable form on the stack (a number longer than the buffer is never stored).
+        let mut cbuf = [0u8; 64];
+        let Some(conf) = cbuf.get_mut(..number.len()) else {
+            return Ok(Vec::new());
+        };
+        for (o, c) in conf.iter_mut().zip(number.as_bytes()) {
+            *o = confusable_byte(*c);
+        }
+        let conf: &[u8] = conf;
+        let h = probe_hash_bytes(state, conf);
         if !self.maybe(h) {
             return Ok(Vec::new());
         }
@@ -1026,15 +1128,36 @@ impl Snap3 {
         if start == end {
             return Ok(Vec::new());
         }
-        let block = self.read_range(start, end)?;
+        // A block is a few hundred bytes: read it into the stack, not a new buffer.
+        let mut small = [0u8; HIT_BUF];
+        let heap;
+        let block: &[u8] = match usize::try_from(end - start)
+            .ok()
+            .and_then(|n| small.get_mut(..n))
+        {
+            Some(buf) => {
+                self.blocks
+                    .read_exact_at(buf, start)
+                    .map_err(|source| StoreError::Io {
+                        path: self.blocks_path.clone(),
+                        source,
+                    })?;
+                buf
+            }
+            None => {
+                heap = self.read_range(start, end)?;
+                &heap
+            }
+        };
         let want = Want {
             state: sid,
-            confusable: conf.as_bytes(),
+            confusable: conf,
+            hash: h,
         };
         let mut out = Vec::new();
-        decode_block(&block, &self.dicts, &self.lists, Some(&want), &mut out)
+        decode_block(block, &self.dicts, &self.lists, Some(&want), &mut out)
             .map_err(|what| self.block_error(start, what))?;
-        Ok(out.into_iter().map(|(i, r)| (u64::from(i), r)).collect())
+        Ok(out)
     }
 
     /// Every record, bucket by bucket (blocks read in chunks of about [`SCAN_CHUNK`] bytes).
@@ -1167,7 +1290,6 @@ pub(crate) struct Builder {
     records: u64,
     scratch: Vec<u8>,
     record: Vec<u8>,
-    conf: String,
     spill_bytes: usize,
 }
 
@@ -1192,7 +1314,6 @@ impl Builder {
             records: 0,
             scratch: Vec::new(),
             record: Vec::new(),
-            conf: String::new(),
             spill_bytes: SPILL_BYTES,
         }
     }
@@ -1200,7 +1321,7 @@ impl Builder {
     /// Adds a record of list `list_idx`; `Err(reason)` when it cannot be stored.
     pub(crate) fn add(
         &mut self,
-        r: &Record,
+        r: &RecView<'_>,
         list_idx: u32,
     ) -> Result<Result<(), &'static str>, StoreError> {
         let mut w = BitWriter {
@@ -1219,13 +1340,13 @@ impl Builder {
         if nbits > u64::from(u16::MAX) {
             return Ok(Err("record too large"));
         }
-        self.conf.clear();
-        self.conf.extend(
-            r.document_number
-                .bytes()
-                .map(|c| char::from(confusable_byte(c))),
-        );
-        let h = probe_hash(&r.issuing_state, &self.conf);
+        let mut conf = [0u8; 64];
+        let num = r.document_number.as_bytes();
+        for (o, c) in conf.iter_mut().zip(num) {
+            *o = confusable_byte(*c);
+        }
+        let conf = conf.get(..num.len()).unwrap_or(&[]);
+        let h = probe_hash_bytes(r.issuing_state, conf);
         self.records = self.records.saturating_add(1);
         match &mut self.parts {
             Some(parts) => {
@@ -1233,8 +1354,9 @@ impl Builder {
                 push_entry(&mut self.scratch, h, data, nbits);
                 let p = bucket_of(h, PART_BITS);
                 if let Some(w) = parts.get_mut(p) {
-                    w.write_all(&self.scratch)
-                        .map_err(io_err(&part_path(&self.snap, p)))?;
+                    if let Err(e) = w.write_all(&self.scratch) {
+                        return Err(io_err(&part_path(&self.snap, p))(e));
+                    }
                 }
             }
             None => {
@@ -1260,7 +1382,9 @@ impl Builder {
             let n = arena.get(e).map(|(d, _)| d.len() + 10).unwrap_or_default();
             let p = bucket_of(e.hash, PART_BITS);
             if let (Some(w), Some(b)) = (parts.get_mut(p), arena.bytes.get(start..start + n)) {
-                w.write_all(b).map_err(io_err(&part_path(&self.snap, p)))?;
+                if let Err(e) = w.write_all(b) {
+                    return Err(io_err(&part_path(&self.snap, p))(e));
+                }
             }
         }
         self.parts = Some(parts);
@@ -1319,20 +1443,59 @@ impl Builder {
                     })?;
                     build_part(arena, bucket_bits, PART_BITS, p).map_err(corrupt(path))
                 };
-                // Two partitions at a time: one per core.
-                for p in (0..(1usize << PART_BITS)).step_by(2) {
-                    let (a, b) = std::thread::scope(|s| {
-                        let hb = s.spawn(|| load(p + 1));
-                        (load(p), hb.join())
-                    });
-                    out.push(a?)?;
-                    let b = b.map_err(|_| StoreError::Corrupt {
-                        file: part_path(snap, p + 1),
-                        offset: 0,
-                        what: "partition worker failed",
-                    })?;
-                    out.push(b?)?;
-                }
+                // One partition worker per core, each taking the next partition; this thread
+                // writes their output in partition order. A worker waits when it is
+                // [`PART_AHEAD`] partitions ahead of the writer (memory stays bounded).
+                let parts = 1usize << PART_BITS;
+                let next = AtomicUsize::new(0);
+                let written = AtomicUsize::new(0);
+                let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, PartResult)>(PART_AHEAD);
+                std::thread::scope(|s| -> Result<(), StoreError> {
+                    let mut workers = Vec::new();
+                    for _ in 0..2 {
+                        let (tx, next, written, load) = (tx.clone(), &next, &written, &load);
+                        workers.push(s.spawn(move || loop {
+                            let p = next.fetch_add(1, Ordering::Relaxed);
+                            if p >= parts {
+                                break;
+                            }
+                            while p > written.load(Ordering::Acquire) + PART_AHEAD {
+                                std::thread::sleep(std::time::Duration::from_millis(1));
+                            }
+                            // A closed channel: the writer failed and reports why.
+                            if tx.send((p, load(p))).is_err() {
+                                break;
+                            }
+                        }));
+                    }
+                    drop(tx);
+                    let mut want = 0usize;
+                    let res = (|| -> Result<(), StoreError> {
+                        let mut pending = std::collections::BTreeMap::new();
+                        for (p, r) in rx {
+                            pending.insert(p, r);
+                            while let Some(r) = pending.remove(&want) {
+                                out.push(r?)?;
+                                want += 1;
+                                written.store(want, Ordering::Release);
+                            }
+                        }
+                        Ok(())
+                    })();
+                    // Releases a worker waiting for the writer (which failed, or is done).
+                    written.store(usize::MAX / 2, Ordering::Release);
+                    // Joined here, a worker's panic is an error (not re-raised by the scope).
+                    let joined = workers.into_iter().all(|w| w.join().is_ok());
+                    res?;
+                    if !joined || want != parts {
+                        return Err(StoreError::Corrupt {
+                            file: part_path(snap, want),
+                            offset: 0,
+                            what: "partition worker failed",
+                        });
+                    }
+                    Ok(())
+                })?;
                 PART_BITS
             }
         };
@@ -1581,7 +1744,7 @@ mod tests {
         w.put_eg(recs.len() as u64);
         for r in &recs {
             let idx = lists.iter().position(|l| *l == r.list).unwrap() as u32;
-            encode(r, idx, &mut d, &mut w).unwrap();
+            encode(&RecView::of(r), idx, &mut d, &mut w).unwrap();
         }
         let (body, _) = w.finish();
         let mut block = crc32fast::hash(&body).to_le_bytes().to_vec();
@@ -1595,6 +1758,7 @@ mod tests {
         let want = Want {
             state: d.state_id("D").unwrap(),
             confusable: b"C01X00T47",
+            hash: probe_hash("D", "C01X00T47"),
         };
         let mut out = Vec::new();
         decode_block(&block, &d, &lists, Some(&want), &mut out).unwrap();
@@ -1612,11 +1776,13 @@ mod tests {
         // An over-long reference is refused, not truncated.
         let mut r = rec("D", DocType::P, "1");
         r.reference = Some("x".repeat(MAX_REFERENCE_BYTES + 1));
-        assert!(encode(&r, 0, &mut Dicts::default(), &mut BitWriter::default()).is_err());
+        let view = RecView::of(&r);
+        assert!(encode(&view, 0, &mut Dicts::default(), &mut BitWriter::default()).is_err());
         // So is an over-long date text (multi-byte characters: no slicing inside one).
         let mut r = rec("D", DocType::P, "1");
         r.expiry_date = Some("\u{e4}".repeat(200));
-        assert!(encode(&r, 0, &mut Dicts::default(), &mut BitWriter::default()).is_err());
+        let view = RecView::of(&r);
+        assert!(encode(&view, 0, &mut Dicts::default(), &mut BitWriter::default()).is_err());
     }
 
     /// Builds a snapshot directly (optionally spilling to partition files after `spill` bytes).
@@ -1624,7 +1790,7 @@ mod tests {
         let mut b = Builder::new(dir);
         b.spill_bytes = spill;
         for r in recs {
-            b.add(r, 0).unwrap().unwrap();
+            b.add(&RecView::of(r), 0).unwrap().unwrap();
         }
         assert_eq!(b.finish().unwrap(), recs.len() as u64);
         Snap3::open(dir, vec!["synthetic".into()]).unwrap()
@@ -1667,6 +1833,46 @@ mod tests {
             all.sort_by_key(k);
             want.sort_by_key(k);
             assert_eq!(all, want);
+        }
+    }
+
+    #[test]
+    fn a_lookup_finds_every_record_of_its_key_among_many() {
+        // One key (and its OCR twins) listed many times among other records: a lookup stops
+        // decoding after the key's records (sorted by probe hash) and must still get them all.
+        let mut recs: Vec<Record> = super::super::synth::generate(5_000, 11).collect();
+        let types = [
+            DocType::P,
+            DocType::I,
+            DocType::A,
+            DocType::C,
+            DocType::V,
+            DocType::Any,
+        ];
+        for (i, n) in ["C01X00T47", "CO1XOOT47", "C01X00T47", "CO1X0OT47"]
+            .iter()
+            .enumerate()
+        {
+            for t in types {
+                let mut r = rec("D", t, n);
+                r.list = "synthetic".into();
+                r.reference = Some(format!("dup-{i}"));
+                recs.push(r);
+            }
+        }
+        for spill in [SPILL_BYTES, 16 << 10] {
+            let dir = tempfile::tempdir().unwrap();
+            let s = build(dir.path(), &recs, spill);
+            let got = s.candidates("D", "C01X00T47").unwrap();
+            assert_eq!(got.len(), 24, "spill {spill}");
+            assert!(got
+                .iter()
+                .all(|(_, r)| confusable(&r.document_number) == "C01X00T47"));
+            // Every other record is still found wherever it sits.
+            for r in recs.iter().take(5_000) {
+                let c = s.candidates(&r.issuing_state, &r.document_number).unwrap();
+                assert!(c.iter().any(|(_, x)| x == r), "{r:?}");
+            }
         }
     }
 
