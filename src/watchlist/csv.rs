@@ -260,17 +260,7 @@ impl<R: BufRead> Rows<R> {
     }
 
     fn parse_row(&self, text: &str) -> Result<(Action, Record), RowError> {
-        let mut r = Record {
-            issuing_state: String::new(),
-            document_type: key::DocType::Any,
-            document_number: String::new(),
-            status: Status::Other,
-            issue_date: None,
-            expiry_date: None,
-            reported_date: None,
-            list: String::new(),
-            reference: None,
-        };
+        let mut r = Record::blank();
         let action = self.parse_row_into(text, &mut r)?;
         Ok((action, r))
     }

@@ -125,6 +125,23 @@ pub struct Record {
 }
 
 impl Record {
+    /// An empty record for parsers to fill in place (reused across rows: no allocation per row).
+    pub(crate) fn blank() -> Record {
+        Record {
+            issuing_state: String::new(),
+            document_type: DocType::Any,
+            document_number: String::new(),
+            status: Status::Other,
+            issue_date: None,
+            expiry_date: None,
+            reported_date: None,
+            list: String::new(),
+            reference: None,
+        }
+    }
+}
+
+impl Record {
     /// The record's key.
     pub fn key(&self) -> Key {
         Key {

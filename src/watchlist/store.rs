@@ -1058,20 +1058,6 @@ impl Batch {
     }
 }
 
-fn blank_record() -> Record {
-    Record {
-        issuing_state: String::new(),
-        document_type: DocType::Any,
-        document_number: String::new(),
-        status: Status::Other,
-        issue_date: None,
-        expiry_date: None,
-        reported_date: None,
-        list: String::new(),
-        reference: None,
-    }
-}
-
 /// Writes a new snapshot from the old one's other lists plus `rows`, then switches `current`.
 fn build<S: RowSource>(
     dir: &Path,
@@ -1213,7 +1199,7 @@ fn build<S: RowSource>(
                     }
                 }
             }
-            let mut r = blank_record();
+            let mut r = Record::blank();
             while let Some(row) = rows.next_into(&mut r) {
                 let (line, res) = row?;
                 match res {
