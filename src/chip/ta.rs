@@ -137,36 +137,6 @@ impl SoftwareSigner {
         scalar.extend_from_slice(&stripped);
         Self::new(curve, &scalar).ok_or(bad("private scalar out of range"))
     }
-
-    /// The private scalar as PKCS #8 DER (test data).
-    pub fn to_pkcs8_der(&self) -> Vec<u8> {
-        let oid = self.curve.params().map(|p| p.oid).unwrap_or_default();
-        let curve_oid = crate::testkit::lds_gen::der_oid(oid);
-        let ec_pk = tlv::encode(
-            0x30,
-            &[
-                tlv::encode(0x02, &[1]),
-                tlv::encode(0x04, &self.d),
-                tlv::encode(
-                    0xA1,
-                    &tlv::encode(0x03, &[&[0u8][..], &self.public_point()].concat()),
-                ),
-            ]
-            .concat(),
-        );
-        let alg = tlv::encode(
-            0x30,
-            &[
-                crate::testkit::lds_gen::der_oid("1.2.840.10045.2.1"),
-                curve_oid,
-            ]
-            .concat(),
-        );
-        tlv::encode(
-            0x30,
-            &[tlv::encode(0x02, &[0]), alg, tlv::encode(0x04, &ec_pk)].concat(),
-        )
-    }
 }
 
 /// (curve, scalar) from PKCS #8 or SEC 1 DER.
@@ -428,26 +398,25 @@ pub fn id_picc_from_mrz_information(mrz_information: &str) -> Option<Vec<u8>> {
     (!number.is_empty() && number.is_ascii()).then(|| [number.as_bytes(), cd.as_bytes()].concat())
 }
 
-/// Comp(PK) (TR-03110-3 §A.2.2.3): the x-coordinate of an EC point, SHA-1 of a DH value.
-pub fn compress_public_key(group: CaGroup, public: &[u8]) -> Vec<u8> {
-    match group {
-        CaGroup::Ec(c) => public
-            .get(1..1usize.saturating_add(c.field_len()))
-            .unwrap_or(&[])
-            .to_vec(),
-        _ => Sha1::digest(public).to_vec(),
-    }
-}
-
-/// ID_PICC after PACE (TR-03110-3 §B.11.5): Comp(the chip's ephemeral PACE key), the
-/// x-coordinate of an uncompressed point (`ec`) or SHA-1 of a DH value.
-pub fn id_picc_from_pace(chip_ephemeral: &[u8], ec: bool) -> Option<Vec<u8>> {
+/// Comp(PK) (TR-03110-3 §A.2.2.3): the x-coordinate of an uncompressed EC point (`ec`), or
+/// SHA-1 of a DH public value; `None` for a malformed point.
+pub fn comp(public: &[u8], ec: bool) -> Option<Vec<u8>> {
     if !ec {
-        return Some(Sha1::digest(chip_ephemeral).to_vec());
+        return Some(Sha1::digest(public).to_vec());
     }
-    let body = chip_ephemeral.strip_prefix(&[0x04])?;
+    let body = public.strip_prefix(&[0x04])?;
     (!body.is_empty() && body.len() % 2 == 0)
         .then(|| body.get(..body.len() / 2).map(<[u8]>::to_vec))?
+}
+
+/// Comp of a Chip Authentication ephemeral key (empty when malformed, which the chip refuses).
+pub fn compress_public_key(group: CaGroup, public: &[u8]) -> Vec<u8> {
+    comp(public, matches!(group, CaGroup::Ec(_))).unwrap_or_default()
+}
+
+/// ID_PICC after PACE (TR-03110-3 §B.11.5): Comp(the chip's ephemeral PACE key).
+pub fn id_picc_from_pace(chip_ephemeral: &[u8], ec: bool) -> Option<Vec<u8>> {
+    comp(chip_ephemeral, ec)
 }
 
 /// What Terminal Authentication established.
@@ -704,9 +673,12 @@ pub enum TaFailure {
     Chip(#[from] ChipError),
 }
 
-/// Runs Terminal Authentication over `t` on `session`. The session comes back whenever the
-/// chip answered (under intact secure messaging), also after a refusal. Certificates longer
-/// than `max_command_data` go out as command chains ([`super::chain`]).
+/// Runs Terminal Authentication `version` (1: EAC1 after CA v1; 2: before CA v2, committing to
+/// `comp_ephemeral`) over `t` on `session`. The session comes back whenever the chip answered
+/// (under intact secure messaging), also after a refusal, and when the credentials do not fit
+/// (nothing sent). Certificates longer than `max_command_data` go out as command chains
+/// ([`super::chain`]).
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     t: &mut dyn CardTransport,
     session: SecureSession,
@@ -714,6 +686,7 @@ pub fn run(
     trust_points: &[Vec<u8>],
     id_picc: Vec<u8>,
     comp_ephemeral: Vec<u8>,
+    version: u8,
     max_command_data: usize,
 ) -> (
     Option<SecureSession>,
@@ -725,7 +698,7 @@ pub fn run(
             Arc::clone(credentials.signer()),
             id_picc,
             comp_ephemeral,
-            1,
+            version,
         )
     });
     let ta = match ta {
@@ -866,7 +839,9 @@ mod tests {
             d[5] = 7;
             d[20] = 1;
             let s = SoftwareSigner::new(curve, &d).unwrap();
-            let again = SoftwareSigner::from_key_file(&s.to_pkcs8_der()).unwrap();
+            let again =
+                SoftwareSigner::from_key_file(&crate::testkit::cv_pki::ec_pkcs8_der(curve, &d))
+                    .unwrap();
             assert_eq!(again.public_point(), s.public_point());
             let alg = TaAlgorithm::Ecdsa(crate::pa::algorithms::DigestAlg::Sha256);
             let sig = s.sign(alg, b"message").unwrap();

@@ -282,6 +282,7 @@ pub fn inspect_chip(
             &mut read,
             &mut Counted::new(t, &mut stats),
             opts,
+            key,
             rng,
             events,
         ) {
@@ -518,19 +519,7 @@ fn terminal_authentication(
             "Chip Authentication did not pass; EAC1 Terminal Authentication follows it: DG3/DG4 not read",
         );
     };
-    // ID_PICC: the document number after BAC, Comp(chip's ephemeral PACE key) after PACE.
-    let id_picc = match (&read.access, key) {
-        (crate::chip::AccessProtocol::Bac, AccessKey::Mrz { mrz_information }) => {
-            ta::id_picc_from_mrz_information(mrz_information)
-        }
-        (crate::chip::AccessProtocol::Pace(p), _) => {
-            read.pace_chip_ephemeral.as_deref().and_then(|e| {
-                ta::id_picc_from_pace(e, p.key_agreement != crate::lds::oid::KeyAgreement::Dh)
-            })
-        }
-        _ => None,
-    };
-    let Some(id_picc) = id_picc else {
+    let Some(id_picc) = id_picc(read, key) else {
         return Outcome::new(
             CheckStatus::NotPerformed,
             "no ID_PICC for Terminal Authentication (no BAC key or PACE key): DG3/DG4 not read",
@@ -548,7 +537,7 @@ fn terminal_authentication(
             "secure messaging broke while reading EF.CVCA: DG3/DG4 not read",
         );
     };
-    let (session, result) = ta::run(t, session, creds, &trust_points, id_picc, comp, max_data);
+    let (session, result) = ta::run(t, session, creds, &trust_points, id_picc, comp, 1, max_data);
     read.session = session;
     let auth = match result {
         Ok(a) => a,
@@ -566,6 +555,21 @@ fn terminal_authentication(
             notes.join(", ")
         ),
     )
+}
+
+/// ID_PICC (TR-03110-1 §3.5, TR-03110-3 §B.11.5): the document number after BAC,
+/// Comp(the chip's ephemeral PACE key) after PACE.
+fn id_picc(read: &ChipRead, key: &AccessKey) -> Option<Vec<u8>> {
+    match (&read.access, key) {
+        (crate::chip::AccessProtocol::Bac, AccessKey::Mrz { mrz_information }) => {
+            ta::id_picc_from_mrz_information(mrz_information)
+        }
+        (crate::chip::AccessProtocol::Pace(p), _) => ta::id_picc_from_pace(
+            read.pace_chip_ephemeral.as_deref()?,
+            p.key_agreement != crate::lds::oid::KeyAgreement::Dh,
+        ),
+        _ => None,
+    }
 }
 
 /// The chip's trust points from EF.CVCA (TR-03110-3 §A.6.2.2; the first CAR, which the read
@@ -660,6 +664,7 @@ fn eac_v2(
     read: &mut ChipRead,
     t: &mut dyn CardTransport,
     opts: &ChipOptions,
+    key: &AccessKey,
     rng: &mut dyn CryptoRngCore,
     events: &mut dyn FnMut(ChipEvent),
 ) -> Option<(Outcome, Outcome)> {
@@ -678,11 +683,10 @@ fn eac_v2(
             (p, "EF.CardSecurity (bound by pa.card_security)")
         }
     };
-    let crate::chip::AccessProtocol::Pace(p) = &read.access else {
+    if !matches!(read.access, crate::chip::AccessProtocol::Pace(_)) {
         return None;
-    };
-    let ec = p.key_agreement != crate::lds::oid::KeyAgreement::Dh;
-    let id_picc = ta::id_picc_from_pace(read.pace_chip_ephemeral.as_deref()?, ec)?;
+    }
+    let id_picc = id_picc(read, key)?;
     let session = read.session.take()?;
     events(ChipEvent::ChipAuthentication);
     let not_read = |why: String| Outcome::new(CheckStatus::NotPerformed, why);
@@ -708,43 +712,32 @@ fn eac_v2(
             ),
         ));
     };
-    let ta_run = creds.to_present(&trust_points).and_then(|certs| {
-        ta::TerminalAuthentication::new(certs, Arc::clone(creds.signer()), id_picc, comp, 2)
-    });
-    let ta_run = match ta_run {
-        Ok(r) => r,
-        Err(e) => {
-            read.session = Some(session);
-            return Some((
-                not_read(
-                    "Chip Authentication v2 follows Terminal Authentication, which could not start"
-                        .into(),
-                ),
-                Outcome::new(
-                    CheckStatus::Failed,
-                    format!("terminal authentication: {e}; DG3/DG4 not read"),
-                ),
-            ));
-        }
-    };
     let max_data = max_command_data(t);
-    let mut secured = Secured::new(session, Chained::new(ta_run, max_data));
-    let ta_result = drive(&mut secured, t);
-    let (session, _) = secured.into_parts();
+    let (session, ta_result) =
+        ta::run(t, session, creds, &trust_points, id_picc, comp, 2, max_data);
     let auth = match ta_result {
         Ok(a) => a,
         Err(e) => {
-            read.session = session.is_open().then_some(session);
+            read.session = session;
             return Some((
                 not_read(
                     "Chip Authentication v2 follows Terminal Authentication, which failed".into(),
                 ),
                 Outcome::new(
                     CheckStatus::Failed,
-                    format!("terminal authentication v2: {e}; DG3/DG4 not read"),
+                    format!("{e} (TA v2); DG3/DG4 not read"),
                 ),
             ));
         }
+    };
+    let Some(session) = session else {
+        return Some((
+            Outcome::new(
+                CheckStatus::Failed,
+                "chip authentication v2: secure messaging lost after Terminal Authentication",
+            ),
+            not_read("secure messaging lost after TA v2: DG3/DG4 not read".into()),
+        ));
     };
     let agreed = drive(Secured::new(session, Chained::new(chip_auth, max_data)), t)
         .and_then(|agreed| drive(ca::CaConfirm::new(agreed), t));

@@ -610,23 +610,13 @@ pub fn split_certificates(file: &[u8], max: usize) -> Result<Vec<Vec<u8>>, CvcEr
     Ok(out)
 }
 
-/// The base64 payloads of every `-----BEGIN x-----` … `-----END x-----` block.
+/// The payloads of every PEM block (any label), by x509-parser's PEM reader; `None` when a
+/// block is broken or there is none.
 pub fn decode_pem_blocks(text: &[u8]) -> Option<Vec<Vec<u8>>> {
-    use base64::Engine as _;
-    let text = std::str::from_utf8(text).ok()?;
-    let mut out = Vec::new();
-    let mut body: Option<String> = None;
-    for line in text.lines().map(str::trim) {
-        if line.starts_with("-----BEGIN") {
-            body = Some(String::new());
-        } else if line.starts_with("-----END") {
-            let b = body.take()?;
-            out.push(base64::engine::general_purpose::STANDARD.decode(b).ok()?);
-        } else if let Some(b) = body.as_mut() {
-            b.push_str(line);
-        }
-    }
-    (body.is_none() && !out.is_empty()).then_some(out)
+    let out = x509_parser::pem::Pem::iter_from_buffer(text)
+        .map(|p| p.ok().map(|p| p.contents))
+        .collect::<Option<Vec<_>>>()?;
+    (!out.is_empty()).then_some(out)
 }
 
 #[cfg(test)]

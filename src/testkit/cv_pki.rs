@@ -130,6 +130,33 @@ fn date(y: u16, m: u8, d: u8) -> CvDate {
     }
 }
 
+/// Seed of the IS key (its PKCS #8 file is written by [`generate`]).
+const IS_KEY_SEED: u64 = 0x0EAC_0003;
+
+/// An EC private scalar on `curve` as PKCS #8 DER (`PrivateKeyInfo` holding a SEC 1
+/// `ECPrivateKey` with the public key), as operators hand the IS key to `--terminal-key`.
+pub fn ec_pkcs8_der(curve: NamedCurve, d: &[u8]) -> Vec<u8> {
+    use crate::testkit::lds_gen::der_oid;
+    let point = SoftwareSigner::new(curve, d)
+        .map(|s| crate::chip::ta::TerminalSigner::public_point(&s))
+        .unwrap_or_default();
+    let curve_oid = der_oid(curve.params().map(|p| p.oid).unwrap_or_default());
+    let ec_pk = encode(
+        0x30,
+        &[
+            encode(0x02, &[1]),
+            encode(0x04, d),
+            encode(0xA1, &encode(0x03, &[&[0u8][..], &point].concat())),
+        ]
+        .concat(),
+    );
+    let alg = encode(0x30, &[der_oid("1.2.840.10045.2.1"), curve_oid].concat());
+    encode(
+        0x30,
+        &[encode(0x02, &[0]), alg, encode(0x04, &ec_pk)].concat(),
+    )
+}
+
 fn signer(k: &TestKey) -> Option<SoftwareSigner> {
     match k {
         TestKey::Ec { curve, d } => SoftwareSigner::new(*curve, d),
@@ -141,7 +168,7 @@ fn signer(k: &TestKey) -> Option<SoftwareSigner> {
 pub fn cv_pki() -> Option<CvPki> {
     let cvca_key = TestKey::ec(CURVE, 0x0EAC_0001);
     let dv_key = TestKey::ec(CURVE, 0x0EAC_0002);
-    let is_key = TestKey::ec(CURVE, 0x0EAC_0003);
+    let is_key = TestKey::ec(CURVE, IS_KEY_SEED);
     let other_key = TestKey::ec(CURVE, 0x0EAC_0004);
     let rogue_key = TestKey::ec(CURVE, 0x0EAC_0005);
     let rights = RIGHT_READ_DG3 | RIGHT_READ_DG4;
@@ -208,11 +235,15 @@ pub fn generate() -> Vec<(String, Vec<u8>)> {
     let Some(p) = cv_pki() else {
         return Vec::new();
     };
+    let is_pkcs8 = match TestKey::ec(CURVE, IS_KEY_SEED) {
+        TestKey::Ec { curve, d } => ec_pkcs8_der(curve, &d),
+        _ => Vec::new(),
+    };
     vec![
         ("cvca.cvcert".into(), p.cvca),
         ("dv.cvcert".into(), p.dv),
         ("is.cvcert".into(), p.is),
-        ("is.pkcs8.der".into(), p.is_key.to_pkcs8_der()),
+        ("is.pkcs8.der".into(), is_pkcs8),
         ("other-cvca.cvcert".into(), p.other_cvca),
     ]
 }

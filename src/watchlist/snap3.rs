@@ -723,6 +723,16 @@ fn confusable_byte(c: u8) -> u8 {
     u8::try_from(super::key::confusable_char(char::from(c))).unwrap_or(c)
 }
 
+/// The OCR-confusable form of `number` (each byte by [`confusable_byte`]) in `buf`, without
+/// allocating; `None` for a number longer than the buffer (no record holds one).
+fn confusable_into<'b>(number: &[u8], buf: &'b mut [u8; 64]) -> Option<&'b [u8]> {
+    let out = buf.get_mut(..number.len())?;
+    for (o, c) in out.iter_mut().zip(number) {
+        *o = confusable_byte(*c);
+    }
+    Some(out)
+}
+
 /// Decodes the next record; with `want`, a record that does not match is parsed past
 /// ([`Step::Skip`]), or, once `matched`, is the end of the query's records when its probe hash
 /// differs ([`Step::Past`]). `None`: the bit stream is malformed.
@@ -750,12 +760,10 @@ fn decode(
                     .all(|(a, b)| confusable_byte(*a) == *b)
         });
     if let (Some(w), true, false) = (want, matched, keep) {
-        let mut conf = [0u8; 64];
-        for (o, c) in conf.iter_mut().zip(number) {
-            *o = confusable_byte(*c);
-        }
+        let mut cbuf = [0u8; 64];
+        let conf = confusable_into(number, &mut cbuf)?;
         let state = d.states.get(usize::try_from(sid).ok()?)?;
-        if probe_hash_bytes(state, conf.get(..len)?) != w.hash {
+        if probe_hash_bytes(state, conf) != w.hash {
             return Some(Step::Past);
         }
     }
@@ -1110,13 +1118,9 @@ impl Snap3 {
         };
         // The confusable form on the stack (a number longer than the buffer is never stored).
         let mut cbuf = [0u8; 64];
-        let Some(conf) = cbuf.get_mut(..number.len()) else {
+        let Some(conf) = confusable_into(number.as_bytes(), &mut cbuf) else {
             return Ok(Vec::new());
         };
-        for (o, c) in conf.iter_mut().zip(number.as_bytes()) {
-            *o = confusable_byte(*c);
-        }
-        let conf: &[u8] = conf;
         let h = probe_hash_bytes(state, conf);
         if !self.maybe(h) {
             return Ok(Vec::new());
@@ -1340,12 +1344,11 @@ impl Builder {
         if nbits > u64::from(u16::MAX) {
             return Ok(Err("record too large"));
         }
-        let mut conf = [0u8; 64];
-        let num = r.document_number.as_bytes();
-        for (o, c) in conf.iter_mut().zip(num) {
-            *o = confusable_byte(*c);
-        }
-        let conf = conf.get(..num.len()).unwrap_or(&[]);
+        let mut cbuf = [0u8; 64];
+        // encode() refused numbers beyond MAX_NUMBER_LEN; never file one under a wrong hash.
+        let Some(conf) = confusable_into(r.document_number.as_bytes(), &mut cbuf) else {
+            return Ok(Err("document number too long"));
+        };
         let h = probe_hash_bytes(r.issuing_state, conf);
         self.records = self.records.saturating_add(1);
         match &mut self.parts {
