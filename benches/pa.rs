@@ -53,6 +53,22 @@ fn family(c: &mut Criterion, name: &str, sod: &str, trust_files: &[&str]) {
     c.bench_function(&format!("pa/{name}/document"), |bch| {
         bch.iter(|| black_box(pa::verify(black_box(&files), &trust, at, &policy)))
     });
+    // The DG1 and DG2 hashes inside it (the SOD's digest algorithm over the bytes read):
+    // work PA must do that is not a signature check.
+    let alg = algorithms::DigestAlg::from_identifier(
+        &Sod::parse(&files[2].bytes)
+            .unwrap()
+            .lds_security_object
+            .hash_algorithm,
+    )
+    .unwrap();
+    c.bench_function(&format!("pa/{name}/dg_hashes_only"), |bch| {
+        bch.iter(|| {
+            for f in &files[..2] {
+                black_box(alg.digest(black_box(&f.bytes)));
+            }
+        })
+    });
     // The bare SOD signature verification inside it.
     let sod_bytes = &files[2].bytes;
     let s = Sod::parse(sod_bytes).unwrap();

@@ -477,21 +477,6 @@ fn dg_presence(read: Option<&ReadInfo>, listed: &[u8]) -> Outcome {
     }
 }
 
-/// The data-group numbers EF.SOD lists (empty when EF.SOD is absent or unparsable; PA then
-/// fails on its own).
-fn sod_data_groups(files: &[RawFile]) -> Vec<u8> {
-    file(files, FileId::Sod)
-        .and_then(|b| crate::lds::sod::Sod::parse(b).ok())
-        .map(|s| {
-            s.lds_security_object
-                .data_group_hashes
-                .iter()
-                .map(|d| d.number)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// PACE-CAM as chip authentication (Doc 9303-11 §4.4.3.5, Appendix I): the chip's
 /// authentication data verified against a static key that a PA-valid EF.CardSecurity holds.
 /// Verified but EF.CardSecurity invalid: failed; its CSCA unknown (inconclusive): not
@@ -627,10 +612,10 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     // pa.dg_presence: every data group EF.SOD lists exists on the chip (BSI TR-03105 5.1
     // LDS_H_45: an EF.SOD hash for a data group the chip does not have is a failure). Only a
     // chip read can tell: offline, a missing file may just not have been sent.
-    let listed = sod_data_groups(e.files);
+    let listed = pa.sod_data_groups();
     checks.push(ReportCheck::new(
         "pa.dg_presence",
-        &dg_presence(e.read.as_ref(), &listed),
+        &dg_presence(e.read.as_ref(), listed),
     ));
     // Which chip authentication the document has is decided by EF.SOD, not by what the chip
     // chose to return: a chip that withholds a DG14 or DG15 its EF.SOD lists is what a clone
@@ -677,10 +662,24 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
         month: 1,
         day: 1,
     });
+    let wrong_data = deviation(DeviationKind::MrzWrongData);
     for (id, st, reason) in document_checks(file(e.files, FileId::Dg1), &e.printed, today) {
+        let (status, reason) = match &wrong_data {
+            // The issuing state declared this document's MRZ data wrong (Doc 9303-12 §10,
+            // id-Deviation-MRZ-WrongData): a chip/print mismatch is the declared defect, so
+            // a warning that sends the officer to the visual zone, never a silent pass.
+            Some(name) if id == "dg1.matches_printed_mrz" && st == "failed" => (
+                CheckStatus::Warning,
+                format!(
+                    "{reason}; accepted as listed deviation: {name} (compare with the visual \
+                     inspection zone)"
+                ),
+            ),
+            _ => (status_of(st), reason),
+        };
         checks.push(ReportCheck {
             id: id.to_string(),
-            status: status_of(st),
+            status,
             reason,
             details: Vec::new(),
         });
@@ -698,7 +697,7 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     // may be listed, so it cannot be valid.
     let watchlist_unanswered = cx.watchlist.is_some() && wl.status == CheckStatus::NotPerformed;
     let chip_auth_missing = cx.policy.require_chip_authentication
-        && (offers_chip_authentication(e.files, &listed) || e.ca.cam().is_some())
+        && (offers_chip_authentication(e.files, listed) || e.ca.cam().is_some())
         && aa.status != CheckStatus::Passed
         && ca.status != CheckStatus::Passed;
     let verdict = if any_failed || pa.verdict == PaVerdict::Invalid {
@@ -862,7 +861,7 @@ mod tests {
     /// Doc 9303-12 §10 deviations outside PA, from a verified deviation list of the issuing
     /// state (testdata/pki/deviations-aa-mrz.der, for passports under the RSA DS).
     #[test]
-    fn listed_aa_key_compromise_and_wrong_check_digit() {
+    fn listed_aa_key_compromise_wrong_check_digit_and_wrong_data() {
         let f = files();
         let prov = Provenance {
             source: "deviations-aa-mrz.der".into(),
@@ -942,14 +941,27 @@ mod tests {
             status(&listed, "pa.deviations").status,
             CheckStatus::Warning
         );
-        // Only the comparison with DG1 still fails (the synthetic chip holds the right digit;
-        // a chip the deviation covers would hold the same wrong one).
+        // The chip's MRZ differs from the printed one: without the list that fails; with
+        // id-Deviation-MRZ-WrongData listed it is a warning naming the deviation.
+        assert_eq!(
+            status(&plain, "dg1.matches_printed_mrz").status,
+            CheckStatus::Failed
+        );
+        let dg1 = status(&listed, "dg1.matches_printed_mrz");
+        assert_eq!(dg1.status, CheckStatus::Warning);
+        assert!(
+            dg1.reason.contains("id-Deviation-MRZ-WrongData"),
+            "{}",
+            dg1.reason
+        );
         let failed: Vec<&str> = listed
             .checks
             .iter()
             .filter(|c| c.status == CheckStatus::Failed)
             .map(|c| c.id.as_str())
             .collect();
-        assert_eq!(failed, ["dg1.matches_printed_mrz"]);
+        assert!(failed.is_empty(), "{failed:?}");
+        // Nothing failed, but AA no longer counts and every deviation is a warning.
+        assert_ne!(listed.verdict, Verdict::Invalid);
     }
 }

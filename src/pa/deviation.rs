@@ -28,8 +28,10 @@
 //! turns a passed `aa` into a warning (a signature from a compromised key proves no chip
 //! genuine, so AA then does not count as chip authentication), and
 //! id-Deviation-MRZ-WrongCheckDigit turns a failed `mrz.check_digits` into a warning naming
-//! the deviation. MRZ-WrongData, Chip, COMInconsistent, DGMalformed and national-use types are
-//! only reported.
+//! the deviation, and id-Deviation-MRZ-WrongData a failed `dg1.matches_printed_mrz` (the
+//! officer then compares with the visual zone). Chip, COMInconsistent, DGMalformed and
+//! national-use types are only reported: none of them excuses a failed check (a dead chip
+//! gives no EF.SOD to match the list against).
 
 use super::{ids, Check, CheckStatus};
 use crate::lds::{FileId, RawFile};

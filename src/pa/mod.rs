@@ -146,6 +146,8 @@ pub struct PaReport {
     verified: Option<PaVerified>,
     #[serde(skip)]
     deviations: Vec<ListedDeviation>,
+    #[serde(skip)]
+    sod_data_groups: Vec<u8>,
 }
 
 impl PaReport {
@@ -160,6 +162,11 @@ impl PaReport {
     /// The deviations verified deviation lists declare for this document (Doc 9303-12 §10).
     pub fn listed_deviations(&self) -> &[ListedDeviation] {
         &self.deviations
+    }
+    /// The data group numbers EF.SOD lists, in its order (empty when EF.SOD was not read or
+    /// does not parse). Which data groups a document has is decided from this, not EF.COM.
+    pub fn sod_data_groups(&self) -> &[u8] {
+        &self.sod_data_groups
     }
 }
 
@@ -449,6 +456,12 @@ pub fn verify(
         checks,
         verified,
         deviations,
+        sod_data_groups: sod
+            .lds_security_object
+            .data_group_hashes
+            .iter()
+            .map(|d| d.number)
+            .collect(),
     }
 }
 
@@ -492,6 +505,7 @@ fn early(first: Check) -> PaReport {
         checks,
         verified: None,
         deviations: Vec::new(),
+        sod_data_groups: Vec::new(),
     }
 }
 

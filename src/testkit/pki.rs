@@ -1919,13 +1919,15 @@ pub fn generate(inp: &PkiInputs<'_>) -> Vec<(String, Vec<u8>)> {
     );
     out.push(("crl-rsa-sha1.der".to_owned(), crl_rsa_sha1));
     // Deviations outside PA for passports under DS RSA (the synthetic passports' DS): the AA
-    // key is compromised, the MRZ carries a wrong check digit (inspection::assess applies them).
+    // key is compromised, the MRZ carries a wrong check digit and wrong data (inspection::assess
+    // applies them).
     let dl_aa_mrz = deviation_list(
         &[deviation_entry(
             &[encode(0x80, b"P<"), encode(0xA1, &ias(&c_ds_rsa))],
             &[
                 dev_desc("AA key compromised", "2.23.136.1.1.7.1.4", None),
                 dev_desc("MRZ check digit wrong", "2.23.136.1.1.7.3.2", None),
+                dev_desc("MRZ data wrong", "2.23.136.1.1.7.3.1", None),
             ],
         )],
         &c_dl_signer,
