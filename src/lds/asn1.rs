@@ -73,6 +73,65 @@ impl<'a> Oid<'a> {
     }
 }
 
+impl Oid<'_> {
+    /// The dotted form in a stack buffer, for matching against known OIDs without a heap
+    /// allocation; `"<invalid OID>"` for an invalid or over-long (beyond 96 characters) OID,
+    /// which then matches nothing. Messages should use [`Oid::dotted`].
+    pub fn dotted_small(&self) -> DottedOid {
+        use std::fmt::Write as _;
+        let mut d = DottedOid {
+            buf: [0; DottedOid::CAP],
+            len: 0,
+        };
+        let mut ok = true;
+        let valid = for_each_arc(self.0, |i, arc| {
+            let r = if i == 0 {
+                let (a, b) = match arc {
+                    0..=39 => (0, arc),
+                    40..=79 => (1, arc - 40),
+                    _ => (2, arc - 80),
+                };
+                write!(d, "{a}.{b}")
+            } else {
+                write!(d, ".{arc}")
+            };
+            ok &= r.is_ok();
+        });
+        if !(valid && ok) {
+            d.len = 0;
+        }
+        d
+    }
+}
+
+/// A dotted OID held on the stack (see [`Oid::dotted_small`]).
+#[derive(Clone, Copy)]
+pub struct DottedOid {
+    buf: [u8; DottedOid::CAP],
+    len: usize,
+}
+
+impl DottedOid {
+    const CAP: usize = 96;
+    /// The dotted text.
+    pub fn as_str(&self) -> &str {
+        match self.buf.get(..self.len).map(std::str::from_utf8) {
+            Some(Ok(s)) if !s.is_empty() => s,
+            _ => "<invalid OID>",
+        }
+    }
+}
+
+impl std::fmt::Write for DottedOid {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(std::fmt::Error)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 impl std::fmt::Display for Oid<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.dotted())
@@ -485,7 +544,14 @@ mod tests {
         ] {
             let b = oid_from_dotted(d).unwrap();
             assert_eq!(oid_to_dotted(&b).unwrap(), d);
+            assert_eq!(Oid(&b).dotted_small().as_str(), d);
         }
+        // Invalid, and valid but longer than the stack form holds: neither matches anything.
+        assert_eq!(Oid(&[0x2A, 0x86]).dotted_small().as_str(), "<invalid OID>");
+        assert_eq!(Oid(&[]).dotted_small().as_str(), "<invalid OID>");
+        let long = oid_from_dotted(&format!("1.2{}", ".123456789".repeat(12))).unwrap();
+        assert!(oid_to_dotted(&long).unwrap().len() > 96);
+        assert_eq!(Oid(&long).dotted_small().as_str(), "<invalid OID>");
         assert_eq!(
             oid_from_dotted("0.4.0.127.0.7.2.2.4.2.2").unwrap(),
             [0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02]

@@ -90,7 +90,7 @@ impl DigestAlg {
 
     /// From a digest AlgorithmIdentifier.
     pub fn from_identifier(a: &AlgorithmIdentifier<'_>) -> Result<Self, AlgError> {
-        Self::from_dotted(&a.algorithm.dotted())
+        Self::from_dotted(a.algorithm.dotted_small().as_str())
     }
 
     /// The dotted OID.
@@ -250,10 +250,11 @@ impl SignatureScheme {
         digest_hint: Option<DigestAlg>,
     ) -> Result<Self, AlgError> {
         use DigestAlg::*;
-        let d = a.algorithm.dotted();
+        let small = a.algorithm.dotted_small();
+        let d = small.as_str();
         let rsa = |hash| Ok(SignatureScheme::RsaPkcs1 { hash });
         let ec = |hash, format| Ok(SignatureScheme::Ecdsa { hash, format });
-        match d.as_str() {
+        match d {
             "1.2.840.113549.1.1.1" => match digest_hint {
                 Some(h) => rsa(h),
                 None => Err(AlgError::Unsupported {
@@ -286,7 +287,7 @@ impl SignatureScheme {
             "2.16.840.1.101.3.4.3.1" => Ok(SignatureScheme::Dsa { hash: Sha224 }),
             "2.16.840.1.101.3.4.3.2" => Ok(SignatureScheme::Dsa { hash: Sha256 }),
             _ => Err(AlgError::Unsupported {
-                what: format!("signature algorithm {d}"),
+                what: format!("signature algorithm {}", a.algorithm.dotted()),
             }),
         }
     }

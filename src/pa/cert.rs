@@ -121,7 +121,22 @@ pub struct Certificate {
     pub private_key_usage_period: Option<PrivateKeyUsagePeriod>,
     /// extKeyUsage KeyPurposeIds (RFC 5280 §4.2.1.12), dotted; empty when absent.
     pub extended_key_usage: Vec<String>,
+    /// The public key, read from `spki` on first use: CSCA and (shared) DS certificates
+    /// verify many signatures, and the key is the same each time.
+    key: KeyCell,
 }
+
+/// The lazily read key of a certificate. Not part of its identity: two certificates with
+/// the same DER are equal whether or not either key was read yet.
+#[derive(Debug, Clone, Default)]
+struct KeyCell(std::sync::OnceLock<Result<VerifyingKey, AlgError>>);
+
+impl PartialEq for KeyCell {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for KeyCell {}
 
 /// The privateKeyUsagePeriod extension (RFC 5280 §4.2.1.4): the period in which the private key
 /// may sign. Either bound may be absent (never both, RFC 3280 §4.2.1.4).
@@ -135,6 +150,8 @@ pub struct PrivateKeyUsagePeriod {
 
 /// OID of privateKeyUsagePeriod (x509-parser 0.16 leaves it unparsed).
 pub const OID_PRIVATE_KEY_USAGE_PERIOD: &str = "2.5.29.16";
+/// Its content octets (2.5.29.16), compared without building the dotted form.
+const OID_PRIVATE_KEY_USAGE_PERIOD_BYTES: &[u8] = &[0x55, 0x1D, 0x10];
 
 impl PrivateKeyUsagePeriod {
     /// Parses the extension value
@@ -236,7 +253,7 @@ impl Certificate {
         let mut private_key_usage_period = None;
         let mut extended_key_usage = Vec::new();
         for ext in x.extensions() {
-            if ext.oid.to_id_string() == OID_PRIVATE_KEY_USAGE_PERIOD {
+            if ext.oid.as_bytes() == OID_PRIVATE_KEY_USAGE_PERIOD_BYTES {
                 private_key_usage_period = PrivateKeyUsagePeriod::from_der(ext.value);
             }
             match ext.parsed_extension() {
@@ -275,7 +292,17 @@ impl Certificate {
             issuer_country: country(&tbs.issuer),
             private_key_usage_period,
             extended_key_usage,
+            key: KeyCell::default(),
         })
+    }
+
+    /// As [`Certificate::from_der`], through a bounded process-wide memo keyed by the exact
+    /// DER: a Document Signer certificate arrives in every EF.SOD it signed (thousands of
+    /// documents), and parsing it is the largest non-cryptographic cost of PA. Only
+    /// successful parses are kept; parsing is a pure function of the bytes, so the memo
+    /// cannot change a result, only skip repeating it. Signatures are still checked per use.
+    pub fn from_der_shared(der: &[u8]) -> Result<std::sync::Arc<Self>, CertError> {
+        parsed_memo::get_or_parse(der)
     }
 
     /// Parses PEM ("-----BEGIN CERTIFICATE-----") or DER.
@@ -299,7 +326,16 @@ impl Certificate {
 
     /// The certificate's public key.
     pub fn public_key(&self) -> Result<VerifyingKey, AlgError> {
-        VerifyingKey::from_spki_der(&self.spki)
+        self.key().cloned()
+    }
+
+    /// The certificate's public key, read once per certificate.
+    pub fn key(&self) -> Result<&VerifyingKey, AlgError> {
+        self.key
+            .0
+            .get_or_init(|| VerifyingKey::from_spki_der(&self.spki))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The scheme of the certificate's own signature (by its issuer).
@@ -442,5 +478,97 @@ mod tests {
         assert_eq!(utc_time(b"500101000000Z"), Some(-631_152_000));
         assert_eq!(utc_time(b"5001010000Z"), None);
         assert_eq!(generalized_time(b"20250101000000"), None);
+    }
+}
+
+/// The bounded memo behind [`Certificate::from_der_shared`].
+mod parsed_memo {
+    use super::{CertError, Certificate};
+    use std::collections::HashMap;
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    /// Most certificates kept; at this size the memo starts over (a flood of distinct
+    /// certificates then costs what it would without a memo, never more memory).
+    const CAPACITY: usize = 1024;
+    /// Certificates larger than this are parsed every time (real DS certificates are 1-2 KB).
+    const MAX_DER: usize = 16 * 1024;
+
+    struct Memo {
+        hasher: RandomState,
+        map: HashMap<u64, Vec<Arc<Certificate>>>,
+        len: usize,
+    }
+
+    fn memo() -> &'static Mutex<Memo> {
+        static M: OnceLock<Mutex<Memo>> = OnceLock::new();
+        M.get_or_init(|| {
+            Mutex::new(Memo {
+                hasher: RandomState::new(),
+                map: HashMap::new(),
+                len: 0,
+            })
+        })
+    }
+
+    /// Length and the last 64 bytes (inside the signature value, so they differ between
+    /// certificates) under a per-process random key; equality is decided on the whole DER.
+    fn key(h: &RandomState, der: &[u8]) -> u64 {
+        let tail = der.get(der.len().saturating_sub(64)..).unwrap_or(der);
+        h.hash_one((der.len(), tail))
+    }
+
+    pub(super) fn get_or_parse(der: &[u8]) -> Result<Arc<Certificate>, CertError> {
+        if der.len() > MAX_DER {
+            return Certificate::from_der(der).map(Arc::new);
+        }
+        // A poisoned lock (a panic elsewhere while holding it) only disables the memo.
+        if let Ok(m) = memo().lock() {
+            let k = key(&m.hasher, der);
+            if let Some(c) = m.map.get(&k).and_then(|v| v.iter().find(|c| c.der == der)) {
+                return Ok(Arc::clone(c));
+            }
+        }
+        let cert = Arc::new(Certificate::from_der(der)?);
+        if let Ok(mut m) = memo().lock() {
+            if m.len >= CAPACITY {
+                m.map.clear();
+                m.len = 0;
+            }
+            let k = key(&m.hasher, der);
+            let slot = m.map.entry(k).or_default();
+            if !slot.iter().any(|c| c.der == der) {
+                slot.push(Arc::clone(&cert));
+                m.len = m.len.saturating_add(1);
+            }
+        }
+        Ok(cert)
+    }
+
+    #[cfg(test)]
+    #[allow(clippy::unwrap_used)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn same_bytes_same_certificate_and_errors_not_kept() {
+            let der = include_bytes!("../../testdata/pki/ds-bp512.der");
+            let a = get_or_parse(der).unwrap();
+            let b = get_or_parse(der).unwrap();
+            assert!(Arc::ptr_eq(&a, &b));
+            // Reading the key does not change equality with a fresh parse.
+            assert!(a.key().is_ok());
+            assert_eq!(*a, Certificate::from_der(der).unwrap());
+            // A certificate differing in one signature byte is parsed on its own.
+            let mut other = der.to_vec();
+            let last = other.len() - 1;
+            other[last] ^= 1;
+            let c = get_or_parse(&other).unwrap();
+            assert!(!Arc::ptr_eq(&a, &c));
+            assert_eq!(c.der, other);
+            // Truncated: an error each time, never a cached success.
+            assert!(get_or_parse(&der[..der.len() - 1]).is_err());
+            assert!(get_or_parse(&der[..der.len() - 1]).is_err());
+        }
     }
 }

@@ -615,7 +615,7 @@ pub(crate) fn signing_time_attribute(si: &SignerInfo<'_>) -> SigningTime {
     };
     let found: Vec<_> = attrs
         .iter()
-        .filter(|(t, _)| t == OID_SIGNING_TIME)
+        .filter(|(t, _)| t.as_str() == OID_SIGNING_TIME)
         .collect();
     let value = match found.as_slice() {
         [] => return SigningTime::Absent,
@@ -699,7 +699,7 @@ fn expired_ds_accepted(
 
 /// Attribute values in signedAttrs: (type dotted, values' complete encodings).
 /// One signed attribute: type (dotted) and the encodings of its values.
-type Attribute<'a> = (String, Vec<&'a [u8]>);
+type Attribute<'a> = (asn1::DottedOid, Vec<&'a [u8]>);
 
 fn signed_attributes(raw: &[u8]) -> Option<Vec<Attribute<'_>>> {
     let mut c = Cursor::new(raw, FileId::Sod, asn1::DER);
@@ -711,7 +711,7 @@ fn signed_attributes(raw: &[u8]) -> Option<Vec<Attribute<'_>>> {
             return None;
         }
         let (_, mut a) = set.sequence().ok()?;
-        let t = a.oid().ok()?.dotted();
+        let t = a.oid().ok()?.dotted_small();
         let (_, mut vals) = a.set().ok()?;
         a.finish().ok()?;
         let mut vs = Vec::new();
@@ -786,7 +786,7 @@ pub(crate) fn verify_signer(
         return Err(failed("signedAttrs malformed (not DER)".into()));
     };
     let single = |oid: &str| -> Option<&[u8]> {
-        let found: Vec<_> = attrs.iter().filter(|(t, _)| t == oid).collect();
+        let found: Vec<_> = attrs.iter().filter(|(t, _)| t.as_str() == oid).collect();
         match found.as_slice() {
             [(_, v)] if v.len() == 1 => v.first().copied(),
             _ => None,
@@ -794,17 +794,18 @@ pub(crate) fn verify_signer(
     };
     let ct_val = single(OID_CONTENT_TYPE).and_then(|raw| {
         let mut c = Cursor::new(raw, FileId::Sod, asn1::DER);
-        c.oid().ok().map(|o| o.dotted())
+        c.oid().ok()
     });
-    let econtent_type = sd.econtent_type.dotted();
-    match ct_val.as_deref() {
+    match ct_val {
         None => return Err(failed("contentType attribute missing or malformed".into())),
-        Some(v) if v != econtent_type => {
+        Some(v) if v.as_bytes() != sd.econtent_type.as_bytes() => {
             return Err(failed(format!(
-                "contentType attribute {v} differs from eContentType {econtent_type}"
+                "contentType attribute {} differs from eContentType {}",
+                v.dotted(),
+                sd.econtent_type.dotted()
             )))
         }
-        Some(v) => match accept_content_type(v) {
+        Some(v) => match accept_content_type(v.dotted_small().as_str()) {
             Ok(w) => warnings.extend(w),
             Err(r) => return Err(failed(r)),
         },
@@ -826,7 +827,7 @@ pub(crate) fn verify_signer(
         )));
     }
     let scheme = scheme.map_err(|e| failed(format!("signatureAlgorithm: {e}")))?;
-    let key = signer.public_key().map_err(|e| match e {
+    let key = signer.key().map_err(|e| match e {
         AlgError::Unsupported { what } => SignerError::Unsupported(what),
         e => SignerError::Failed(format!("signer public key: {e}"), Some(e)),
     })?;
@@ -836,8 +837,8 @@ pub(crate) fn verify_signer(
     if let Some(b) = signed.first_mut() {
         *b = tag::SET as u8;
     }
-    match algorithms::verify(&key, &scheme, &signed, si.signature, min_rsa_bits) {
-        Ok(()) => Ok((warnings, scheme, key)),
+    match algorithms::verify(key, &scheme, &signed, si.signature, min_rsa_bits) {
+        Ok(()) => Ok((warnings, scheme, key.clone())),
         Err(AlgError::Unsupported { what }) => Err(SignerError::Unsupported(what)),
         Err(e) => Err(SignerError::Failed(
             format!("signature ({}, {}): {e}", scheme.describe(), key.describe()),
@@ -910,10 +911,10 @@ pub(crate) fn signer_check(
     };
     // The DS certificate: from the SignedData when it carries any, else from the trust snapshot.
     let mut parse_errors = Vec::new();
-    let from_sd: Vec<Certificate> = sd
+    let from_sd: Vec<Arc<Certificate>> = sd
         .certificates
         .iter()
-        .filter_map(|d| match Certificate::from_der(d) {
+        .filter_map(|d| match Certificate::from_der_shared(d) {
             Ok(c) => Some(c),
             Err(e) => {
                 parse_errors.push(e.to_string());
@@ -928,10 +929,7 @@ pub(crate) fn signer_check(
             .find(|t| sid_matches(si, &t.cert))
             .map(|t| t.cert.clone())
     } else {
-        from_sd
-            .into_iter()
-            .find(|c| sid_matches(si, c))
-            .map(Arc::new)
+        from_sd.into_iter().find(|c| sid_matches(si, c))
     };
     let digest = DigestAlg::from_identifier(&si.digest_algorithm);
     notes.digest("signer digest", &digest);
@@ -1097,8 +1095,8 @@ pub(crate) fn chain_check(
     for c in candidates.iter().take(policy.max_candidates) {
         let r = c
             .cert
-            .public_key()
-            .and_then(|k| ds.verify_signed_by(&k, policy.min_rsa_bits));
+            .key()
+            .and_then(|k| ds.verify_signed_by(k, policy.min_rsa_bits));
         match r {
             Ok(()) => {
                 chosen = Some((*c).clone());
@@ -1266,7 +1264,7 @@ pub(crate) fn revocation_check(
 ) -> Check {
     use CheckStatus::*;
     let id = ids::DS_REVOCATION;
-    let key = match csca.cert.public_key() {
+    let key = match csca.cert.key() {
         Ok(k) => k,
         Err(e) => return Check::new(id, NotPerformed, format!("CSCA key unusable: {e}")),
     };
@@ -1293,7 +1291,7 @@ pub(crate) fn revocation_check(
             ));
             continue;
         }
-        match t.crl.verify_signed_by(&key, policy.min_rsa_bits) {
+        match t.crl.verify_signed_by(key, policy.min_rsa_bits) {
             Ok(()) => {
                 if best.is_none_or(|b| b.crl.this_update < t.crl.this_update) {
                     best = Some(t);
