@@ -351,6 +351,16 @@ const PKI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki");
 
 /// `inspectd read --reader R --json` with `key` and the test PKI; (exit code, report).
 fn cli_read(reader: &str, key: &[&str], wait: u64) -> (Option<i32>, serde_json::Value) {
+    cli_read_with(reader, key, &[], wait)
+}
+
+/// [`cli_read`] with further arguments.
+fn cli_read_with(
+    reader: &str,
+    key: &[&str],
+    extra: &[&str],
+    wait: u64,
+) -> (Option<i32>, serde_json::Value) {
     let out = bin()
         .args([
             "read",
@@ -363,6 +373,7 @@ fn cli_read(reader: &str, key: &[&str], wait: u64) -> (Option<i32>, serde_json::
         .args(key)
         .args(["--trust", &format!("{PKI}/csca-rsa.der")])
         .args(["--trust", &format!("{PKI}/crl-rsa.der")])
+        .args(extra)
         .output()
         .unwrap();
     let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -436,6 +447,58 @@ fn every_sim_profile_is_inspected_by_inspectd_read_through_pcscd() {
     // that takes only short Le needs more than the default.
     assert!(apdus["bac-extended"] < 40, "{apdus:?}");
     assert!(apdus["short-le"] > apdus["bac"], "{apdus:?}");
+}
+
+/// EAC through pcscd: `inspectd sim --profile eac` (BAC, CA v1, TA) and `pace-eac2` (PACE,
+/// TA v2, CA v2) open DG3/DG4 to `inspectd read` with the test terminal chain, and keep them
+/// closed without it.
+#[test]
+fn eac_profiles_open_dg3_and_dg4_through_pcscd() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(_) = pcsc() else { return };
+    let mrz = lds_gen::specimen_mrz();
+    let key = ["--mrz", mrz[0].as_str(), mrz[1].as_str()];
+    let eac = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/eac");
+    let (dv, is, sk) = (
+        format!("{eac}/dv.cvcert"),
+        format!("{eac}/is.cvcert"),
+        format!("{eac}/is.pkcs8.der"),
+    );
+    let creds = [
+        "--terminal-chain",
+        dv.as_str(),
+        is.as_str(),
+        "--terminal-key",
+        sk.as_str(),
+    ];
+    let file_status = |v: &serde_json::Value, f: &str| {
+        v["statistics"]["files"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["file"] == f))
+            .and_then(|x| x["status"].as_str())
+            .unwrap_or("missing")
+            .to_string()
+    };
+    for (profile, access) in [("eac", "bac"), ("pace-eac2", "pace")] {
+        let sim = SimProcess::start(SLOTS[0], profile);
+        let (code, v) = cli_read_with(SLOTS[0].1, &key, &creds, 15);
+        drop(sim);
+        assert_eq!(code, Some(0), "{profile}: {v}");
+        assert_eq!(v["verdict"], "VERDICT_VALID", "{profile}: {v}");
+        assert_eq!(v["accessProtocol"], access, "{profile}");
+        for id in ["ta", "ca", "pa.dg_hashes", "pa.sod_signature"] {
+            assert_eq!(status_of(&v, id), "passed", "{profile} {id}: {v}");
+        }
+        for f in ["EF.DG3", "EF.DG4"] {
+            assert_eq!(file_status(&v, f), "read", "{profile} {f}: {v}");
+        }
+        // Without terminal credentials: TA not performed, DG3/DG4 stay closed.
+        let sim = SimProcess::start(SLOTS[0], profile);
+        let (_, v) = cli_read(SLOTS[0].1, &key, 15);
+        drop(sim);
+        assert_eq!(status_of(&v, "ta"), "not_performed", "{profile}: {v}");
+        assert_ne!(file_status(&v, "EF.DG3"), "read", "{profile}: {v}");
+    }
 }
 
 #[test]

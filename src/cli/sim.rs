@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use inspectd::testkit::dataset::{
     load_dir, synthetic_bac_only_passport, synthetic_ca_dh_passport, synthetic_ca_passport,
-    synthetic_pace_ca_passport, synthetic_td1_can_card, with_extended_length, CA_DH_AES128,
+    synthetic_eac_config, synthetic_eac_passport, synthetic_pace_ca_passport,
+    synthetic_pace_eac2_passport, synthetic_td1_can_card, with_extended_length, CA_DH_AES128,
 };
 use inspectd::testkit::lds_gen::GenParams;
+use inspectd::testkit::virtual_chip::EacChipConfig;
 use inspectd::testkit::vpcd::{serve, VpcdOptions};
 use inspectd::testkit::{ChipProfile, Fault, VirtualChip};
 
@@ -33,7 +35,11 @@ pub struct Args {
     /// integrated or chip-authentication mapping; `pace-cam` with EF.CardSecurity signed by the
     /// test PKI), `pace-dh` (PACE DH-GM, RFC 5114 1024-bit);
     /// the PACE chips take the MRZ or the CAN 271828; `td1-can` (a TD1 eID card, PACE-GM with
-    /// the CAN 271828, EF.SOD signed by the test PKI).
+    /// the CAN 271828, EF.SOD signed by the test PKI); `eac` (BAC, Chip Authentication v1 and
+    /// Terminal Authentication guarding DG3/DG4: EAC1) and `pace-eac2` (PACE-GM, TA v2 then
+    /// CA v2, DG3/DG4), both trusting the test CVCA in testdata/eac (`inspectd read
+    /// --terminal-chain testdata/eac/dv.cvcert testdata/eac/is.cvcert --terminal-key
+    /// testdata/eac/is.pkcs8.der` opens DG3/DG4).
     #[arg(long, default_value = "bac")]
     profile: String,
     /// Leave the field after this many APDUs (card removed mid-read).
@@ -49,6 +55,41 @@ pub struct Args {
 fn pace(oid: &'static str, parameter_id: u64) -> Result<ChipProfile, String> {
     synthetic_pace_ca_passport(GenParams::default(), &[(oid, parameter_id)])
         .ok_or_else(|| "the test PKI key is unusable".to_string())
+}
+
+/// A chip to serve: its files and keys, fault switches, and Terminal Authentication.
+struct Chip {
+    profile: ChipProfile,
+    faults: Vec<Fault>,
+    eac: Option<EacChipConfig>,
+}
+
+fn chip(args: &Args) -> Result<Chip, String> {
+    let eac = |p: Option<ChipProfile>| -> Result<Chip, String> {
+        let unusable = || format!("{}: the test PKI key is unusable", args.profile);
+        Ok(Chip {
+            profile: p.ok_or_else(unusable)?,
+            faults: Vec::new(),
+            eac: Some(synthetic_eac_config().ok_or_else(unusable)?),
+        })
+    };
+    match args.profile.as_str() {
+        _ if args.dataset.is_some() => {}
+        "eac" => return eac(synthetic_eac_passport(GenParams::default())),
+        "pace-eac2" => {
+            return eac(synthetic_pace_eac2_passport(
+                GenParams::default(),
+                &[("0.4.0.127.0.7.2.2.4.2.2", 13)],
+            ))
+        }
+        _ => {}
+    }
+    let (profile, faults) = profile(args)?;
+    Ok(Chip {
+        profile,
+        faults,
+        eac: None,
+    })
 }
 
 fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
@@ -79,15 +120,19 @@ fn profile(args: &Args) -> Result<(ChipProfile, Vec<Fault>), String> {
             .map(|p| (p, Vec::new()))
             .ok_or_else(|| "td1-can: the test PKI key is unusable".to_string()),
         other => Err(format!(
-            "unknown profile {other:?} (bac, ca, ca-dh, pace-ca-aa, bac-extended, short-le, pace-gm, pace-im, pace-cam, pace-dh, td1-can)"
+            "unknown profile {other:?} (bac, ca, ca-dh, pace-ca-aa, bac-extended, short-le, pace-gm, pace-im, pace-cam, pace-dh, td1-can, eac, pace-eac2)"
         )),
     }
 }
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
-    let (p, faults) = match profile(&args) {
-        Ok(p) => p,
+    let Chip {
+        profile: p,
+        faults,
+        eac,
+    } = match chip(&args) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("inspectd sim: {e}");
             return ExitCode::from(2);
@@ -100,6 +145,9 @@ pub fn run(args: Args) -> ExitCode {
     let stop = AtomicBool::new(false);
     loop {
         let mut chip = VirtualChip::new(p.clone(), 0x9303);
+        if let Some(e) = &eac {
+            chip = chip.with_eac(e.clone());
+        }
         for f in &faults {
             chip = chip.with_fault(f.clone());
         }
