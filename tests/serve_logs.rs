@@ -1,5 +1,6 @@
-//! `inspectd serve` application logs: JSON lines when asked, one line per call, and never
-//! personal data (document numbers, names, dates of birth, MRZ), even at trace level.
+//! `inspectd serve` application logs (JSON lines when asked, one line per call, and never
+//! personal data: document numbers, names, dates of birth, MRZ, even at trace level) and the
+//! effective configuration its flags produce.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -146,5 +147,52 @@ fn json_logs_one_line_per_call_and_no_personal_data_at_trace_level() {
     ] {
         assert!(!log.contains(personal), "the log holds {personal}:\n{log}");
     }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `serve --terminal-chain/--terminal-key` replace the config file's EAC credentials, and
+/// one without the other is an argument error.
+#[test]
+fn terminal_credentials_flags_reach_the_effective_config() {
+    let dir = std::env::temp_dir().join(format!("inspectd-serve-ta-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("c.toml");
+    std::fs::write(
+        &cfg,
+        "insecure = true\nterminal_chain = [\"old-dv\", \"old-is\"]\nterminal_key = \"old-key\"\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["serve", "--print-config", "--config"])
+        .arg(&cfg)
+        .args(["--terminal-chain", "dv.cvcert", "is.cvcert"])
+        .args(["--terminal-key", "is.pkcs8.der"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let c: toml::Value = toml::from_str(&text).unwrap();
+    assert_eq!(
+        c["terminal_chain"].as_array().unwrap(),
+        &vec![
+            toml::Value::from("dv.cvcert"),
+            toml::Value::from("is.cvcert")
+        ],
+        "{text}"
+    );
+    assert_eq!(c["terminal_key"].as_str(), Some("is.pkcs8.der"), "{text}");
+    // Without flags the file's pair stands.
+    let out = bin()
+        .args(["serve", "--print-config", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("old-key"));
+    let out = bin()
+        .args(["serve", "--print-config", "--insecure"])
+        .args(["--terminal-key", "is.pkcs8.der"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -82,6 +82,14 @@ pub struct Args {
     /// SHA-1 in EF.SOD: warn or reject.
     #[arg(long, env = "INSPECTD_SHA1", value_parser = ["warn", "reject"])]
     sha1: Option<String>,
+    /// Terminal Authentication (EAC): the terminal's CV certificate chain, DV then IS
+    /// (BSI TR-03110-3 App. C), replacing `terminal_chain` of the config; with
+    /// --terminal-key, DG3/DG4 are read from chips that grant them.
+    #[arg(long, num_args = 1.., requires = "terminal_key")]
+    terminal_chain: Vec<PathBuf>,
+    /// The IS private key (PKCS #8 or SEC 1 DER) of --terminal-chain.
+    #[arg(long, requires = "terminal_chain")]
+    terminal_key: Option<PathBuf>,
 }
 
 fn effective(a: &Args) -> Result<Config, String> {
@@ -112,6 +120,11 @@ fn effective(a: &Args) -> Result<Config, String> {
     opt!(audit_key);
     if !a.master_list_anchors.is_empty() {
         c.master_list_anchors = a.master_list_anchors.clone();
+    }
+    // Chain and key come as a pair (clap requires both), so they replace the file's pair.
+    if !a.terminal_chain.is_empty() {
+        c.terminal_chain = a.terminal_chain.clone();
+        c.terminal_key = a.terminal_key.clone();
     }
     if !a.readers.is_empty() {
         c.readers = a.readers.clone();
