@@ -290,6 +290,21 @@ fn outcome(r: &ChipInspection, id: FileId) -> FileOutcome {
 }
 
 fn report(r: &ChipInspection) -> inspectd::inspection::InspectionReport {
+    report_with(r, &AssessPolicy::default())
+}
+
+/// The site requires Terminal Authentication where EF.SOD lists DG3/DG4.
+fn requiring_ta() -> AssessPolicy {
+    AssessPolicy {
+        require_terminal_authentication: true,
+        ..AssessPolicy::default()
+    }
+}
+
+fn report_with(
+    r: &ChipInspection,
+    policy: &AssessPolicy,
+) -> inspectd::inspection::InspectionReport {
     let trust = inspectd::trust::TrustSnapshot::builder()
         .csca(
             include_bytes!("../testdata/pki/csca-rsa.der"),
@@ -316,7 +331,7 @@ fn report(r: &ChipInspection) -> inspectd::inspection::InspectionReport {
             trust: &trust,
             now: inspectd::testkit::pki::unix(2026, 11, 20),
             watchlist: None,
-            policy: &AssessPolicy::default(),
+            policy,
         },
     )
 }
@@ -352,6 +367,7 @@ fn eac1_session_reads_dg3_and_dg4_and_pa_hashes_them() {
         );
     }
     assert_eq!(rep.verdict, Verdict::Valid, "{:?}", rep.checks);
+    assert_eq!(report_with(&r, &requiring_ta()).verdict, Verdict::Valid);
     assert!(r
         .info
         .timings
@@ -373,6 +389,11 @@ fn without_credentials_dg3_dg4_stay_unread_as_before() {
     }
     let rep = report(&r);
     assert_eq!(rep.verdict, Verdict::Valid, "{:?}", rep.checks);
+    // A site that requires the biometrics cannot call this document valid.
+    assert_eq!(
+        report_with(&r, &requiring_ta()).verdict,
+        Verdict::Inconclusive
+    );
     // A chip without DG3/DG4 in EF.SOD: nothing to do.
     let mut plain = VirtualChip::new(
         inspectd::testkit::dataset::synthetic_ca_passport(GenParams::default()).unwrap(),
@@ -385,6 +406,7 @@ fn without_credentials_dg3_dg4_stay_unread_as_before() {
         "{}",
         r.ta.reason
     );
+    assert_eq!(report_with(&r, &requiring_ta()).verdict, Verdict::Valid);
 }
 
 #[test]
@@ -422,6 +444,12 @@ fn each_fault_fails_ta_and_leaves_dg3_dg4_unread() {
         let ta = rep.checks.iter().find(|c| c.id == "ta").unwrap();
         assert_eq!(ta.status, CheckStatus::Failed, "{name}");
         assert_eq!(rep.verdict, Verdict::Valid, "{name}: {:?}", rep.checks);
+        // Required by the site: inconclusive, still never invalid.
+        assert_eq!(
+            report_with(&r, &requiring_ta()).verdict,
+            Verdict::Inconclusive,
+            "{name}"
+        );
     }
 }
 

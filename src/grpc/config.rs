@@ -67,6 +67,9 @@ pub struct PolicyConfig {
     pub require_chip_authentication: bool,
     /// Report OCR-confusable watchlist matches as warnings.
     pub report_possible_matches: bool,
+    /// A chip whose EF.SOD lists DG3/DG4 must pass Terminal Authentication for a valid
+    /// verdict (inconclusive otherwise); needs `terminal_chain` / `terminal_key`.
+    pub require_terminal_authentication: bool,
     /// Document Signer validity model (Doc 9303-12 §7.1): `at_inspection` (the DS certificate
     /// valid at the inspection time) or `private_key_usage_period` (an expired DS still counts
     /// when the document was signed inside its privateKeyUsagePeriod).
@@ -131,6 +134,7 @@ impl Default for PolicyConfig {
             bac_allowed: true,
             min_rsa_bits: 2048,
             require_chip_authentication: true,
+            require_terminal_authentication: false,
             ds_validity: crate::pa::DsValidity::default(),
             sha1: crate::pa::Sha1Policy::default(),
             report_possible_matches: true,
@@ -225,6 +229,12 @@ impl Config {
                 "terminal_chain and terminal_key go together",
             ));
         }
+        // Requiring TA without credentials would make every EAC passport inconclusive.
+        if self.policy.require_terminal_authentication && self.terminal_key.is_none() {
+            return Err(ConfigError::Invalid(
+                "policy.require_terminal_authentication needs terminal_chain and terminal_key",
+            ));
+        }
         if self.limits.concurrent_per_terminal == 0 {
             return Err(ConfigError::Invalid(
                 "limits.concurrent_per_terminal must be >= 1",
@@ -263,6 +273,11 @@ mod tests {
         .unwrap();
         assert_eq!(c.terminal_chain.len(), 2);
         assert!(c.validate().is_ok());
+        let c = Config::from_toml(
+            "insecure = true\n[policy]\nrequire_terminal_authentication = true\n",
+        )
+        .unwrap();
+        assert!(c.validate().is_err());
         let c = Config::from_toml("insecure = true\nterminal_key = \"is.pkcs8.der\"\n").unwrap();
         assert!(c.validate().is_err());
     }

@@ -112,6 +112,7 @@ pub async fn start(
     let mut policy = AssessPolicy::default();
     policy.pa.min_rsa_bits = config.policy.min_rsa_bits;
     policy.require_chip_authentication = config.policy.require_chip_authentication;
+    policy.require_terminal_authentication = config.policy.require_terminal_authentication;
     policy.report_possible_matches = config.policy.report_possible_matches;
     policy.pa.ds_validity = config.policy.ds_validity;
     policy.pa.sha1 = config.policy.sha1;

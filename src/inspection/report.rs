@@ -13,6 +13,9 @@
 //!   (`pa.card_security`, [`pa::verify_card_security`]); CAM verified over an invalid
 //!   EF.CardSecurity fails, over one whose CSCA is unknown is not performed. DG14 Chip
 //!   Authentication still runs; either mechanism passing counts, a failure of either fails;
+//! * `ta` (Terminal Authentication) failing or not performed never makes a document invalid;
+//!   under [`AssessPolicy::require_terminal_authentication`] a chip read whose EF.SOD lists
+//!   DG3/DG4 without a passed `ta` is **inconclusive**;
 //! * otherwise **valid**. Warnings (SHA-1, stale CRL, possible watchlist match) never change
 //!   the verdict; they are for the officer to read.
 
@@ -250,6 +253,12 @@ pub struct AssessPolicy {
     pub require_chip_authentication: bool,
     /// Report OCR-confusable watchlist matches as a warning (default true).
     pub report_possible_matches: bool,
+    /// A chip read whose EF.SOD lists DG3 or DG4 must pass Terminal Authentication (so the
+    /// fingerprints or irises are read and hashed) for a valid verdict; otherwise the
+    /// verdict is inconclusive (default false: `ta` is reported for the officer). A failed
+    /// `ta` never makes a document invalid by itself: a chip refusing this terminal's
+    /// certificates (a foreign CVCA, an expired DV) says nothing about forgery.
+    pub require_terminal_authentication: bool,
 }
 
 impl Default for AssessPolicy {
@@ -258,6 +267,7 @@ impl Default for AssessPolicy {
             pa: PaPolicy::default(),
             require_chip_authentication: true,
             report_possible_matches: true,
+            require_terminal_authentication: false,
         }
     }
 }
@@ -549,6 +559,10 @@ fn chip_authentication(ca: &Outcome, card_security: Option<&CardSecurityReport>)
     )
 }
 
+/// The Terminal Authentication check id: reported, and part of the verdict only through
+/// [`AssessPolicy::require_terminal_authentication`].
+const TA_CHECK: &str = "ta";
+
 /// Decides. See the module documentation for the rule.
 pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     let mut checks = Vec::new();
@@ -655,7 +669,7 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     };
     checks.push(ReportCheck::new("ca", &ca));
     if let Some(ta) = &e.ta {
-        checks.push(ReportCheck::new("ta", ta));
+        checks.push(ReportCheck::new(TA_CHECK, ta));
     }
     let today = Date::from_unix(cx.now).unwrap_or(Date {
         year: 1970,
@@ -692,7 +706,14 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
 
     let any_failed = checks
         .iter()
-        .any(|c| c.status == CheckStatus::Failed && c.id != "ta");
+        .any(|c| c.status == CheckStatus::Failed && c.id != TA_CHECK);
+    // EAC-protected biometrics (EF.SOD lists DG3/DG4) not opened by Terminal Authentication,
+    // where the site requires them.
+    let ta_missing = cx.policy.require_terminal_authentication
+        && e.ta
+            .as_ref()
+            .is_some_and(|t| t.status != CheckStatus::Passed)
+        && (listed.contains(&3) || listed.contains(&4));
     // A configured watchlist that did not answer (outage, unsearchable number): the document
     // may be listed, so it cannot be valid.
     let watchlist_unanswered = cx.watchlist.is_some() && wl.status == CheckStatus::NotPerformed;
@@ -702,7 +723,11 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
         && ca.status != CheckStatus::Passed;
     let verdict = if any_failed || pa.verdict == PaVerdict::Invalid {
         Verdict::Invalid
-    } else if pa.verdict == PaVerdict::Inconclusive || chip_auth_missing || watchlist_unanswered {
+    } else if pa.verdict == PaVerdict::Inconclusive
+        || chip_auth_missing
+        || watchlist_unanswered
+        || ta_missing
+    {
         Verdict::Inconclusive
     } else {
         Verdict::Valid
