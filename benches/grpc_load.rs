@@ -5,7 +5,7 @@
 //! p50/p99/max latency for CheckDocument (half hits, half misses) and VerifyDocument (the
 //! synthetic passport's files: RSA-2048 DS, RSA CSCA). Client and server share the machine's
 //! cores, so the figures are a floor for a dedicated server. `GRPC_LOAD_RPCS=check` (or
-//! `verify`) runs one of the two.
+//! `verify`) runs one of the two; `GRPC_LOAD_AUDIT=1` writes the audit log as production does.
 //!
 //! `cargo bench --bench grpc_load`; under `cargo test` (no `--bench`) it runs a tiny smoke load.
 #![allow(
@@ -159,6 +159,11 @@ fn main() {
         c.limits.rate_per_second = 1e9;
         c.limits.rate_burst = 1e9;
         c.limits.concurrent_per_terminal = 100_000;
+        // GRPC_LOAD_AUDIT=1: every call also appends its audit record, as in production.
+        if env("GRPC_LOAD_AUDIT", 0) == 1 {
+            c.audit_log = Some(dir.path().join("audit.jsonl"));
+            c.audit_key = Some(dir.path().join("audit.key"));
+        }
         std::fs::create_dir_all(dir.path().join("trust")).unwrap();
         let clock: inspectd::grpc::service::Clock =
             Arc::new(|| inspectd::testkit::pki::unix(2026, 6, 1));
