@@ -83,17 +83,17 @@ fn parses_the_synthetic_chain() {
     assert_eq!(curve, NamedCurve::BrainpoolP256r1);
     assert!(matches!(dv.public_key, CvPublicKey::Ec { curve: None, .. }));
     // Signatures: self-signed CVCA, DV by the CVCA, IS by the DV.
-    cvca.verify_with(curve, cvca_point).unwrap();
-    dv.verify_with(curve, cvca_point).unwrap();
+    cvca.verify_with(curve, cvca_point, cvca.algorithm).unwrap();
+    dv.verify_with(curve, cvca_point, cvca.algorithm).unwrap();
     let CvPublicKey::Ec {
         point: dv_point, ..
     } = dv.public_key
     else {
         panic!()
     };
-    is.verify_with(curve, dv_point).unwrap();
+    is.verify_with(curve, dv_point, dv.algorithm).unwrap();
     assert!(matches!(
-        is.verify_with(curve, cvca_point),
+        is.verify_with(curve, cvca_point, cvca.algorithm),
         Err(CvcError::Signature(_))
     ));
     // The committed files are these.
@@ -158,7 +158,9 @@ fn malformed_certificates_are_typed_errors() {
     let CvPublicKey::Ec { point, .. } = cvca.public_key else {
         panic!()
     };
-    assert!(c.verify_with(NamedCurve::BrainpoolP256r1, point).is_err());
+    assert!(c
+        .verify_with(NamedCurve::BrainpoolP256r1, point, c.algorithm)
+        .is_err());
 }
 
 proptest! {
@@ -183,7 +185,7 @@ proptest! {
             c[i] = v;
         }
         if let Ok(cert) = CvCertificate::parse(&c) {
-            let _ = cert.verify_with(NamedCurve::BrainpoolP256r1, &[0x04; 65]);
+            let _ = cert.verify_with(NamedCurve::BrainpoolP256r1, &[0x04; 65], cert.algorithm);
         }
     }
 }
@@ -736,4 +738,45 @@ fn eac2_takes_the_ca_v2_key_from_ef_card_security_without_dg14() {
     assert!(r.read.files.iter().all(|f| f.id != FileId::CardSecurity));
     assert_eq!(r.ca.status, CheckStatus::NotPerformed);
     assert_eq!(r.ta.status, CheckStatus::NotPerformed);
+}
+
+/// A CVCA link certificate that moves the CVCA key to id-TA-ECDSA-SHA-384 is signed by the
+/// old CVCA under SHA-256 (TR-03110-3 §C.3.1: the signature follows the issuer key's
+/// algorithm): it verifies with the issuer's algorithm, not with its own key's.
+#[test]
+fn a_link_certificate_is_verified_with_the_issuers_algorithm() {
+    use inspectd::testkit::cv_pki::{cv_certificate_with, CvSpec, ALGORITHM, CURVE};
+    use inspectd::testkit::pki::TestKey;
+    let old = TestKey::ec(CURVE, 0x0EAC_0001);
+    let new = TestKey::ec(CURVE, 0x0EAC_0101);
+    let sha384 = TaAlgorithm::Ecdsa(DigestAlg::Sha384);
+    let link = cv_certificate_with(
+        &CvSpec {
+            car: cv_pki::CVCA_CHR,
+            chr: "UTCVCA00002",
+            chat: cv_pki::ROLE_CVCA | 0x03,
+            effective: CvDate {
+                year: 2026,
+                month: 1,
+                day: 1,
+            },
+            expiration: CvDate {
+                year: 2031,
+                month: 12,
+                day: 31,
+            },
+            point: new.ec_point(),
+            domain: true,
+        },
+        sha384,
+        &old,
+        ALGORITHM,
+    );
+    let c = CvCertificate::parse(&link).unwrap();
+    assert_eq!(c.algorithm, sha384);
+    c.verify_with(CURVE, &old.ec_point(), ALGORITHM).unwrap();
+    // Its own key's algorithm is the wrong one for its signature.
+    assert!(c.verify_with(CURVE, &old.ec_point(), sha384).is_err());
+    // And the new key did not sign it.
+    assert!(c.verify_with(CURVE, &new.ec_point(), ALGORITHM).is_err());
 }

@@ -432,12 +432,20 @@ impl<'a> CvCertificate<'a> {
         self.car == self.chr
     }
 
-    /// Verifies this certificate's signature with the issuer's EC key on `curve`.
-    pub fn verify_with(&self, curve: NamedCurve, issuer_point: &[u8]) -> Result<(), CvcError> {
+    /// Verifies this certificate's signature with the issuer's EC key on `curve`. The
+    /// signature is the issuer's, so it follows the issuer key's algorithm
+    /// (`issuer_algorithm`, TR-03110-3 §C.3.1), which differs from this certificate's own key
+    /// algorithm in a CVCA link certificate that moves to another hash.
+    pub fn verify_with(
+        &self,
+        curve: NamedCurve,
+        issuer_point: &[u8],
+        issuer_algorithm: TaAlgorithm,
+    ) -> Result<(), CvcError> {
         verify_ta_signature(
             curve,
             issuer_point,
-            self.algorithm,
+            issuer_algorithm,
             self.body,
             self.signature,
         )

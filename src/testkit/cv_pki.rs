@@ -76,7 +76,12 @@ pub struct CvSpec<'a> {
 
 /// The certificate body `7F4E { ... }` (TR-03110-3 §C.1).
 pub fn cv_body(spec: &CvSpec<'_>) -> Vec<u8> {
-    let mut key = encode(0x06, &ALGORITHM.oid());
+    cv_body_with(spec, ALGORITHM)
+}
+
+/// [`cv_body`] with the holder key's algorithm `key_algorithm` (ECDSA only).
+pub fn cv_body_with(spec: &CvSpec<'_>, key_algorithm: TaAlgorithm) -> Vec<u8> {
+    let mut key = encode(0x06, &key_algorithm.oid());
     key.extend(ec_public_key_dos(CURVE, &spec.point, spec.domain));
     let mut chat = encode(0x06, &[OID_ROLES, &[1]].concat());
     chat.extend(encode(0x53, &[spec.chat]));
@@ -92,9 +97,20 @@ pub fn cv_body(spec: &CvSpec<'_>) -> Vec<u8> {
 
 /// A certificate signed by `issuer`.
 pub fn cv_certificate(spec: &CvSpec<'_>, issuer: &TestKey) -> Vec<u8> {
-    let body = cv_body(spec);
+    cv_certificate_with(spec, ALGORITHM, issuer, ALGORITHM)
+}
+
+/// A certificate whose key is for `key_algorithm`, signed by `issuer` under the issuer key's
+/// `issuer_algorithm` (they differ in a CVCA link certificate that changes the hash).
+pub fn cv_certificate_with(
+    spec: &CvSpec<'_>,
+    key_algorithm: TaAlgorithm,
+    issuer: &TestKey,
+    issuer_algorithm: TaAlgorithm,
+) -> Vec<u8> {
+    let body = cv_body_with(spec, key_algorithm);
     let scheme = SignatureScheme::Ecdsa {
-        hash: ALGORITHM.hash(),
+        hash: issuer_algorithm.hash(),
         format: EcdsaFormat::Plain,
     };
     // brainpool signatures are RFC 6979: the RNG is not drawn from.

@@ -1076,15 +1076,20 @@ impl VirtualChip {
         else {
             return r(sw::WRONG_DATA);
         };
-        // Only CVCA link certificates may bring domain parameters, and only the same curve.
+        // Only CVCA link certificates may bring domain parameters, and only the same curve;
+        // only they may move the key to another algorithm (hash).
         if curve.is_some_and(|c| c != issuer.curve)
             || cert.car != issuer.chr.as_slice()
             || !issuer.role.may_issue(role)
-            || cert.algorithm != issuer.algorithm
+            || (cert.algorithm != issuer.algorithm && role != CvRole::Cvca)
         {
             return r(sw::WRONG_DATA);
         }
-        if cert.verify_with(issuer.curve, &issuer.point).is_err() || cert.expiration < today {
+        if cert
+            .verify_with(issuer.curve, &issuer.point, issuer.algorithm)
+            .is_err()
+            || cert.expiration < today
+        {
             return r(sw::AUTH_FAILED);
         }
         if matches!(role, CvRole::Cvca | CvRole::DvDomestic) && cert.effective > today {
