@@ -31,7 +31,7 @@ use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::lds::asn1::Oid;
 use crate::lds::cvc::{CvCertificate, CvPublicKey, CvRole, CvcError, TaAlgorithm};
 use crate::pa::algorithms::{brainpool, NamedCurve};
-use crate::tlv::{self, Reader};
+use crate::tlv;
 
 /// INS of PERFORM SECURITY OPERATION (ISO/IEC 7816-8).
 pub const INS_PSO: u8 = 0x2A;
@@ -139,52 +139,29 @@ impl SoftwareSigner {
     }
 }
 
-/// (curve, scalar) from PKCS #8 or SEC 1 DER.
+/// (curve, scalar) from PKCS #8 (RFC 5958 `OneAsymmetricKey` with id-ecPublicKey and a named
+/// curve) or SEC 1 (RFC 5915 `ECPrivateKey` naming its curve), read by the `pkcs8` and `sec1`
+/// crates.
 fn parse_ec_private_key(der: &[u8]) -> Option<(NamedCurve, Vec<u8>)> {
     let curve_of = |oid: &[u8]| NamedCurve::from_dotted(&Oid(oid).dotted());
-    let outer = Reader::new(der).expect(0x30).ok()?;
-    let mut r = outer.children().ok()?;
-    let version = r.expect(0x02).ok()?;
-    match version.value {
-        [0] => {
-            // PKCS #8: AlgorithmIdentifier { id-ecPublicKey, namedCurve }, OCTET STRING.
-            let alg = r.expect(0x30).ok()?;
-            let mut a = alg.children().ok()?;
-            if Oid(a.expect(0x06).ok()?.value).dotted() != "1.2.840.10045.2.1" {
+    if let Ok(info) = pkcs8::PrivateKeyInfo::try_from(der) {
+        let (alg, params) = info.algorithm.oids().ok()?;
+        if alg.as_bytes() != crate::lds::oid::EC_PUBLIC_KEY {
+            return None;
+        }
+        let curve = curve_of(params?.as_bytes())?;
+        let inner = sec1::EcPrivateKey::try_from(info.private_key).ok()?;
+        // A curve repeated inside the SEC 1 structure must be the same one.
+        if let Some(c) = inner.parameters.and_then(|p| p.named_curve()) {
+            if curve_of(c.as_bytes())? != curve {
                 return None;
             }
-            let curve = curve_of(a.expect(0x06).ok()?.value)?;
-            let inner = r.expect(0x04).ok()?;
-            let (c2, d) = parse_sec1(inner.value)?;
-            if c2.is_some_and(|c| c != curve) {
-                return None;
-            }
-            Some((curve, d))
         }
-        [1] => {
-            let (c, d) = parse_sec1(der)?;
-            Some((c?, d))
-        }
-        _ => None,
+        return Some((curve, inner.private_key.to_vec()));
     }
-}
-
-/// SEC 1 `ECPrivateKey { 1, OCTET STRING d, [0] curve OID?, [1] public key? }`.
-fn parse_sec1(der: &[u8]) -> Option<(Option<NamedCurve>, Vec<u8>)> {
-    let outer = Reader::new(der).expect(0x30).ok()?;
-    let mut r = outer.children().ok()?;
-    if r.expect(0x02).ok()?.value != [1] {
-        return None;
-    }
-    let d = r.expect(0x04).ok()?.value.to_vec();
-    let curve = match r.optional(0xA0).ok()? {
-        Some(p) => {
-            let oid = Reader::new(p.value).expect(0x06).ok()?;
-            Some(NamedCurve::from_dotted(&Oid(oid.value).dotted())?)
-        }
-        None => None,
-    };
-    Some((curve, d))
+    let key = sec1::EcPrivateKey::try_from(der).ok()?;
+    let curve = curve_of(key.parameters?.named_curve()?.as_bytes())?;
+    Some((curve, key.private_key.to_vec()))
 }
 
 impl TerminalSigner for SoftwareSigner {
@@ -858,5 +835,51 @@ mod tests {
         }
         assert!(SoftwareSigner::from_key_file(b"\x30\x03\x02\x01\x05").is_err());
         assert!(SoftwareSigner::from_key_file(b"").is_err());
+    }
+
+    /// SEC 1 `ECPrivateKey` files (RFC 5915) name their curve; PKCS #8 must agree with the
+    /// curve repeated inside; PEM of either is read.
+    #[test]
+    fn sec1_and_pem_key_files() {
+        use crate::testkit::lds_gen::der_oid;
+        let curve = NamedCurve::BrainpoolP256r1;
+        let mut d = vec![0u8; field_len(curve)];
+        d[3] = 9;
+        let s = SoftwareSigner::new(curve, &d).unwrap();
+        let oid = |c: NamedCurve| der_oid(c.params().unwrap().oid);
+        let sec1 = |params: Option<Vec<u8>>| {
+            let mut body = [tlv::encode(0x02, &[1]), tlv::encode(0x04, &d)].concat();
+            if let Some(p) = params {
+                body.extend(tlv::encode(0xA0, &p));
+            }
+            tlv::encode(0x30, &body)
+        };
+        let k = SoftwareSigner::from_key_file(&sec1(Some(oid(curve)))).unwrap();
+        assert_eq!(k.public_point(), s.public_point());
+        // Without the curve a SEC 1 key cannot be used.
+        assert!(SoftwareSigner::from_key_file(&sec1(None)).is_err());
+        // PKCS #8 whose outer curve disagrees with the SEC 1 one inside.
+        let pkcs8 = |outer: NamedCurve, inner: NamedCurve| {
+            let alg = tlv::encode(0x30, &[der_oid("1.2.840.10045.2.1"), oid(outer)].concat());
+            tlv::encode(
+                0x30,
+                &[
+                    tlv::encode(0x02, &[0]),
+                    alg,
+                    tlv::encode(0x04, &sec1(Some(oid(inner)))),
+                ]
+                .concat(),
+            )
+        };
+        assert!(SoftwareSigner::from_key_file(&pkcs8(curve, curve)).is_ok());
+        assert!(SoftwareSigner::from_key_file(&pkcs8(NamedCurve::P256, curve)).is_err());
+        // PEM.
+        use base64::Engine as _;
+        let pem = format!(
+            "-----BEGIN EC PRIVATE KEY-----\n{}\n-----END EC PRIVATE KEY-----\n",
+            base64::engine::general_purpose::STANDARD.encode(sec1(Some(oid(curve))))
+        );
+        let k = SoftwareSigner::from_key_file(pem.as_bytes()).unwrap();
+        assert_eq!(k.public_point(), s.public_point());
     }
 }
