@@ -19,7 +19,9 @@ use inspectd::chip::{AccessKey, FileOutcome};
 use inspectd::inspection::{
     assess, AssessPolicy, ChipInspection, ChipOptions, Context, Evidence, Verdict,
 };
-use inspectd::lds::cvc::{CvCertificate, CvDate, CvPublicKey, CvRole, CvcError, TaAlgorithm};
+use inspectd::lds::cvc::{
+    CvCertificate, CvDate, CvPublicKey, CvRole, CvcError, TaAlgorithm, TaPublicKey,
+};
 use inspectd::lds::FileId;
 use inspectd::pa::algorithms::{DigestAlg, NamedCurve};
 use inspectd::pa::CheckStatus;
@@ -32,6 +34,14 @@ use inspectd::testkit::{Fault, VirtualChip};
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+
+/// An EC verification key.
+fn ec_key(curve: NamedCurve, point: &[u8]) -> TaPublicKey {
+    TaPublicKey::Ec {
+        curve,
+        point: point.to_vec(),
+    }
+}
 
 fn pki() -> CvPki {
     // Built once: brainpool key generation and signing are slow in debug builds.
@@ -83,17 +93,20 @@ fn parses_the_synthetic_chain() {
     assert_eq!(curve, NamedCurve::BrainpoolP256r1);
     assert!(matches!(dv.public_key, CvPublicKey::Ec { curve: None, .. }));
     // Signatures: self-signed CVCA, DV by the CVCA, IS by the DV.
-    cvca.verify_with(curve, cvca_point, cvca.algorithm).unwrap();
-    dv.verify_with(curve, cvca_point, cvca.algorithm).unwrap();
+    cvca.verify_with(&ec_key(curve, cvca_point), cvca.algorithm)
+        .unwrap();
+    dv.verify_with(&ec_key(curve, cvca_point), cvca.algorithm)
+        .unwrap();
     let CvPublicKey::Ec {
         point: dv_point, ..
     } = dv.public_key
     else {
         panic!()
     };
-    is.verify_with(curve, dv_point, dv.algorithm).unwrap();
+    is.verify_with(&ec_key(curve, dv_point), dv.algorithm)
+        .unwrap();
     assert!(matches!(
-        is.verify_with(curve, cvca_point, cvca.algorithm),
+        is.verify_with(&ec_key(curve, cvca_point), cvca.algorithm),
         Err(CvcError::Signature(_))
     ));
     // The committed files are these.
@@ -159,7 +172,7 @@ fn malformed_certificates_are_typed_errors() {
         panic!()
     };
     assert!(c
-        .verify_with(NamedCurve::BrainpoolP256r1, point, c.algorithm)
+        .verify_with(&ec_key(NamedCurve::BrainpoolP256r1, point), c.algorithm)
         .is_err());
 }
 
@@ -185,7 +198,7 @@ proptest! {
             c[i] = v;
         }
         if let Ok(cert) = CvCertificate::parse(&c) {
-            let _ = cert.verify_with(NamedCurve::BrainpoolP256r1, &[0x04; 65], cert.algorithm);
+            let _ = cert.verify_with(&ec_key(NamedCurve::BrainpoolP256r1, &[0x04; 65]), cert.algorithm);
         }
     }
 }
@@ -463,11 +476,14 @@ struct Impostor {
 }
 
 impl TerminalSigner for Impostor {
-    fn curve(&self) -> NamedCurve {
-        self.real.curve()
-    }
-    fn public_point(&self) -> Vec<u8> {
-        self.claimed.clone()
+    fn public_key(&self) -> TaPublicKey {
+        match self.real.public_key() {
+            TaPublicKey::Ec { curve, .. } => TaPublicKey::Ec {
+                curve,
+                point: self.claimed.clone(),
+            },
+            other => other,
+        }
     }
     fn sign(&self, algorithm: TaAlgorithm, message: &[u8]) -> Result<Vec<u8>, TaError> {
         self.real.sign(algorithm, message)
@@ -774,9 +790,117 @@ fn a_link_certificate_is_verified_with_the_issuers_algorithm() {
     );
     let c = CvCertificate::parse(&link).unwrap();
     assert_eq!(c.algorithm, sha384);
-    c.verify_with(CURVE, &old.ec_point(), ALGORITHM).unwrap();
+    c.verify_with(&ec_key(CURVE, &old.ec_point()), ALGORITHM)
+        .unwrap();
     // Its own key's algorithm is the wrong one for its signature.
-    assert!(c.verify_with(CURVE, &old.ec_point(), sha384).is_err());
+    assert!(c
+        .verify_with(&ec_key(CURVE, &old.ec_point()), sha384)
+        .is_err());
     // And the new key did not sign it.
-    assert!(c.verify_with(CURVE, &new.ec_point(), ALGORITHM).is_err());
+    assert!(c
+        .verify_with(&ec_key(CURVE, &new.ec_point()), ALGORITHM)
+        .is_err());
+}
+
+/// Terminal Authentication with an RSA chain (TR-03110-3 §A.7, id-TA-RSA-v1-5-SHA-256 and
+/// id-TA-RSA-PSS-SHA-256): CVCA, DV and IS keys from the committed test RSA keys, the chip
+/// trusting that CVCA. DG3/DG4 open; a wrong signature or an EC key for the RSA certificate
+/// does not.
+#[test]
+fn rsa_terminal_chain_opens_dg3_and_dg4() {
+    use inspectd::lds::cvc::{RIGHT_READ_DG3, RIGHT_READ_DG4};
+    use inspectd::testkit::cv_pki::{cv_certificate_rsa, CvSpec, ROLE_CVCA, ROLE_DV_DOMESTIC};
+    use inspectd::testkit::pki::TestKey;
+    use inspectd::testkit::virtual_chip::EacChipConfig;
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    let key_file = |n: &str| {
+        std::fs::read(format!(
+            "{}/testdata/pki/keys/{n}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    let (cvca_der, dv_der, is_der) = (
+        key_file("csca-rsa3072.key.der"),
+        key_file("csca-rsa2048.key.der"),
+        key_file("ds-rsa2048.key.der"),
+    );
+    let private = |d: &[u8]| rsa::RsaPrivateKey::from_pkcs1_der(d).unwrap();
+    let rights = RIGHT_READ_DG3 | RIGHT_READ_DG4;
+    let date = |year, month, day| CvDate { year, month, day };
+    let spec = |car: &'static str, chr: &'static str, chat: u8| CvSpec {
+        car,
+        chr,
+        chat,
+        effective: date(2026, 1, 1),
+        expiration: date(2027, 3, 31),
+        point: Vec::new(),
+        domain: false,
+    };
+    for alg in [
+        TaAlgorithm::RsaV15(DigestAlg::Sha256),
+        TaAlgorithm::RsaPss(DigestAlg::Sha256),
+    ] {
+        let cvca = cv_certificate_rsa(
+            &spec("UTRSACVCA001", "UTRSACVCA001", ROLE_CVCA | rights),
+            &private(&cvca_der).to_public_key(),
+            alg,
+            &TestKey::rsa_from_der(&cvca_der).unwrap(),
+            alg,
+        );
+        let dv = cv_certificate_rsa(
+            &spec("UTRSACVCA001", "UTRSADV00001", ROLE_DV_DOMESTIC | rights),
+            &private(&dv_der).to_public_key(),
+            alg,
+            &TestKey::rsa_from_der(&cvca_der).unwrap(),
+            alg,
+        );
+        let is = cv_certificate_rsa(
+            &spec("UTRSADV00001", "UTRSAIS00001", rights),
+            &private(&is_der).to_public_key(),
+            alg,
+            &TestKey::rsa_from_der(&dv_der).unwrap(),
+            alg,
+        );
+        let mut profile = synthetic_eac_passport(GenParams::default()).unwrap();
+        let mut ef_cvca = inspectd::tlv::encode(0x42, b"UTRSACVCA001");
+        ef_cvca.resize(36, 0);
+        profile.app_files.insert(FileId::Cvca.fid(), ef_cvca);
+        let config = EacChipConfig {
+            trust_point: cvca,
+            current_date: cv_pki::chip_date(),
+        };
+        let rsa_signer: Arc<dyn TerminalSigner> =
+            Arc::new(SoftwareSigner::rsa(private(&is_der)).unwrap());
+        // The signer and the verifier agree on the scheme.
+        let sig = rsa_signer.sign(alg, b"message").unwrap();
+        inspectd::lds::cvc::verify_ta_signature(&rsa_signer.public_key(), alg, b"message", &sig)
+            .unwrap();
+        let creds = TerminalCredentials::new(vec![is.clone(), dv.clone()], rsa_signer).unwrap();
+        let mut chip = VirtualChip::new(profile.clone(), 5).with_eac(config.clone());
+        let r = inspect(&mut chip, Some(creds.clone()));
+        assert_eq!(r.ta.status, CheckStatus::Passed, "{alg:?}: {:?}", r.ta);
+        for id in [FileId::Dg3, FileId::Dg4] {
+            assert!(
+                matches!(outcome(&r, id), FileOutcome::Read(_)),
+                "{alg:?} {id:?}"
+            );
+        }
+        // A flipped signature byte: refused, DG3/DG4 stay closed.
+        let mut chip = VirtualChip::new(profile, 5)
+            .with_eac(config)
+            .with_fault(Fault::TaWrongSignature);
+        let r = inspect(&mut chip, Some(creds));
+        assert_eq!(r.ta.status, CheckStatus::Failed, "{alg:?}");
+        assert!(matches!(
+            outcome(&r, FileId::Dg3),
+            FileOutcome::Skipped { .. }
+        ));
+        // An EC key for the RSA IS certificate is refused before any card is touched.
+        let ec: Arc<dyn TerminalSigner> = Arc::new(pki().is_key.clone());
+        assert!(matches!(
+            TerminalCredentials::new(vec![is, dv], ec),
+            Err(TaError::Key { .. })
+        ));
+    }
 }

@@ -25,11 +25,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = c.chat.rights();
         // The fuzzer does not hold the fixed key's private half.
         assert!(c
-            .verify_with(
-                NamedCurve::BrainpoolP256r1,
-                &signer().public_point(),
-                c.algorithm
-            )
+            .verify_with(&signer().public_key(), c.algorithm)
             .is_err());
     }
     if let Ok(certs) = split_certificates(data, 8) {

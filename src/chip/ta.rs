@@ -29,7 +29,9 @@ use super::chain::Chained;
 use super::{CardTransport, ChipError, ChipProtocol, SecureSession, Secured, Step};
 use crate::apdu::{CommandApdu, ResponseApdu};
 use crate::lds::asn1::Oid;
-use crate::lds::cvc::{CvCertificate, CvPublicKey, CvRole, CvcError, TaAlgorithm};
+use crate::lds::cvc::{
+    CvCertificate, CvPublicKey, CvRole, CvcError, TaAlgorithm, TaPublicKey, MIN_TA_RSA_BITS,
+};
 use crate::pa::algorithms::{brainpool, NamedCurve};
 use crate::tlv;
 
@@ -76,26 +78,37 @@ pub enum TaError {
 
 /// The IS key's signing operation (software, smart card or HSM).
 pub trait TerminalSigner: Send + Sync {
-    /// The curve of the key.
-    fn curve(&self) -> NamedCurve;
-    /// The uncompressed public point, to match the IS certificate.
-    fn public_point(&self) -> Vec<u8>;
-    /// Signs `message` with the hash of `algorithm`; ECDSA answers plain `r ‖ s`.
+    /// The public key, to match the IS certificate.
+    fn public_key(&self) -> TaPublicKey;
+    /// Signs `message` under `algorithm` (the IS certificate's): ECDSA answers plain
+    /// `r ‖ s`, RSA the signature block (TR-03110-3 §A.7).
     fn sign(&self, algorithm: TaAlgorithm, message: &[u8]) -> Result<Vec<u8>, TaError>;
 }
 
-/// A software EC key (P-256, P-384, brainpoolP256r1, brainpoolP384r1). Signatures are
-/// deterministic (RFC 6979).
+/// A software terminal key: EC (P-256, P-384, brainpoolP256r1, brainpoolP384r1; RFC 6979
+/// deterministic signatures) or RSA of at least [`MIN_TA_RSA_BITS`] bits (PKCS #1 v1.5 and
+/// PSS; PSS salts and RSA blinding come from the operating system's generator).
 #[derive(Clone)]
 pub struct SoftwareSigner {
-    curve: NamedCurve,
-    d: Vec<u8>,
+    key: SoftKey,
+}
+
+#[derive(Clone)]
+enum SoftKey {
+    Ec { curve: NamedCurve, d: Vec<u8> },
+    Rsa(Box<rsa::RsaPrivateKey>),
 }
 
 impl std::fmt::Debug for SoftwareSigner {
     // Never print private key material.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SoftwareSigner({:?}, ..)", self.curve)
+        match &self.key {
+            SoftKey::Ec { curve, .. } => write!(f, "SoftwareSigner({curve:?}, ..)"),
+            SoftKey::Rsa(k) => {
+                use rsa::traits::PublicKeyParts;
+                write!(f, "SoftwareSigner(RSA-{}, ..)", k.n().bits())
+            }
+        }
     }
 }
 
@@ -108,10 +121,28 @@ impl SoftwareSigner {
     /// is not one of the four above.
     pub fn new(curve: NamedCurve, d: &[u8]) -> Option<Self> {
         let s = SoftwareSigner {
-            curve,
-            d: d.to_vec(),
+            key: SoftKey::Ec {
+                curve,
+                d: d.to_vec(),
+            },
         };
         (!s.public_point().is_empty()).then_some(s)
+    }
+
+    /// An RSA key; `None` below [`MIN_TA_RSA_BITS`].
+    pub fn rsa(key: rsa::RsaPrivateKey) -> Option<Self> {
+        use rsa::traits::PublicKeyParts;
+        (key.n().bits() >= MIN_TA_RSA_BITS).then(|| SoftwareSigner {
+            key: SoftKey::Rsa(Box::new(key)),
+        })
+    }
+
+    /// The uncompressed public point of an EC key (empty for RSA).
+    pub fn public_point(&self) -> Vec<u8> {
+        match &self.key {
+            SoftKey::Ec { curve, d } => ec_public(*curve, d),
+            SoftKey::Rsa(_) => Vec::new(),
+        }
     }
 
     /// From PKCS #8 (`PrivateKeyInfo`) or SEC 1 (`ECPrivateKey`) DER, or PEM of either.
@@ -124,9 +155,17 @@ impl SoftwareSigner {
         } else {
             bytes.to_vec()
         };
-        let (curve, d) = parse_ec_private_key(&der).ok_or(bad(
-            "not a PKCS #8 or SEC 1 EC private key on a supported named curve",
-        ))?;
+        let Some((curve, d)) = parse_ec_private_key(&der) else {
+            // RSA: PKCS #8 with rsaEncryption, or PKCS #1 RSAPrivateKey.
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            use rsa::pkcs8::DecodePrivateKey;
+            let key = rsa::RsaPrivateKey::from_pkcs8_der(&der)
+                .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_der(&der))
+                .map_err(|_| {
+                    bad("not a PKCS #8, SEC 1 or PKCS #1 private key (EC on a supported named curve, or RSA)")
+                })?;
+            return Self::rsa(key).ok_or(bad("RSA key below 2048 bits"));
+        };
         let fl = field_len(curve);
         // Scalars may come with or without leading zeros.
         let stripped: Vec<u8> = d.iter().copied().skip_while(|b| *b == 0).collect();
@@ -164,42 +203,80 @@ fn parse_ec_private_key(der: &[u8]) -> Option<(NamedCurve, Vec<u8>)> {
     Some((curve, key.private_key.to_vec()))
 }
 
-impl TerminalSigner for SoftwareSigner {
-    fn curve(&self) -> NamedCurve {
-        self.curve
+fn ec_public(curve: NamedCurve, d: &[u8]) -> Vec<u8> {
+    match curve {
+        NamedCurve::P256 => ec13_public::<p256::NistP256>(d),
+        NamedCurve::P384 => ec13_public::<p384::NistP384>(d),
+        NamedCurve::BrainpoolP256r1 => brainpool::public_p256r1(d).unwrap_or_default(),
+        NamedCurve::BrainpoolP384r1 => brainpool::public_p384r1(d).unwrap_or_default(),
+        _ => Vec::new(),
     }
+}
 
-    fn public_point(&self) -> Vec<u8> {
-        match self.curve {
-            NamedCurve::P256 => ec13_public::<p256::NistP256>(&self.d),
-            NamedCurve::P384 => ec13_public::<p384::NistP384>(&self.d),
-            NamedCurve::BrainpoolP256r1 => brainpool::public_p256r1(&self.d).unwrap_or_default(),
-            NamedCurve::BrainpoolP384r1 => brainpool::public_p384r1(&self.d).unwrap_or_default(),
-            _ => Vec::new(),
+impl TerminalSigner for SoftwareSigner {
+    fn public_key(&self) -> TaPublicKey {
+        match &self.key {
+            SoftKey::Ec { curve, d } => TaPublicKey::Ec {
+                curve: *curve,
+                point: ec_public(*curve, d),
+            },
+            SoftKey::Rsa(k) => {
+                use rsa::traits::PublicKeyParts;
+                TaPublicKey::Rsa {
+                    modulus: k.n().to_bytes_be(),
+                    exponent: k.e().to_bytes_be(),
+                }
+            }
         }
     }
 
     fn sign(&self, algorithm: TaAlgorithm, message: &[u8]) -> Result<Vec<u8>, TaError> {
-        let TaAlgorithm::Ecdsa(hash) = algorithm else {
-            return Err(TaError::Key {
-                reason: "an EC key cannot sign for an RSA certificate",
-            });
+        let failed = TaError::Key {
+            reason: "signing failed",
         };
-        let digest = hash.digest(message);
+        let wrong = TaError::Key {
+            reason: "the key's family does not match the terminal certificate's algorithm",
+        };
+        let digest = algorithm.hash().digest(message);
+        let (curve, d) = match (&self.key, algorithm) {
+            (SoftKey::Ec { curve, d }, TaAlgorithm::Ecdsa(_)) => (*curve, d),
+            (SoftKey::Rsa(k), TaAlgorithm::RsaV15(hash)) => {
+                let pad = rsa::Pkcs1v15Sign {
+                    hash_len: Some(hash.len()),
+                    prefix: hash.digest_info_prefix().into(),
+                };
+                return k
+                    .sign_with_rng(&mut rand_core::OsRng, pad, &digest)
+                    .map_err(|_| failed);
+            }
+            (SoftKey::Rsa(k), TaAlgorithm::RsaPss(hash)) => {
+                use crate::pa::algorithms::DigestAlg;
+                // MGF1 over the same hash, salt as long as the hash (TR-03110-3 §A.7).
+                let pad = match hash {
+                    DigestAlg::Sha1 => rsa::Pss::new_with_salt::<Sha1>(hash.len()),
+                    DigestAlg::Sha224 => rsa::Pss::new_with_salt::<sha2::Sha224>(hash.len()),
+                    DigestAlg::Sha256 => rsa::Pss::new_with_salt::<sha2::Sha256>(hash.len()),
+                    DigestAlg::Sha384 => rsa::Pss::new_with_salt::<sha2::Sha384>(hash.len()),
+                    DigestAlg::Sha512 => rsa::Pss::new_with_salt::<sha2::Sha512>(hash.len()),
+                };
+                return k
+                    .sign_with_rng(&mut rand_core::OsRng, pad, &digest)
+                    .map_err(|_| failed);
+            }
+            _ => return Err(wrong),
+        };
         // The 0.14 brainpool wrappers want the digest at least as long as the field.
-        let fl = field_len(self.curve);
+        let fl = field_len(curve);
         let mut padded = vec![0u8; fl.saturating_sub(digest.len())];
         padded.extend_from_slice(&digest);
-        let sig = match self.curve {
-            NamedCurve::P256 => ec13_sign::<p256::NistP256>(&self.d, &digest),
-            NamedCurve::P384 => ec13_sign::<p384::NistP384>(&self.d, &digest),
-            NamedCurve::BrainpoolP256r1 => brainpool::sign_p256r1(&self.d, &padded),
-            NamedCurve::BrainpoolP384r1 => brainpool::sign_p384r1(&self.d, &padded),
+        let sig = match curve {
+            NamedCurve::P256 => ec13_sign::<p256::NistP256>(d, &digest),
+            NamedCurve::P384 => ec13_sign::<p384::NistP384>(d, &digest),
+            NamedCurve::BrainpoolP256r1 => brainpool::sign_p256r1(d, &padded),
+            NamedCurve::BrainpoolP384r1 => brainpool::sign_p384r1(d, &padded),
             _ => None,
         };
-        sig.ok_or(TaError::Key {
-            reason: "signing failed",
-        })
+        sig.ok_or(failed)
     }
 }
 
@@ -271,9 +348,21 @@ impl TerminalCredentials {
                 reason: "exactly one terminal certificate expected",
             });
         };
-        match &is_cert.public_key {
-            CvPublicKey::Ec { point, .. } if *point == signer.public_point().as_slice() => {}
-            _ => {
+        let strip = |b: &[u8]| -> Vec<u8> { b.iter().copied().skip_while(|x| *x == 0).collect() };
+        let matches = match (&is_cert.public_key, signer.public_key()) {
+            (CvPublicKey::Ec { point, .. }, TaPublicKey::Ec { point: p, .. }) => *point == p,
+            (
+                CvPublicKey::Rsa { modulus, exponent },
+                TaPublicKey::Rsa {
+                    modulus: n,
+                    exponent: e,
+                },
+            ) => strip(modulus) == strip(&n) && strip(exponent) == strip(&e),
+            _ => false,
+        };
+        match matches {
+            true => {}
+            false => {
                 return Err(TaError::Key {
                     reason: "the key does not match the terminal certificate",
                 })
@@ -822,19 +911,40 @@ mod tests {
             assert_eq!(again.public_point(), s.public_point());
             let alg = TaAlgorithm::Ecdsa(crate::pa::algorithms::DigestAlg::Sha256);
             let sig = s.sign(alg, b"message").unwrap();
-            crate::lds::cvc::verify_ta_signature(curve, &s.public_point(), alg, b"message", &sig)
-                .unwrap();
-            assert!(crate::lds::cvc::verify_ta_signature(
-                curve,
-                &s.public_point(),
-                alg,
-                b"other",
-                &sig
-            )
-            .is_err());
+            let pk = s.public_key();
+            crate::lds::cvc::verify_ta_signature(&pk, alg, b"message", &sig).unwrap();
+            assert!(crate::lds::cvc::verify_ta_signature(&pk, alg, b"other", &sig).is_err());
         }
         assert!(SoftwareSigner::from_key_file(b"\x30\x03\x02\x01\x05").is_err());
         assert!(SoftwareSigner::from_key_file(b"").is_err());
+    }
+
+    /// RSA terminal keys: PKCS #1 `RSAPrivateKey` and PKCS #8 files.
+    #[test]
+    fn rsa_key_files() {
+        use rsa::pkcs8::EncodePrivateKey;
+        let der = include_bytes!("../../testdata/pki/keys/ds-rsa2048.key.der");
+        let s = SoftwareSigner::from_key_file(der).unwrap();
+        let TaPublicKey::Rsa { modulus, .. } = s.public_key() else {
+            panic!("not RSA")
+        };
+        assert_eq!(modulus.len(), 256);
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        let k = rsa::RsaPrivateKey::from_pkcs1_der(der).unwrap();
+        let p8 = k.to_pkcs8_der().unwrap();
+        let again = SoftwareSigner::from_key_file(p8.as_bytes()).unwrap();
+        assert_eq!(again.public_key(), s.public_key());
+        // An RSA key cannot sign for an ECDSA certificate, nor an EC key for an RSA one.
+        let ecdsa = TaAlgorithm::Ecdsa(crate::pa::algorithms::DigestAlg::Sha256);
+        assert!(s.sign(ecdsa, b"m").is_err());
+        let ec = SoftwareSigner::new(NamedCurve::P256, &[1; 32]).unwrap();
+        let rsa_alg = TaAlgorithm::RsaPss(crate::pa::algorithms::DigestAlg::Sha256);
+        assert!(ec.sign(rsa_alg, b"m").is_err());
+        let sig = s.sign(rsa_alg, b"m").unwrap();
+        crate::lds::cvc::verify_ta_signature(&s.public_key(), rsa_alg, b"m", &sig).unwrap();
+        // PKCS #1 v1.5 does not verify a PSS signature.
+        let v15 = TaAlgorithm::RsaV15(crate::pa::algorithms::DigestAlg::Sha256);
+        assert!(crate::lds::cvc::verify_ta_signature(&s.public_key(), v15, b"m", &sig).is_err());
     }
 
     /// SEC 1 `ECPrivateKey` files (RFC 5915) name their curve; PKCS #8 must agree with the

@@ -17,8 +17,9 @@
 //! ```
 //!
 //! Hostile input: the reader is bounded ([`MAX_CVC_LEN`], TLV depth caps), every field is
-//! checked for presence and order, and nothing is allocated from a declared length. Only ECDSA
-//! keys (id-TA-ECDSA-SHA-*) are verified; RSA certificates parse but verify as unsupported.
+//! checked for presence and order, and nothing is allocated from a declared length. ECDSA
+//! (id-TA-ECDSA-SHA-*) and RSA (id-TA-RSA-v1-5-SHA-*, id-TA-RSA-PSS-SHA-*) keys verify, each
+//! only signatures of its own family ([`verify_ta_signature`]).
 
 use crate::lds::asn1::Oid;
 use crate::pa::algorithms::{
@@ -291,7 +292,7 @@ pub enum CvPublicKey<'a> {
         /// The public point (DO'86', uncompressed).
         point: &'a [u8],
     },
-    /// An RSA key (parsed, not verified with).
+    /// An RSA key.
     Rsa {
         /// Modulus.
         modulus: &'a [u8],
@@ -432,51 +433,121 @@ impl<'a> CvCertificate<'a> {
         self.car == self.chr
     }
 
-    /// Verifies this certificate's signature with the issuer's EC key on `curve`. The
-    /// signature is the issuer's, so it follows the issuer key's algorithm
-    /// (`issuer_algorithm`, TR-03110-3 §C.3.1), which differs from this certificate's own key
-    /// algorithm in a CVCA link certificate that moves to another hash.
+    /// Verifies this certificate's signature with the issuer's key. The signature is the
+    /// issuer's, so it follows the issuer key's algorithm (`issuer_algorithm`, TR-03110-3
+    /// §C.3.1), which differs from this certificate's own key algorithm in a CVCA link
+    /// certificate that moves to another hash.
     pub fn verify_with(
         &self,
-        curve: NamedCurve,
-        issuer_point: &[u8],
+        issuer: &TaPublicKey,
         issuer_algorithm: TaAlgorithm,
     ) -> Result<(), CvcError> {
-        verify_ta_signature(
-            curve,
-            issuer_point,
-            issuer_algorithm,
-            self.body,
-            self.signature,
-        )
+        verify_ta_signature(issuer, issuer_algorithm, self.body, self.signature)
     }
 }
 
-/// Verifies a Terminal Authentication (or CV certificate) signature: ECDSA with the plain
-/// format over `message` with the hash of `algorithm`.
+/// A Terminal Authentication public key to verify with (TR-03110-3 §D.3): an EC point on a
+/// known curve (the curve comes from the CVCA's domain parameters down the chain), or an RSA
+/// modulus and exponent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaPublicKey {
+    /// ECDSA key.
+    Ec {
+        /// The curve.
+        curve: NamedCurve,
+        /// The uncompressed point.
+        point: Vec<u8>,
+    },
+    /// RSA key (big-endian modulus and exponent).
+    Rsa {
+        /// Modulus.
+        modulus: Vec<u8>,
+        /// Public exponent.
+        exponent: Vec<u8>,
+    },
+}
+
+/// Smallest RSA modulus taken for Terminal Authentication: the same floor as Passive
+/// Authentication's default for DS and CSCA keys.
+pub const MIN_TA_RSA_BITS: usize = 2048;
+
+impl CvPublicKey<'_> {
+    /// The key to verify with: an EC key takes the curve of its own domain parameters, else
+    /// `chain_curve` (the curve of the CVCA above it).
+    pub fn to_ta_key(&self, chain_curve: Option<NamedCurve>) -> Option<TaPublicKey> {
+        match self {
+            CvPublicKey::Ec { curve, point } => Some(TaPublicKey::Ec {
+                curve: curve.or(chain_curve)?,
+                point: point.to_vec(),
+            }),
+            CvPublicKey::Rsa { modulus, exponent } => Some(TaPublicKey::Rsa {
+                modulus: modulus.to_vec(),
+                exponent: exponent.to_vec(),
+            }),
+        }
+    }
+}
+
+/// Verifies a Terminal Authentication (or CV certificate) signature over `message` under
+/// `algorithm` (TR-03110-3 §A.7): ECDSA in the plain format (TR-03111), RSASSA-PKCS1-v1_5, or
+/// RSASSA-PSS with MGF1 over the same hash and a salt as long as the hash. A key of the
+/// other family fails.
 pub fn verify_ta_signature(
-    curve: NamedCurve,
-    point: &[u8],
+    key: &TaPublicKey,
     algorithm: TaAlgorithm,
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), CvcError> {
-    let TaAlgorithm::Ecdsa(hash) = algorithm else {
-        return Err(CvcError::Unsupported {
-            what: "RSA Terminal Authentication keys",
-        });
+    let wrong_family = || CvcError::Unsupported {
+        what: "a key of another family than the signature algorithm",
     };
-    let key = VerifyingKey::Ec {
-        curve,
-        point: point.to_vec(),
-        explicit: false,
+    let (vk, scheme) = match (key, algorithm) {
+        (TaPublicKey::Ec { curve, point }, TaAlgorithm::Ecdsa(hash)) => (
+            VerifyingKey::Ec {
+                curve: *curve,
+                point: point.clone(),
+                explicit: false,
+            },
+            SignatureScheme::Ecdsa {
+                hash,
+                format: EcdsaFormat::Plain,
+            },
+        ),
+        (
+            TaPublicKey::Rsa { modulus, exponent },
+            TaAlgorithm::RsaV15(hash) | TaAlgorithm::RsaPss(hash),
+        ) => {
+            let n = rsa::BigUint::from_bytes_be(modulus);
+            let e = rsa::BigUint::from_bytes_be(exponent);
+            let k = rsa::RsaPublicKey::new_with_max_size(n, e, 8192).map_err(|_| {
+                CvcError::Malformed {
+                    field: "RSA public key",
+                }
+            })?;
+            let scheme = match algorithm {
+                TaAlgorithm::RsaPss(_) => SignatureScheme::RsaPss {
+                    hash,
+                    salt_len: hash.len(),
+                },
+                _ => SignatureScheme::RsaPkcs1 { hash },
+            };
+            (VerifyingKey::Rsa(k), scheme)
+        }
+        _ => return Err(wrong_family()),
     };
-    let scheme = SignatureScheme::Ecdsa {
-        hash,
-        format: EcdsaFormat::Plain,
+    let min_bits = if matches!(vk, VerifyingKey::Rsa(_)) {
+        MIN_TA_RSA_BITS
+    } else {
+        0
     };
-    verify_prehashed(&key, &scheme, &hash.digest(message), signature, 0)
-        .map_err(CvcError::Signature)
+    verify_prehashed(
+        &vk,
+        &scheme,
+        &algorithm.hash().digest(message),
+        signature,
+        min_bits,
+    )
+    .map_err(CvcError::Signature)
 }
 
 fn parse_public_key(v: &[u8]) -> Result<(TaAlgorithm, CvPublicKey<'_>), CvcError> {

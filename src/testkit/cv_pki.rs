@@ -79,10 +79,19 @@ pub fn cv_body(spec: &CvSpec<'_>) -> Vec<u8> {
     cv_body_with(spec, ALGORITHM)
 }
 
-/// [`cv_body`] with the holder key's algorithm `key_algorithm` (ECDSA only).
+/// [`cv_body`] with the holder key's algorithm `key_algorithm` (an EC key: `spec.point`).
 pub fn cv_body_with(spec: &CvSpec<'_>, key_algorithm: TaAlgorithm) -> Vec<u8> {
+    body_with_key(
+        spec,
+        key_algorithm,
+        ec_public_key_dos(CURVE, &spec.point, spec.domain),
+    )
+}
+
+/// The body with the holder key's data objects `key_dos` (TR-03110-3 §D.3).
+fn body_with_key(spec: &CvSpec<'_>, key_algorithm: TaAlgorithm, key_dos: Vec<u8>) -> Vec<u8> {
     let mut key = encode(0x06, &key_algorithm.oid());
-    key.extend(ec_public_key_dos(CURVE, &spec.point, spec.domain));
+    key.extend(key_dos);
     let mut chat = encode(0x06, &[OID_ROLES, &[1]].concat());
     chat.extend(encode(0x53, &[spec.chat]));
     let mut body = encode(0x5F29, &[0]);
@@ -108,10 +117,42 @@ pub fn cv_certificate_with(
     issuer: &TestKey,
     issuer_algorithm: TaAlgorithm,
 ) -> Vec<u8> {
-    let body = cv_body_with(spec, key_algorithm);
-    let scheme = SignatureScheme::Ecdsa {
-        hash: issuer_algorithm.hash(),
-        format: EcdsaFormat::Plain,
+    sign_body(cv_body_with(spec, key_algorithm), issuer, issuer_algorithm)
+}
+
+/// A certificate for an RSA holder key (TR-03110-3 §D.3.1: DO'81' modulus, DO'82' exponent;
+/// `spec.point` and `spec.domain` are not used), signed by `issuer` under `issuer_algorithm`.
+pub fn cv_certificate_rsa(
+    spec: &CvSpec<'_>,
+    holder: &rsa::RsaPublicKey,
+    key_algorithm: TaAlgorithm,
+    issuer: &TestKey,
+    issuer_algorithm: TaAlgorithm,
+) -> Vec<u8> {
+    use rsa::traits::PublicKeyParts;
+    let dos = [
+        encode(0x81, &holder.n().to_bytes_be()),
+        encode(0x82, &holder.e().to_bytes_be()),
+    ]
+    .concat();
+    sign_body(
+        body_with_key(spec, key_algorithm, dos),
+        issuer,
+        issuer_algorithm,
+    )
+}
+
+fn sign_body(body: Vec<u8>, issuer: &TestKey, issuer_algorithm: TaAlgorithm) -> Vec<u8> {
+    let scheme = match issuer_algorithm {
+        TaAlgorithm::Ecdsa(hash) => SignatureScheme::Ecdsa {
+            hash,
+            format: EcdsaFormat::Plain,
+        },
+        TaAlgorithm::RsaV15(hash) => SignatureScheme::RsaPkcs1 { hash },
+        TaAlgorithm::RsaPss(hash) => SignatureScheme::RsaPss {
+            hash,
+            salt_len: hash.len(),
+        },
     };
     // brainpool signatures are RFC 6979: the RNG is not drawn from.
     let mut rng = ChaCha20Rng::seed_from_u64(0);
@@ -154,7 +195,7 @@ const IS_KEY_SEED: u64 = 0x0EAC_0003;
 pub fn ec_pkcs8_der(curve: NamedCurve, d: &[u8]) -> Vec<u8> {
     use crate::testkit::lds_gen::der_oid;
     let point = SoftwareSigner::new(curve, d)
-        .map(|s| crate::chip::ta::TerminalSigner::public_point(&s))
+        .map(|s| s.public_point())
         .unwrap_or_default();
     let curve_oid = der_oid(curve.params().map(|p| p.oid).unwrap_or_default());
     let ec_pk = encode(

@@ -19,11 +19,10 @@ use crate::chip::pace::chip_side::{PaceChip, PaceChipConfig, PaceFault};
 use crate::chip::ta::{compress_public_key, id_picc_from_mrz_information};
 use crate::chip::{bac_chip_respond, BacKey, CardTransport, TransportError};
 use crate::lds::cvc::{
-    verify_ta_signature, CvCertificate, CvDate, CvPublicKey, CvRole, TaAlgorithm, RIGHT_READ_DG3,
+    verify_ta_signature, CvCertificate, CvDate, CvRole, TaAlgorithm, TaPublicKey, RIGHT_READ_DG3,
     RIGHT_READ_DG4,
 };
 use crate::lds::FileId;
-use crate::pa::algorithms::NamedCurve;
 use crate::sm::{derive_key, ChipSmSession, SmCipher, SmKeys, KDF_ENC, KDF_MAC};
 
 /// The eMRTD application identifier (Doc 9303-10 §3.1).
@@ -126,8 +125,7 @@ pub struct EacChipConfig {
 #[derive(Debug, Clone)]
 struct TaKey {
     chr: Vec<u8>,
-    curve: NamedCurve,
-    point: Vec<u8>,
+    key: TaPublicKey,
     role: CvRole,
     rights: u8,
     algorithm: TaAlgorithm,
@@ -563,10 +561,11 @@ impl VirtualChip {
     }
 
     /// Handles one plain (already unwrapped) command; joins chained pieces (ISO/IEC 7816-4
-    /// §5.3.3) of PSO, MSE and (outside PACE) GENERAL AUTHENTICATE first.
+    /// §5.3.3) of PSO, MSE, EXTERNAL AUTHENTICATE (RSA signatures) and (outside PACE) GENERAL
+    /// AUTHENTICATE first.
     fn process(&mut self, cmd: &CommandApdu) -> ResponseApdu {
         let r = |sw: u16| ResponseApdu::new(Vec::new(), StatusWord(sw));
-        let chainable = matches!(cmd.ins, 0x2A | 0x22 | 0x86) && !self.pace.in_progress();
+        let chainable = matches!(cmd.ins, 0x2A | 0x22 | 0x82 | 0x86) && !self.pace.in_progress();
         if chainable && cmd.cla & 0x10 != 0 {
             let buf = self
                 .chain
@@ -986,17 +985,10 @@ impl VirtualChip {
         }
         let cfg = self.eac.as_ref()?;
         let c = CvCertificate::parse(&cfg.trust_point).ok()?;
-        let CvPublicKey::Ec {
-            curve: Some(curve),
-            point,
-        } = c.public_key
-        else {
-            return None;
-        };
+        // A CVCA's EC key carries its domain parameters; an RSA key needs none.
         Some(TaKey {
             chr: c.chr.to_vec(),
-            curve,
-            point: point.to_vec(),
+            key: c.public_key.to_ta_key(None)?,
             role: c.chat.role()?,
             rights: c.chat.rights().first().copied().unwrap_or(0),
             algorithm: c.algorithm,
@@ -1072,24 +1064,30 @@ impl VirtualChip {
         let Ok(cert) = CvCertificate::parse_parts(&cmd.data) else {
             return r(sw::WRONG_DATA);
         };
-        let (Some(role), CvPublicKey::Ec { curve, point }) = (cert.chat.role(), &cert.public_key)
+        // The holder key in the issuer's family: an EC key inherits the issuer's curve.
+        let issuer_curve = match &issuer.key {
+            TaPublicKey::Ec { curve, .. } => Some(*curve),
+            TaPublicKey::Rsa { .. } => None,
+        };
+        let (Some(role), Some(key)) = (cert.chat.role(), cert.public_key.to_ta_key(issuer_curve))
         else {
             return r(sw::WRONG_DATA);
         };
+        let same_family = match (&key, &issuer.key) {
+            (TaPublicKey::Ec { curve: a, .. }, TaPublicKey::Ec { curve: b, .. }) => a == b,
+            (TaPublicKey::Rsa { .. }, TaPublicKey::Rsa { .. }) => true,
+            _ => false,
+        };
         // Only CVCA link certificates may bring domain parameters, and only the same curve;
         // only they may move the key to another algorithm (hash).
-        if curve.is_some_and(|c| c != issuer.curve)
+        if !same_family
             || cert.car != issuer.chr.as_slice()
             || !issuer.role.may_issue(role)
             || (cert.algorithm != issuer.algorithm && role != CvRole::Cvca)
         {
             return r(sw::WRONG_DATA);
         }
-        if cert
-            .verify_with(issuer.curve, &issuer.point, issuer.algorithm)
-            .is_err()
-            || cert.expiration < today
-        {
+        if cert.verify_with(&issuer.key, issuer.algorithm).is_err() || cert.expiration < today {
             return r(sw::AUTH_FAILED);
         }
         if matches!(role, CvRole::Cvca | CvRole::DvDomestic) && cert.effective > today {
@@ -1097,8 +1095,7 @@ impl VirtualChip {
         }
         let key = TaKey {
             chr: cert.chr.to_vec(),
-            curve: issuer.curve,
-            point: point.to_vec(),
+            key,
             role,
             rights: issuer.rights & cert.chat.rights().first().copied().unwrap_or(0),
             algorithm: cert.algorithm,
@@ -1152,7 +1149,7 @@ impl VirtualChip {
             }
         }
         let msg = [id_picc.as_slice(), &challenge, &comp].concat();
-        match verify_ta_signature(key.curve, &key.point, key.algorithm, &msg, &sig) {
+        match verify_ta_signature(&key.key, key.algorithm, &msg, &sig) {
             Ok(()) => {
                 self.ta.granted = key.rights;
                 r(sw::OK)
