@@ -320,6 +320,14 @@ fn report_with(
     r: &ChipInspection,
     policy: &AssessPolicy,
 ) -> inspectd::inspection::InspectionReport {
+    report_files(r, &r.raw_files(), policy)
+}
+
+fn report_files(
+    r: &ChipInspection,
+    files: &[inspectd::lds::RawFile],
+    policy: &AssessPolicy,
+) -> inspectd::inspection::InspectionReport {
     let trust = inspectd::trust::TrustSnapshot::builder()
         .csca(
             include_bytes!("../testdata/pki/csca-rsa.der"),
@@ -330,10 +338,9 @@ fn report_with(
         )
         .unwrap()
         .build();
-    let files = r.raw_files();
     assess(
         &Evidence {
-            files: &files,
+            files,
             printed: inspectd::inspection::Printed::None,
             access: Some(r.access_outcome()),
             aa: r.aa.clone(),
@@ -383,6 +390,21 @@ fn eac1_session_reads_dg3_and_dg4_and_pa_hashes_them() {
     }
     assert_eq!(rep.verdict, Verdict::Valid, "{:?}", rep.checks);
     assert_eq!(report_with(&r, &requiring_ta()).verdict, Verdict::Valid);
+    // TA passed but DG3 missing from what was read (a chip that accepts the terminal and
+    // then refuses the file): a site requiring the biometrics cannot call it valid.
+    let without_dg3: Vec<_> = r
+        .raw_files()
+        .into_iter()
+        .filter(|f| f.id != FileId::Dg3)
+        .collect();
+    assert_eq!(
+        report_files(&r, &without_dg3, &requiring_ta()).verdict,
+        Verdict::Inconclusive
+    );
+    assert_eq!(
+        report_files(&r, &without_dg3, &AssessPolicy::default()).verdict,
+        Verdict::Valid
+    );
     assert!(r
         .info
         .timings
@@ -757,8 +779,8 @@ fn eac2_takes_the_ca_v2_key_from_ef_card_security_without_dg14() {
 }
 
 /// A CVCA link certificate that moves the CVCA key to id-TA-ECDSA-SHA-384 is signed by the
-/// old CVCA under SHA-256 (TR-03110-3 §C.3.1: the signature follows the issuer key's
-/// algorithm): it verifies with the issuer's algorithm, not with its own key's.
+/// old CVCA under SHA-256 (the signature is the issuer's, under the algorithm its key's OID
+/// names; TR-03110-3 App. C, D.3): it verifies with the issuer's algorithm, not its own.
 #[test]
 fn a_link_certificate_is_verified_with_the_issuers_algorithm() {
     use inspectd::testkit::cv_pki::{cv_certificate_with, CvSpec, ALGORITHM, CURVE};

@@ -93,7 +93,8 @@ pub struct Args {
         requires = "terminal_key"
     )]
     terminal_chain: Vec<PathBuf>,
-    /// The IS private key for Terminal Authentication (PKCS #8 or SEC 1 EC key, DER or PEM).
+    /// The IS private key for Terminal Authentication (EC in PKCS #8 or SEC 1, RSA in PKCS #8
+    /// or PKCS #1; DER or PEM).
     #[arg(
         long = "terminal-key",
         value_name = "FILE",

@@ -87,7 +87,8 @@ pub struct Args {
     /// --terminal-key, DG3/DG4 are read from chips that grant them.
     #[arg(long, num_args = 1.., requires = "terminal_key")]
     terminal_chain: Vec<PathBuf>,
-    /// The IS private key (PKCS #8 or SEC 1 DER) of --terminal-chain.
+    /// The IS private key of --terminal-chain: EC in PKCS #8 or SEC 1, RSA in PKCS #8 or
+    /// PKCS #1; DER or PEM.
     #[arg(long, requires = "terminal_chain")]
     terminal_key: Option<PathBuf>,
 }

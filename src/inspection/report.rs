@@ -15,7 +15,9 @@
 //!   Authentication still runs; either mechanism passing counts, a failure of either fails;
 //! * `ta` (Terminal Authentication) failing or not performed never makes a document invalid;
 //!   under [`AssessPolicy::require_terminal_authentication`] a chip read whose EF.SOD lists
-//!   DG3/DG4 without a passed `ta` is **inconclusive**;
+//!   DG3/DG4 that were not read and hash-matched is **inconclusive**;
+//! * a chip/print MRZ mismatch accepted under a listed id-Deviation-MRZ-WrongData is a
+//!   warning and leaves the document **inconclusive** at best;
 //! * otherwise **valid**. Warnings (SHA-1, stale CRL, possible watchlist match) never change
 //!   the verdict; they are for the officer to read.
 
@@ -253,8 +255,8 @@ pub struct AssessPolicy {
     pub require_chip_authentication: bool,
     /// Report OCR-confusable watchlist matches as a warning (default true).
     pub report_possible_matches: bool,
-    /// A chip read whose EF.SOD lists DG3 or DG4 must pass Terminal Authentication (so the
-    /// fingerprints or irises are read and hashed) for a valid verdict; otherwise the
+    /// A chip read whose EF.SOD lists DG3 or DG4 must have them read (after Terminal
+    /// Authentication) and matching their EF.SOD hashes for a valid verdict; otherwise the
     /// verdict is inconclusive (default false: `ta` is reported for the officer). A failed
     /// `ta` never makes a document invalid by itself: a chip refusing this terminal's
     /// certificates (a foreign CVCA, an expired DV) says nothing about forgery.
@@ -677,18 +679,25 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
         day: 1,
     });
     let wrong_data = deviation(DeviationKind::MrzWrongData);
+    // Set when a chip/print mismatch was accepted under that deviation: the verdict then
+    // stays below valid.
+    let mut mrz_mismatch_excused = false;
     for (id, st, reason) in document_checks(file(e.files, FileId::Dg1), &e.printed, today) {
         let (status, reason) = match &wrong_data {
             // The issuing state declared this document's MRZ data wrong (Doc 9303-12 §10,
-            // id-Deviation-MRZ-WrongData): a chip/print mismatch is the declared defect, so
-            // a warning that sends the officer to the visual zone, never a silent pass.
-            Some(name) if id == "dg1.matches_printed_mrz" && st == "failed" => (
-                CheckStatus::Warning,
-                format!(
-                    "{reason}; accepted as listed deviation: {name} (compare with the visual \
-                     inspection zone)"
-                ),
-            ),
+            // id-Deviation-MRZ-WrongData), which may explain a chip/print mismatch, but a
+            // substituted data page looks the same: a warning that sends the officer to the
+            // visual zone, and the verdict at most inconclusive.
+            Some(name) if id == "dg1.matches_printed_mrz" && st == "failed" => {
+                mrz_mismatch_excused = true;
+                (
+                    CheckStatus::Warning,
+                    format!(
+                        "{reason}; the issuing state lists wrong MRZ data for this document \
+                         ({name}): compare with the visual inspection zone"
+                    ),
+                )
+            }
             _ => (status_of(st), reason),
         };
         checks.push(ReportCheck {
@@ -707,13 +716,13 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
     let any_failed = checks
         .iter()
         .any(|c| c.status == CheckStatus::Failed && c.id != TA_CHECK);
-    // EAC-protected biometrics (EF.SOD lists DG3/DG4) not opened by Terminal Authentication,
-    // where the site requires them.
+    // EAC-protected biometrics (EF.SOD lists DG3/DG4), where the site requires them: each
+    // must have been read and matched its EF.SOD hash (a passed `ta` alone does not show
+    // that: a chip may accept the terminal and still refuse the files).
+    let opened = |n: u8| pa.verified().is_some_and(|v| v.data_groups().contains(&n));
     let ta_missing = cx.policy.require_terminal_authentication
-        && e.ta
-            .as_ref()
-            .is_some_and(|t| t.status != CheckStatus::Passed)
-        && (listed.contains(&3) || listed.contains(&4));
+        && e.ta.is_some()
+        && [3u8, 4].iter().any(|n| listed.contains(n) && !opened(*n));
     // A configured watchlist that did not answer (outage, unsearchable number): the document
     // may be listed, so it cannot be valid.
     let watchlist_unanswered = cx.watchlist.is_some() && wl.status == CheckStatus::NotPerformed;
@@ -727,6 +736,7 @@ pub fn assess(e: &Evidence<'_>, cx: &Context<'_>) -> InspectionReport {
         || chip_auth_missing
         || watchlist_unanswered
         || ta_missing
+        || mrz_mismatch_excused
     {
         Verdict::Inconclusive
     } else {
@@ -979,6 +989,11 @@ mod tests {
             "{}",
             dg1.reason
         );
+        assert!(
+            dg1.reason.contains("visual inspection zone"),
+            "{}",
+            dg1.reason
+        );
         let failed: Vec<&str> = listed
             .checks
             .iter()
@@ -986,7 +1001,8 @@ mod tests {
             .map(|c| c.id.as_str())
             .collect();
         assert!(failed.is_empty(), "{failed:?}");
-        // Nothing failed, but AA no longer counts and every deviation is a warning.
-        assert_ne!(listed.verdict, Verdict::Invalid);
+        // Nothing failed, every deviation is a warning, and the excused chip/print mismatch
+        // keeps the document below valid.
+        assert_eq!(listed.verdict, Verdict::Inconclusive);
     }
 }

@@ -433,10 +433,10 @@ impl<'a> CvCertificate<'a> {
         self.car == self.chr
     }
 
-    /// Verifies this certificate's signature with the issuer's key. The signature is the
-    /// issuer's, so it follows the issuer key's algorithm (`issuer_algorithm`, TR-03110-3
-    /// §C.3.1), which differs from this certificate's own key algorithm in a CVCA link
-    /// certificate that moves to another hash.
+    /// Verifies this certificate's signature with the issuer's key. The signature is made
+    /// with the issuer's private key, so it follows the algorithm the issuer key's OID names
+    /// (`issuer_algorithm`; TR-03110-3 App. C and D.3), which differs from this certificate's
+    /// own key algorithm in a CVCA link certificate that moves to another hash.
     pub fn verify_with(
         &self,
         issuer: &TaPublicKey,

@@ -484,74 +484,54 @@ mod tests {
 /// The bounded memo behind [`Certificate::from_der_shared`].
 mod parsed_memo {
     use super::{CertError, Certificate};
+    use crate::pa::algorithms::DigestAlg;
     use std::collections::HashMap;
-    use std::hash::{BuildHasher, RandomState};
     use std::sync::{Arc, Mutex, OnceLock};
 
-    /// Most certificates kept; at this size the memo starts over (a flood of distinct
-    /// certificates then costs what it would without a memo, never more memory).
+    /// Most certificates kept; at this size the memo starts over. Entries are keyed by the
+    /// SHA-256 of the whole DER, so chosen certificates cannot pile up under one key: a
+    /// flood of distinct certificates costs one hash each beyond the parse it would cost
+    /// anyway, and memory stays below `CAPACITY` × (`MAX_DER` + its parsed copy).
     const CAPACITY: usize = 1024;
     /// Certificates larger than this are parsed every time (real DS certificates are 1-2 KB).
-    const MAX_DER: usize = 16 * 1024;
+    const MAX_DER: usize = 8 * 1024;
 
-    struct Memo {
-        hasher: RandomState,
-        map: HashMap<u64, Vec<Arc<Certificate>>>,
-        len: usize,
-    }
+    type Memo = HashMap<Vec<u8>, Arc<Certificate>>;
 
     fn memo() -> &'static Mutex<Memo> {
         static M: OnceLock<Mutex<Memo>> = OnceLock::new();
-        M.get_or_init(|| {
-            Mutex::new(Memo {
-                hasher: RandomState::new(),
-                map: HashMap::new(),
-                len: 0,
-            })
-        })
-    }
-
-    /// Length and the last 64 bytes (inside the signature value, so they differ between
-    /// certificates) under a per-process random key; equality is decided on the whole DER.
-    fn key(h: &RandomState, der: &[u8]) -> u64 {
-        let tail = der.get(der.len().saturating_sub(64)..).unwrap_or(der);
-        h.hash_one((der.len(), tail))
+        M.get_or_init(|| Mutex::new(HashMap::new()))
     }
 
     pub(super) fn get_or_parse(der: &[u8]) -> Result<Arc<Certificate>, CertError> {
         if der.len() > MAX_DER {
             return Certificate::from_der(der).map(Arc::new);
         }
+        let key = DigestAlg::Sha256.digest(der);
         // A poisoned lock (a panic elsewhere while holding it) only disables the memo.
         if let Ok(m) = memo().lock() {
-            let k = key(&m.hasher, der);
-            if let Some(c) = m.map.get(&k).and_then(|v| v.iter().find(|c| c.der == der)) {
+            // The DER is compared too, so even a SHA-256 collision could not swap certificates.
+            if let Some(c) = m.get(&key).filter(|c| c.der == der) {
                 return Ok(Arc::clone(c));
             }
         }
         let cert = Arc::new(Certificate::from_der(der)?);
         if let Ok(mut m) = memo().lock() {
-            if m.len >= CAPACITY {
-                m.map.clear();
-                m.len = 0;
+            if m.len() >= CAPACITY {
+                m.clear();
             }
-            let k = key(&m.hasher, der);
-            let slot = m.map.entry(k).or_default();
-            if !slot.iter().any(|c| c.der == der) {
-                slot.push(Arc::clone(&cert));
-                m.len = m.len.saturating_add(1);
-            }
+            m.entry(key).or_insert_with(|| Arc::clone(&cert));
         }
         Ok(cert)
     }
 
     #[cfg(test)]
-    #[allow(clippy::unwrap_used)]
+    #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
     mod tests {
         use super::*;
 
         #[test]
-        fn same_bytes_same_certificate_and_errors_not_kept() {
+        fn same_bytes_same_certificate_other_bytes_own_parse() {
             let der = include_bytes!("../../testdata/pki/ds-bp512.der");
             let a = get_or_parse(der).unwrap();
             let b = get_or_parse(der).unwrap();
@@ -559,15 +539,22 @@ mod parsed_memo {
             // Reading the key does not change equality with a fresh parse.
             assert!(a.key().is_ok());
             assert_eq!(*a, Certificate::from_der(der).unwrap());
-            // A certificate differing in one signature byte is parsed on its own.
+            // A certificate differing in one serial-number byte (far from the end) is parsed
+            // on its own and carries its own bytes.
+            let fresh = Certificate::from_der(der).unwrap();
+            let at = der
+                .windows(fresh.serial.len())
+                .position(|w| w == fresh.serial.as_slice())
+                .unwrap();
             let mut other = der.to_vec();
-            let last = other.len() - 1;
-            other[last] ^= 1;
+            other[at] ^= 0x01;
             let c = get_or_parse(&other).unwrap();
             assert!(!Arc::ptr_eq(&a, &c));
             assert_eq!(c.der, other);
-            // Truncated: an error each time, never a cached success.
-            assert!(get_or_parse(&der[..der.len() - 1]).is_err());
+            assert_ne!(c.serial, a.serial);
+            // Still the first one for the first bytes.
+            assert!(Arc::ptr_eq(&get_or_parse(der).unwrap(), &a));
+            // Truncated: an error, never a cached certificate.
             assert!(get_or_parse(&der[..der.len() - 1]).is_err());
         }
     }
