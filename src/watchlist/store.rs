@@ -487,19 +487,7 @@ impl Store {
         }
     }
 
-    /// Looks a document up; a snapshot read error (a corrupt block, an I/O error) is logged and
-    /// reads as "not listed". For tests and tools: servers use [`Store::lookup_checked`] (or
-    /// [`DocumentStatusSource::try_lookup`]), which report it.
-    pub fn lookup(&self, q: &Query) -> LookupResult {
-        self.lookup_checked(q).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "watchlist: lookup failed");
-            LookupResult::default()
-        })
-    }
-
-    /// Looks a document up. The candidates are the records under the query's state and
-    /// OCR-confusable number; [`classify`] decides. `Err` when the snapshot cannot be read.
-    pub fn lookup_checked(&self, q: &Query) -> Result<LookupResult, StoreError> {
+    pub fn lookup(&self, q: &Query) -> Result<LookupResult, StoreError> {
         let snap: Vec<(u64, Record)> = match &self.backing {
             Backing::V3(s3) => s3
                 .candidates(&q.key.issuing_state, &q.key.document_number)?
@@ -735,7 +723,7 @@ fn renormalise(r: Record, list: &str) -> Result<Record, RowError> {
 impl DocumentStatusSource for Store {
     fn try_lookup(&self, q: &Query) -> Result<LookupResult, SourceError> {
         // The error names a file and offset, never document data.
-        self.lookup_checked(q).map_err(|e| SourceError::Corrupt {
+        self.lookup(q).map_err(|e| SourceError::Corrupt {
             backend: "embedded",
             what: e.to_string(),
         })
@@ -1399,7 +1387,7 @@ mod tests {
         assert_eq!(s.records().count(), recs.len());
         let r0 = &recs[0];
         let hit = s
-            .lookup_checked(&q(&r0.issuing_state, "ANY", &r0.document_number))
+            .lookup(&q(&r0.issuing_state, "ANY", &r0.document_number))
             .unwrap();
         assert!(hit.listed);
         assert_eq!(hit.records[0].record, *r0);
@@ -1411,7 +1399,7 @@ mod tests {
         assert_eq!(s.records().count(), recs.len() + 10);
         for r in &recs {
             let res = s
-                .lookup_checked(&q(
+                .lookup(&q(
                     &r.issuing_state,
                     r.document_type.as_str(),
                     &r.document_number,
@@ -1455,7 +1443,7 @@ mod tests {
                 passed += 1;
             }
             let res = s
-                .lookup_checked(&q(&r.issuing_state, "ANY", &r.document_number))
+                .lookup(&q(&r.issuing_state, "ANY", &r.document_number))
                 .unwrap();
             assert_eq!(res, LookupResult::default());
         }
@@ -1486,7 +1474,7 @@ mod tests {
                     r.document_type.as_str(),
                     &r.document_number,
                 );
-                match s.lookup_checked(&qq) {
+                match s.lookup(&qq) {
                     Ok(res) => assert!(res.records.iter().all(|h| h.record == *r)),
                     Err(StoreError::Corrupt { .. }) => {
                         errors += 1;
@@ -1494,7 +1482,6 @@ mod tests {
                             s.try_lookup(&qq),
                             Err(SourceError::Corrupt { .. })
                         ));
-                        assert!(!s.lookup(&qq).listed);
                     }
                     Err(e) => panic!("{e}"),
                 }
