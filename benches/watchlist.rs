@@ -7,13 +7,15 @@
 //! import of the file (`Store::import_csv`, what `inspectd watchlist import` runs) instead of
 //! the in-process generator. With `WATCHLIST_PG` (or `INSPECTD_TEST_PG`) set to a
 //! `postgres://` URL, the same list is imported into the PostgreSQL backend too and both are
-//! compared (the database's watchlist tables are replaced).
+//! compared (the database's watchlist tables are replaced). `WATCHLIST_PROFILE=1` first prints
+//! the record codec's bits per field over the same records, format 3 beside format 4.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // benchmark harness, like tests
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use inspectd::watchlist::pg::PgStore;
+use inspectd::watchlist::snap3::{bit_profile, PROFILE_FIELDS};
 use inspectd::watchlist::{synth, DocumentStatusSource, Query, Store};
 
 /// `VmRSS` of this process in KiB (Linux).
@@ -108,6 +110,31 @@ fn main() {
             r
         })
     };
+    if std::env::var("WATCHLIST_PROFILE").is_ok_and(|v| v == "1") {
+        let (p3, p4) = (bit_profile(records(), 3), bit_profile(records(), 4));
+        println!(
+            "| bits per record ({} records) | format 3 | format 4 |",
+            p4.records
+        );
+        println!("| --- | --- | --- |");
+        let per = |b: u64, n: u64| b as f64 / n.max(1) as f64;
+        for (i, f) in PROFILE_FIELDS.iter().enumerate() {
+            println!(
+                "| {f} | {:.2} | {:.2} |",
+                per(p3.bits[i], p3.records),
+                per(p4.bits[i], p4.records)
+            );
+        }
+        let total =
+            |p: &inspectd::watchlist::snap3::BitProfile| per(p.bits.iter().sum(), p.records);
+        println!(
+            "| all fields | {:.2} ({:.2} B) | {:.2} ({:.2} B) |\n",
+            total(&p3),
+            total(&p3) / 8.0,
+            total(&p4),
+            total(&p4) / 8.0
+        );
+    }
     let csv = std::env::var_os("WATCHLIST_CSV").map(std::path::PathBuf::from);
     if let Some(p) = csv.as_deref().filter(|p| !p.exists()) {
         let t = Instant::now();
