@@ -1,9 +1,11 @@
-//! Snapshot format 3: a compact, positionally read layout for lists of ~10^8 records.
+//! Snapshot formats 3 and 4: a compact, positionally read layout for lists of ~10^8 records.
+//! Format 4 is written; format 3 (the same layout with fixed record codes) still opens.
 //!
 //! ```text
-//! snap-N/manifest.json  as before (format 3)
-//!       /index.bin      header, bucket offset table, state and reference-prefix dictionaries,
-//!                       binary fuse filters, CRC-32 of all of it; read into memory at open
+//! snap-N/manifest.json  as before (format 3 or 4)
+//!       /index.bin      header, bucket table (format 3: 2^b + 1 u64 offsets; format 4: 2^b u32
+//!                       block lengths), state and reference-prefix dictionaries, format 4's
+//!                       learned codes, binary fuse filters, CRC-32 of all of it; read at open
 //!       /blocks.bin     one block per hash bucket: CRC-32 of the block, then a bit stream
 //!                       (record count, then the bit-packed records); read with `read_at`
 //! ```
@@ -18,13 +20,26 @@
 //! are the candidates; [`super::classify`] alone decides exact and possible matches, so neither
 //! a hash collision nor a filter false positive can become a hit.
 //!
-//! Record bit layout (LSB first; `eg` = order-0 Exp-Golomb code):
+//! Record bit layout (LSB first; `eg` = order-0 Exp-Golomb code), format 3:
 //! state (eg, index in the state dictionary) | number kind (2: digits, base 36, 6-bit chars,
 //! bytes) | length (6) | number value | type (3) | status (3) | list index (eg) | issue, expiry,
 //! reported date: present (1) then a date code | reference kind (2: none, dictionary prefix +
 //! decimal suffix, raw bytes) and its fields. Dates are day counts from 1900-01-01 (16 bits);
 //! expiry and reported dates on the issue date's month and day are coded as a 5-bit year offset
 //! (passports run whole years); any other text is kept verbatim.
+//!
+//! Format 4 keeps the field order and learns its codes (`Model`) from the first
+//! [`SAMPLE_ROWS`] rows of the import (buffered, then encoded), storing them in the index:
+//! states and reference prefixes are numbered by falling frequency (short `eg` codes); the
+//! number is an `eg` template index and a mixed-radix value when it fits one of its state's
+//! templates (per position a digit, letter, alphanumeric or literal character: national
+//! number formats are per-state patterns), else the template count and the format-3 code;
+//! type, status and reference kind are truncated-unary codes of their frequency rank; the list
+//! index takes `ceil(log2(lists))` bits; an issue date inside the sample's date window is a day
+//! offset of the window's width; an expiry or reported date that is the issue date plus the
+//! snapshot's usual number of years for that field takes one bit, another anniversary an `eg`
+//! year count, any other date 16 bits; unusual text is kept verbatim as before. Every record
+//! round-trips exactly whatever the model (property tests).
 //!
 //! Import is streaming with bounded memory: records are encoded as they arrive (on a second
 //! thread); up to [`SPILL_BYTES`] of them are sorted in memory, beyond that they are spilled to
@@ -2604,24 +2619,89 @@ mod tests {
         let mut r = rec("FRA", DocType::P, "Y");
         r.reference = d("12345"); // digits only: empty prefix
         v.push(r);
+        // Format 4: a number of the state's template, then ones that fit none of its templates.
+        for n in ["12AB34567", "12AB3456", "123456789", "12ab34567"] {
+            let mut r = rec("FRA", DocType::I, n);
+            r.issue_date = d("2020-05-31");
+            r.expiry_date = d("2030-05-31"); // the usual ten years
+            r.reported_date = d("2025-05-31"); // another year offset
+            r.reference = d(""); // empty
+            r.status = Status::Invalidated;
+            v.push(r);
+        }
+        let mut r = rec("CHN", DocType::Any, "E12345678"); // a literal position
+        r.issue_date = d("1950-01-01"); // outside the snapshot's issue window
+        r.expiry_date = d("1950-01-02"); // not an anniversary
+        r.reported_date = d("2019-13-01"); // not a date
+        v.push(r);
+        let mut r = rec("CHN", DocType::P, "F12345678"); // not the literal
+        r.issue_date = d("");
+        r.expiry_date = d("");
+        v.push(r);
         v
     }
 
-    #[test]
-    fn codec_round_trips_every_field_shape() {
-        let lists: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-        let mut d = Dicts::default();
+    /// A format-4 model learned from synthetic records plus `extra`, through its index bytes.
+    fn learn_model(d: &mut Dicts, extra: &[Record], n_lists: usize) {
+        let sample: Vec<Record> = super::super::synth::generate(3_000, 3).collect();
+        let rows = sample.iter().chain(extra).map(RecView::of);
+        d.model = Some(Model::learn(rows, d, n_lists));
+    }
+
+    /// `d` as a reader sees it: dictionaries and model read back from their index bytes.
+    fn reopened(d: Dicts) -> Dicts {
+        let model = d.model.map(|mut m| {
+            // States interned after the sample have no templates.
+            m.templates.resize(d.states.len(), Vec::new());
+            let mut b = Vec::new();
+            m.write(&mut b, d.states.len());
+            let p = PathBuf::from("index.bin");
+            let mut c = Cursor {
+                b: &b,
+                pos: 0,
+                file: &p,
+            };
+            let back = Model::read(&mut c, d.states.len()).unwrap();
+            assert_eq!(c.pos, b.len());
+            assert_eq!(back, m);
+            back
+        });
+        Dicts {
+            model,
+            ..Dicts::from_lists(d.states, d.prefixes)
+        }
+    }
+
+    /// Encodes `recs` as one block (CRC + count + records).
+    fn encode_block(recs: &[Record], lists: &[String], d: &mut Dicts) -> Vec<u8> {
         let mut w = BitWriter::default();
-        let recs = shapes();
         w.put_eg(recs.len() as u64);
-        for r in &recs {
+        for r in recs {
             let idx = lists.iter().position(|l| *l == r.list).unwrap() as u32;
-            encode(&RecView::of(r), idx, &mut d, &mut w).unwrap();
+            encode(&RecView::of(r), idx, d, &mut w).unwrap();
         }
         let (body, _) = w.finish();
         let mut block = crc32fast::hash(&body).to_le_bytes().to_vec();
         block.extend_from_slice(&body);
-        let d = Dicts::from_lists(d.states, d.prefixes);
+        block
+    }
+
+    #[test]
+    fn codec_round_trips_every_field_shape() {
+        for format4 in [false, true] {
+            codec_round_trips_every_field_shape_in(format4);
+        }
+    }
+
+    fn codec_round_trips_every_field_shape_in(format4: bool) {
+        let lists: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let mut d = Dicts::default();
+        if format4 {
+            learn_model(&mut d, &[], lists.len());
+        }
+        let recs = shapes();
+        let block = encode_block(&recs, &lists, &mut d);
+        let d = reopened(d);
         let mut out = Vec::new();
         decode_block(&block, &d, &lists, None, &mut out).unwrap();
         let got: Vec<Record> = out.into_iter().map(|(_, r)| r).collect();
@@ -2655,6 +2735,198 @@ mod tests {
         r.expiry_date = Some("\u{e4}".repeat(200));
         let view = RecView::of(&r);
         assert!(encode(&view, 0, &mut Dicts::default(), &mut BitWriter::default()).is_err());
+        if format4 {
+            // A list index beyond the model's width is refused, not wrapped.
+            let mut d = Dicts::default();
+            learn_model(&mut d, &[], 3);
+            let view = RecView::of(&recs[0]);
+            assert!(encode(&view, 4, &mut d, &mut BitWriter::default()).is_err());
+            assert!(encode(&view, 3, &mut d, &mut BitWriter::default()).is_ok());
+        }
+    }
+
+    #[test]
+    fn learned_model_has_the_generators_formats_and_ranks() {
+        let mut d = Dicts::default();
+        learn_model(&mut d, &[], 1);
+        let m = d.model.clone().unwrap();
+        let t = |state: &str| m.templates_of(d.state_id(state).unwrap()).to_vec();
+        // CHN "E99999999": a literal E, then eight digits (10^8 values: 27 bits).
+        let chn = t("CHN");
+        assert_eq!(chn.len(), 1);
+        assert_eq!(chn[0].classes[0], b'E');
+        assert!(chn[0].classes[1..].iter().all(|c| *c == CL_DIGIT));
+        assert_eq!(chn[0].bits, 27);
+        // FRA "99AA99999": 26^2 * 10^7 values, 33 bits (base 36 took 47).
+        let fra = t("FRA");
+        assert_eq!(fra[0].classes, [0, 0, 1, 1, 0, 0, 0, 0, 0]);
+        assert_eq!(fra[0].bits, 33);
+        assert_eq!(fra[0].value(b"12AB34567").map(|v| v < 1 << 33), Some(true));
+        assert_eq!(fra[0].value(b"1XAB34567"), None);
+        // The commonest state, type and status take one bit; one list, no bits.
+        assert_eq!(d.states[0], "D");
+        assert_eq!(m.type_rank.by_rank[0], type_code(DocType::P) as u8);
+        assert_eq!(m.status_rank.by_rank[0], Status::Lost.code());
+        assert_eq!(m.list_bits, 0);
+        // Expiry ten years after issue; reported 0-2 years after (0, 1 or 2 is the commonest).
+        assert_eq!(m.later_usual[0], 10);
+        assert!(m.later_usual[1] <= 2);
+        // The issue window covers the generator's 2015-2025 in 12 bits.
+        let (lo, hi) = (
+            day_code("2015-01-01").unwrap(),
+            day_code("2025-12-28").unwrap(),
+        );
+        assert_eq!(m.issue_bits, 12);
+        assert!(m.issue_base <= lo && hi < m.issue_base + (1 << 12));
+        // An empty sample: identity ranks, no templates, still a usable model.
+        let mut d = Dicts::default();
+        let m = Model::learn(std::iter::empty(), &mut d, 1);
+        assert_eq!(m.type_rank.by_rank, [0, 1, 2, 3, 4, 5]);
+        assert!(m.templates.is_empty());
+        let r = rec("ZZZ", DocType::V, "Q1");
+        d.model = Some(m);
+        let block = encode_block(std::slice::from_ref(&r), &["a".to_string()], &mut d);
+        let mut out = Vec::new();
+        decode_block(&block, &reopened(d), &["a".into()], None, &mut out).unwrap();
+        assert_eq!(out[0].1, r);
+    }
+
+    #[test]
+    fn ranked_codes_round_trip_and_reject_non_permutations() {
+        let r = Ranks::from_counts(&[5, 50, 0, 7, 7, 1]);
+        assert_eq!(r.by_rank, [1, 3, 4, 0, 5, 2]);
+        let mut w = BitWriter::default();
+        for c in 0..6u8 {
+            r.put(&mut w, c).unwrap();
+        }
+        assert!(r.put(&mut w, 6).is_err());
+        let (b, bits) = w.finish();
+        // Ranks 0..5 in 1, 2, 3, 4, 5 and 5 bits.
+        assert_eq!(bits, 20);
+        let mut rd = BitReader::new(&b);
+        for c in 0..6u8 {
+            assert_eq!(r.get(&mut rd), Some(c));
+        }
+        assert_eq!(Ranks::from_order(vec![0, 0, 1]), None);
+        assert_eq!(Ranks::from_order(vec![0, 3, 1]), None);
+        assert!(Ranks::from_order(vec![2, 0, 1]).is_some());
+        // A model with bad ranks or templates is refused at open.
+        let mut d = Dicts::default();
+        learn_model(&mut d, &[], 1);
+        let mut good = Vec::new();
+        d.model.unwrap().write(&mut good, d.states.len());
+        let p = PathBuf::from("index.bin");
+        let read = |b: &[u8]| {
+            let mut c = Cursor {
+                b,
+                pos: 0,
+                file: &p,
+            };
+            Model::read(&mut c, d.states.len())
+        };
+        assert!(read(&good).is_ok());
+        let mut bad = good.clone();
+        bad[2] = bad[3]; // type ranks: a repeated code
+        assert!(read(&bad).is_err());
+        let mut bad = good.clone();
+        bad[0] = 17; // list width
+        assert!(read(&bad).is_err());
+        for cut in 0..good.len() {
+            assert!(read(&good[..cut]).is_err());
+        }
+    }
+
+    fn arb_date() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            Just(None),
+            (1890u32..2110, 1u32..=12, 1u32..=31)
+                .prop_map(|(y, m, d)| Some(format!("{y:04}-{m:02}-{d:02}"))),
+            "[0-9-]{0,12}".prop_map(Some),
+            ".{0,12}".prop_map(Some),
+        ]
+    }
+
+    /// An expiry or reported date near an issue date: anniversaries or any date.
+    fn arb_later(issue: Option<String>) -> impl Strategy<Value = Option<String>> {
+        (0u32..40, arb_date(), any::<bool>()).prop_map(move |(k, other, anniversary)| {
+            match (&issue, parse_date(issue.as_deref().unwrap_or(""))) {
+                (Some(_), Some((y, m, d))) if anniversary => {
+                    Some(format!("{:04}-{m:02}-{d:02}", y + k))
+                }
+                _ => other,
+            }
+        })
+    }
+
+    fn arb_number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{2}[A-Z]{2}[0-9]{5}",
+            "E[0-9]{8}",
+            "[CFGHJKLMNPRTVWXYZ0-9]{9}",
+            "[A-Z0-9]{1,35}",
+            "[ -~]{1,35}",
+        ]
+    }
+
+    fn arb_record() -> impl Strategy<Value = Record> {
+        let states = prop_oneof![
+            Just("D".to_string()),
+            Just("FRA".to_string()),
+            Just("CHN".to_string()),
+            "[A-Z]{1,3}",
+        ];
+        let reference = prop_oneof![
+            Just(None),
+            "[A-Z-]{0,6}[0-9]{0,35}".prop_map(Some),
+            ".{0,40}".prop_map(Some),
+        ];
+        (
+            states,
+            arb_number(),
+            0u64..6,
+            0u8..6,
+            0usize..3,
+            arb_date(),
+            reference,
+        )
+            .prop_flat_map(|(st, n, t, status, list, issue, reference)| {
+                (arb_later(issue.clone()), arb_later(issue.clone())).prop_map(
+                    move |(expiry, reported)| Record {
+                        issuing_state: st.clone(),
+                        document_type: type_from(t).unwrap(),
+                        document_number: n.clone(),
+                        status: Status::from_code(status).unwrap(),
+                        issue_date: issue.clone(),
+                        expiry_date: expiry,
+                        reported_date: reported,
+                        list: ["a", "b", "c"][list].to_string(),
+                        reference: reference.clone(),
+                    },
+                )
+            })
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any record round-trips exactly under a learned model, whether or not it fits the
+        /// model's templates, date window and usual year offsets, and with the model learned
+        /// from part of the records too.
+        #[test]
+        fn format4_codec_round_trips_any_record(
+            recs in prop::collection::vec(arb_record(), 1..40),
+            learn_from in 0usize..40,
+        ) {
+            let lists: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+            let mut d = Dicts::default();
+            learn_model(&mut d, &recs[..learn_from.min(recs.len())], lists.len());
+            let block = encode_block(&recs, &lists, &mut d);
+            let d = reopened(d);
+            let mut out = Vec::new();
+            decode_block(&block, &d, &lists, None, &mut out).unwrap();
+            let got: Vec<Record> = out.into_iter().map(|(_, r)| r).collect();
+            prop_assert_eq!(got, recs);
+        }
     }
 
     /// Builds a snapshot directly (optionally spilling to partition files after `spill` bytes).
