@@ -403,6 +403,24 @@ impl Template {
         (bits <= 56).then_some(Template { classes, bits })
     }
 
+    /// The template with each literal position made its class (digit or letter); `None`
+    /// without literals.
+    fn widened(&self) -> Option<Template> {
+        if self.classes.iter().all(|c| *c <= CL_ALNUM) {
+            return None;
+        }
+        let classes = self
+            .classes
+            .iter()
+            .map(|c| match *c {
+                b'0'..=b'9' => CL_DIGIT,
+                b'A'..=b'Z' => CL_LETTER,
+                c => c,
+            })
+            .collect();
+        Template::new(classes)
+    }
+
     fn value(&self, n: &[u8]) -> Option<u64> {
         if n.len() != self.classes.len() {
             return None;
@@ -622,7 +640,20 @@ impl Model {
             .into_iter()
             .map(|mut v| {
                 v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.classes.cmp(&b.1.classes)));
-                v.into_iter().take(MAX_TEMPLATES).map(|(_, t)| t).collect()
+                let mut ts: Vec<Template> =
+                    v.into_iter().take(MAX_TEMPLATES).map(|(_, t)| t).collect();
+                // A literal may be an accident of the sample (a list sorted by number shares
+                // its leading characters for the first rows): each template with literals gets
+                // a widened twin in a free slot, so later numbers still fit one.
+                for i in 0..ts.len() {
+                    let Some(w) = ts.get(i).and_then(Template::widened) else {
+                        continue;
+                    };
+                    if ts.len() < MAX_TEMPLATES && !ts.contains(&w) {
+                        ts.push(w);
+                    }
+                }
+                ts
             })
             .collect();
         // The issue-date window: the sample's span, centred in its power of two.
@@ -2753,10 +2784,12 @@ mod tests {
         let t = |state: &str| m.templates_of(d.state_id(state).unwrap()).to_vec();
         // CHN "E99999999": a literal E, then eight digits (10^8 values: 27 bits).
         let chn = t("CHN");
-        assert_eq!(chn.len(), 1);
+        assert_eq!(chn.len(), 2);
         assert_eq!(chn[0].classes[0], b'E');
         assert!(chn[0].classes[1..].iter().all(|c| *c == CL_DIGIT));
         assert_eq!(chn[0].bits, 27);
+        // Its widened twin: a letter, then eight digits.
+        assert_eq!(chn[1].classes, [1, 0, 0, 0, 0, 0, 0, 0, 0]);
         // FRA "99AA99999": 26^2 * 10^7 values, 33 bits (base 36 took 47).
         let fra = t("FRA");
         assert_eq!(fra[0].classes, [0, 0, 1, 1, 0, 0, 0, 0, 0]);
@@ -2789,6 +2822,36 @@ mod tests {
         let mut out = Vec::new();
         decode_block(&block, &reopened(d), &["a".into()], None, &mut out).unwrap();
         assert_eq!(out[0].1, r);
+    }
+
+    #[test]
+    fn numbers_after_a_sorted_sample_fit_the_widened_template() {
+        // A list sorted by number: the sample's numbers all start "00"; later ones do not.
+        let mk = |i: u32| {
+            let mut r = rec("UTO", DocType::P, &format!("{i:08}"));
+            r.list = "a".into();
+            r
+        };
+        let sample: Vec<Record> = (0..1000).map(mk).collect();
+        let mut d = Dicts::default();
+        d.model = Some(Model::learn(sample.iter().map(RecView::of), &mut d, 1));
+        let ts = d.model.as_ref().unwrap().templates_of(0).to_vec();
+        assert_eq!(ts[0].classes, [b'0', b'0', b'0', b'0', b'0', 0, 0, 0]);
+        assert_eq!(ts[1].classes, [0; 8]);
+        let late = [mk(98_765_432), mk(1)];
+        // The widened twin: index 1 (3 bits) and 27 bits of value, not the escape and base 10;
+        // a number of the sample's shape: index 0 (1 bit) and its three digits (10 bits).
+        for (r, bits) in late.iter().zip([3 + 27, 1 + 10]) {
+            let mut p = BitProfile::default();
+            let mut w = BitWriter::default();
+            encode_profiled(&RecView::of(r), 0, &mut d, &mut w, Some(&mut p)).unwrap();
+            assert_eq!(p.bits[F_NUMBER], bits);
+        }
+        let block = encode_block(&late, &["a".to_string()], &mut d);
+        let mut out = Vec::new();
+        decode_block(&block, &reopened(d), &["a".into()], None, &mut out).unwrap();
+        let got: Vec<Record> = out.into_iter().map(|(_, r)| r).collect();
+        assert_eq!(got, late);
     }
 
     #[test]
