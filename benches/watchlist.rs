@@ -7,13 +7,15 @@
 //! import of the file (`Store::import_csv`, what `inspectd watchlist import` runs) instead of
 //! the in-process generator. With `WATCHLIST_PG` (or `INSPECTD_TEST_PG`) set to a
 //! `postgres://` URL, the same list is imported into the PostgreSQL backend too and both are
-//! compared (the database's watchlist tables are replaced).
+//! compared (the database's watchlist tables are replaced). `WATCHLIST_PROFILE=1` first prints
+//! the record codec's bits per field over the same records, format 3 beside format 4.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // benchmark harness, like tests
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use inspectd::watchlist::pg::PgStore;
+use inspectd::watchlist::snap3::{bit_profile, PROFILE_FIELDS};
 use inspectd::watchlist::{synth, DocumentStatusSource, Query, Store};
 
 /// `VmRSS` of this process in KiB (Linux).
@@ -44,8 +46,24 @@ fn queries(n: u64, seed: u64, count: usize, step: u64) -> Vec<Query> {
         .collect()
 }
 
+/// This thread's time on a CPU and waiting for one, in ns (Linux `schedstat`): on a loaded
+/// machine the wall-clock rate includes time the thread was not running at all.
+fn sched_ns() -> (u64, u64) {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let mut f = s.split_whitespace().map(|v| v.parse().unwrap_or(0));
+    (f.next().unwrap_or(0), f.next().unwrap_or(0))
+}
+
 /// Lookups per second over `qs` on one thread, and how many were listed.
 fn rate(src: &dyn DocumentStatusSource, qs: &[Query]) -> (f64, usize) {
+    let (r, listed, _) = rate_sched(src, qs);
+    (r, listed)
+}
+
+/// [`rate`], and a note of the ns per lookup on the CPU and the share of the time spent
+/// waiting for a CPU.
+fn rate_sched(src: &dyn DocumentStatusSource, qs: &[Query]) -> (f64, usize, String) {
+    let (cpu0, wait0) = sched_ns();
     let t = Instant::now();
     let mut listed = 0usize;
     for q in qs {
@@ -53,7 +71,14 @@ fn rate(src: &dyn DocumentStatusSource, qs: &[Query]) -> (f64, usize) {
             listed += 1;
         }
     }
-    (qs.len() as f64 / t.elapsed().as_secs_f64(), listed)
+    let wall = t.elapsed().as_secs_f64();
+    let (cpu1, wait1) = sched_ns();
+    let note = format!(
+        "on CPU {:.0} ns/lookup, {:.0} % of the time waiting for a CPU",
+        (cpu1 - cpu0) as f64 / qs.len().max(1) as f64,
+        (wait1 - wait0) as f64 / 1e9 / wall * 100.0
+    );
+    (qs.len() as f64 / wall, listed, note)
 }
 
 /// Writes records as an import CSV (every column).
@@ -108,6 +133,31 @@ fn main() {
             r
         })
     };
+    if std::env::var("WATCHLIST_PROFILE").is_ok_and(|v| v == "1") {
+        let (p3, p4) = (bit_profile(records(), 3), bit_profile(records(), 4));
+        println!(
+            "| bits per record ({} records) | format 3 | format 4 |",
+            p4.records
+        );
+        println!("| --- | --- | --- |");
+        let per = |b: u64, n: u64| b as f64 / n.max(1) as f64;
+        for (i, f) in PROFILE_FIELDS.iter().enumerate() {
+            println!(
+                "| {f} | {:.2} | {:.2} |",
+                per(p3.bits[i], p3.records),
+                per(p4.bits[i], p4.records)
+            );
+        }
+        let total =
+            |p: &inspectd::watchlist::snap3::BitProfile| per(p.bits.iter().sum(), p.records);
+        println!(
+            "| all fields | {:.2} ({:.2} B) | {:.2} ({:.2} B) |\n",
+            total(&p3),
+            total(&p3) / 8.0,
+            total(&p4),
+            total(&p4) / 8.0
+        );
+    }
     let csv = std::env::var_os("WATCHLIST_CSV").map(std::path::PathBuf::from);
     if let Some(p) = csv.as_deref().filter(|p| !p.exists()) {
         let t = Instant::now();
@@ -151,8 +201,8 @@ fn main() {
     // Another seed: almost all misses (a few may collide with listed numbers by chance).
     let misses = queries(probes as u64, 4242, probes, 1);
 
-    let (miss_rate, miss_listed) = rate(&store, &misses);
-    let (hit_rate, hit_listed) = rate(&store, &hits);
+    let (miss_rate, miss_listed, miss_note) = rate_sched(&store, &misses);
+    let (hit_rate, hit_listed, hit_note) = rate_sched(&store, &hits);
     assert_eq!(hit_listed, hits.len());
     // Again after reading every snapshot file once, as a warm page cache would hold them (the
     // build's writes may have been evicted by other processes' memory use).
@@ -163,7 +213,7 @@ fn main() {
         std::io::copy(&mut f, &mut std::io::sink()).unwrap();
     }
     let preread = t.elapsed();
-    let (warm_rate, _) = rate(&store, &hits);
+    let (warm_rate, _, warm_note) = rate_sched(&store, &hits);
 
     println!("| metric | value |");
     println!("| --- | --- |");
@@ -206,13 +256,13 @@ fn main() {
         "| resident memory added by the open (VmRSS) | {:.1} MiB |",
         rss1.saturating_sub(rss0) as f64 / 1024.0
     );
-    println!("| lookups/s, misses (1 thread) | {miss_rate:.0} = {:.0} ns/lookup ({miss_listed} of {} happened to be listed) |", 1e9 / miss_rate, misses.len());
+    println!("| lookups/s, misses (1 thread) | {miss_rate:.0} = {:.0} ns/lookup ({miss_listed} of {} happened to be listed; {miss_note}) |", 1e9 / miss_rate, misses.len());
     println!(
-        "| lookups/s, hits (1 thread) | {hit_rate:.0} = {:.0} ns/lookup |",
+        "| lookups/s, hits (1 thread) | {hit_rate:.0} = {:.0} ns/lookup ({hit_note}) |",
         1e9 / hit_rate
     );
     println!(
-        "| lookups/s, hits, after reading the snapshot once ({:.1} s) | {warm_rate:.0} = {:.0} ns/lookup |",
+        "| lookups/s, hits, after reading the snapshot once ({:.1} s) | {warm_rate:.0} = {:.0} ns/lookup ({warm_note}) |",
         preread.as_secs_f64(),
         1e9 / warm_rate
     );

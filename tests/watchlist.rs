@@ -108,7 +108,7 @@ proptest! {
         let f = fixture();
         let r = &f.records[i];
         let state = format!("{}<<", r.issuing_state.to_ascii_lowercase());
-        let res = f.store.lookup(&q(&state, r.document_type.as_str(), &mangle(&r.document_number, &seps)));
+        let res = f.store.lookup(&q(&state, r.document_type.as_str(), &mangle(&r.document_number, &seps))).unwrap();
         prop_assert!(res.listed);
         prop_assert!(res.records.iter().any(|h| h.record == *r));
         for h in &res.records {
@@ -124,7 +124,7 @@ proptest! {
         prop_assume!(!positions.is_empty());
         let p = positions[pick.index(positions.len())];
         let variant: String = r.document_number.chars().enumerate().map(|(j, c)| if j == p { swap(c).unwrap() } else { c }).collect();
-        let res = f.store.lookup(&q(&r.issuing_state, r.document_type.as_str(), &variant));
+        let res = f.store.lookup(&q(&r.issuing_state, r.document_type.as_str(), &variant)).unwrap();
         prop_assert!(res.possible_matches.iter().any(|h| h.record == *r));
         prop_assert!(!res.records.iter().any(|h| h.record == *r));
         for h in &res.records {
@@ -140,7 +140,7 @@ proptest! {
     fn random_unlisted_number_not_listed(n in "[A-Z0-9]{6,12}", t in prop::sample::select(vec!["P", "I", "A", "C", "V", "ANY"])) {
         let f = fixture();
         prop_assume!(!f.numbers.contains(&("D".to_string(), confusable(&n))));
-        let res = f.store.lookup(&q("D", t, &n));
+        let res = f.store.lookup(&q("D", t, &n)).unwrap();
         prop_assert!(!res.listed);
         prop_assert!(res.records.is_empty());
         prop_assert!(res.possible_matches.is_empty());
@@ -156,20 +156,21 @@ fn leading_zeros_and_types() {
     import(d.path(), "a", &csv, true).unwrap();
     let s = Store::open(d.path()).unwrap();
     // Leading zeros are part of the identifier.
-    assert!(s.lookup(&q("NLD", "P", "012345")).listed);
-    assert!(!s.lookup(&q("NLD", "P", "12345")).listed);
+    assert!(s.lookup(&q("NLD", "P", "012345")).unwrap().listed);
+    assert!(!s.lookup(&q("NLD", "P", "12345")).unwrap().listed);
     // Type must match unless one side is ANY.
-    assert!(!s.lookup(&q("NLD", "I", "012345")).listed);
-    assert!(s.lookup(&q("NLD", "ANY", "012345")).listed);
-    assert!(s.lookup(&q("XXA", "V", "77")).listed);
-    assert!(s.lookup(&q("D", "ID", "l01x00t47")).listed);
+    assert!(!s.lookup(&q("NLD", "I", "012345")).unwrap().listed);
+    assert!(s.lookup(&q("NLD", "ANY", "012345")).unwrap().listed);
+    assert!(s.lookup(&q("XXA", "V", "77")).unwrap().listed);
+    assert!(s.lookup(&q("D", "ID", "l01x00t47")).unwrap().listed);
     assert!(!s
         .lookup(&q("NLD", "P", "012345"))
+        .unwrap()
         .possible_matches
         .iter()
         .any(|h| h.record.document_number == "012345"));
     // A different state never matches.
-    assert!(!s.lookup(&q("FRA", "P", "012345")).listed);
+    assert!(!s.lookup(&q("FRA", "P", "012345")).unwrap().listed);
 }
 
 #[test]
@@ -201,7 +202,7 @@ fn import_rejects_with_line_numbers() {
     // Reasons never carry the document number.
     assert!(rep.rejected.iter().all(|r| !r.reason.contains("A/B")));
     let s = Store::open(d.path()).unwrap();
-    let h = s.lookup(&q("D", "P", "C01X00T47"));
+    let h = s.lookup(&q("D", "P", "C01X00T47")).unwrap();
     assert_eq!(
         h.records[0].record.reference.as_deref(),
         Some("ref, with comma")
@@ -247,6 +248,7 @@ fn lists_are_replaced_independently() {
     let s = Store::open(d.path()).unwrap();
     let lists: Vec<String> = s
         .lookup(&q("D", "P", "C01X00T47"))
+        .unwrap()
         .records
         .iter()
         .map(|h| h.record.list.clone())
@@ -262,11 +264,11 @@ fn lists_are_replaced_independently() {
     )
     .unwrap();
     let s = Store::open(d.path()).unwrap();
-    let r = s.lookup(&q("D", "P", "C01X00T47"));
+    let r = s.lookup(&q("D", "P", "C01X00T47")).unwrap();
     assert_eq!(r.records.len(), 1);
     assert_eq!(r.records[0].record.list, "interpol");
-    assert!(s.lookup(&q("NLD", "I", "X1")).listed);
-    assert!(s.lookup(&q("FRA", "P", "12AB34567")).listed);
+    assert!(s.lookup(&q("NLD", "I", "X1")).unwrap().listed);
+    assert!(s.lookup(&q("FRA", "P", "12AB34567")).unwrap().listed);
     let st = s.stats();
     assert_eq!(st.manifest.records, 3);
     assert_eq!(st.manifest.generation, 3);
@@ -338,9 +340,9 @@ fn failed_import_keeps_the_old_snapshot() {
         before
     );
     let s = Store::open(d.path()).unwrap();
-    assert!(s.lookup(&q("D", "P", "OLD000001")).listed);
+    assert!(s.lookup(&q("D", "P", "OLD000001")).unwrap().listed);
     for n in ["NEW000001", "NEW000003"] {
-        assert!(!s.lookup(&q("D", "P", n)).listed);
+        assert!(!s.lookup(&q("D", "P", n)).unwrap().listed);
     }
     // The next good import cleans up and switches.
     import(
@@ -351,8 +353,8 @@ fn failed_import_keeps_the_old_snapshot() {
     )
     .unwrap();
     let s = Store::open(d.path()).unwrap();
-    assert!(s.lookup(&q("D", "P", "NEW000004")).listed);
-    assert!(!s.lookup(&q("D", "P", "OLD000001")).listed);
+    assert!(s.lookup(&q("D", "P", "NEW000004")).unwrap().listed);
+    assert!(!s.lookup(&q("D", "P", "OLD000001")).unwrap().listed);
 }
 
 #[test]
@@ -403,7 +405,7 @@ fn truncated_payload_yields_no_false_hit() {
     if let Ok(s) = Store::open(d.path()) {
         // Whatever decodes is confirmed against the query; nothing else is reported.
         for n in ["C01X00T47", "C01X00T48"] {
-            let r = s.lookup(&q("D", "P", n));
+            let r = s.lookup(&q("D", "P", n)).unwrap();
             assert!(r.records.iter().all(|h| h.record.document_number == n));
         }
     }
@@ -642,7 +644,7 @@ fn delta_adds_and_removes_over_the_snapshot() {
     assert_eq!(refs(&s, "GBR", "P", "123456789"), vec!["d2"]);
     assert_eq!(refs(&s, "FRA", "P", "12AB34567"), vec!["s2"]);
     // Delta records take part in the possible-match tier like snapshot ones.
-    let pm = s.lookup(&q("NLD", "P", "A812CD345"));
+    let pm = s.lookup(&q("NLD", "P", "A812CD345")).unwrap();
     assert!(!pm.listed);
     assert_eq!(pm.possible_matches.len(), 1);
     let st = s.stats();
@@ -936,4 +938,133 @@ fn killed_delta_import_leaves_the_previous_state() {
     let s = Store::open(d.path()).unwrap();
     assert!(refs(&s, "D", "P", "C01X00T47").is_empty());
     assert_eq!(refs(&s, "NLD", "P", "AB12CD345"), vec!["x"]);
+}
+
+/// The records of the committed format-3 store `testdata/watchlist-format3` (two lists, odd
+/// dates and references beside the generator's).
+fn format3_records() -> (Vec<Record>, Vec<Record>) {
+    let a: Vec<Record> = synth::generate(400, 77).collect();
+    let mut b: Vec<Record> = synth::generate(60, 78)
+        .map(|mut r| {
+            r.list = "national".into();
+            r
+        })
+        .collect();
+    let d = |s: &str| Some(s.to_string());
+    let mut odd = b[0].clone();
+    odd.document_number = "C01X00T47".into();
+    odd.issuing_state = "D".into();
+    odd.issue_date = d("1901-03-04");
+    odd.expiry_date = d("2079-06-06");
+    odd.reported_date = None;
+    odd.reference = None;
+    b.push(odd);
+    let mut odd = b[1].clone();
+    odd.issue_date = None;
+    odd.expiry_date = d("2031-12-31");
+    odd.reference = d("case 7/2024");
+    b.push(odd);
+    (a, b)
+}
+
+/// Written once by the format-3 code (commit 52f0fbb) with
+/// `WRITE_FORMAT3=1 cargo test --test watchlist write_format3_testdata -- --ignored`.
+#[test]
+#[ignore]
+fn write_format3_testdata() {
+    if std::env::var("WRITE_FORMAT3").as_deref() != Ok("1") {
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/watchlist-format3");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (a, b) = format3_records();
+    Store::import_records(&dir, "synthetic", a, 1_700_000_000).unwrap();
+    Store::import_records(&dir, "national", b, 1_700_000_100).unwrap();
+    // Only the live snapshot is kept.
+    std::fs::remove_dir_all(dir.join("snap-00000001")).unwrap();
+}
+
+#[test]
+fn format3_store_written_by_the_old_code_still_opens_and_answers_the_same() {
+    // Copied: an import would write into the committed directory.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/watchlist-format3");
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = |from: &Path, to: &Path| {
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                std::fs::create_dir(to.join(e.file_name())).unwrap();
+                for f in std::fs::read_dir(e.path()).unwrap() {
+                    let f = f.unwrap();
+                    std::fs::copy(f.path(), to.join(e.file_name()).join(f.file_name())).unwrap();
+                }
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    };
+    copy(&src, tmp.path());
+    let s = Store::open(tmp.path()).unwrap();
+    assert_eq!(s.stats().manifest.format, 3);
+    let (a, b) = format3_records();
+    let mut want: Vec<Record> = a.iter().chain(&b).cloned().collect();
+    let mut got: Vec<Record> = s.records().collect();
+    let key = |r: &Record| format!("{r:?}");
+    want.sort_by_key(key);
+    got.sort_by_key(key);
+    assert_eq!(got, want);
+    for r in &want {
+        let res = s
+            .lookup(&q(
+                &r.issuing_state,
+                r.document_type.as_str(),
+                &r.document_number,
+            ))
+            .unwrap();
+        assert!(res.records.iter().any(|h| h.record == *r), "{r:?}");
+    }
+    assert!(!s.lookup(&q("D", "P", "C01X00T48")).unwrap().listed);
+    // The next import rewrites it in the current format with every record kept.
+    Store::import_records(tmp.path(), "national", b.clone(), 1_700_000_200).unwrap();
+    let s = Store::open(tmp.path()).unwrap();
+    assert_eq!(
+        s.stats().manifest.format,
+        inspectd::watchlist::store::FORMAT
+    );
+    let mut got: Vec<Record> = s.records().collect();
+    got.sort_by_key(key);
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_record_the_codec_refuses_is_reported_with_its_line_before_and_after_the_sample() {
+    // The first rows are buffered to learn the snapshot's codes, then encoded: a refused record
+    // there is still reported with its own line, and the others are stored.
+    let d = tempfile::tempdir().unwrap();
+    let mut recs: Vec<Record> = synth::generate(2_000, 21).collect();
+    recs[3].expiry_date = Some("x".repeat(300)); // longer than a date text may be
+    let rep = Store::import_records(d.path(), "synthetic", recs.clone(), 1_700_000_000).unwrap();
+    assert_eq!(rep.accepted, 1_999);
+    assert_eq!(rep.rejected_total, 1);
+    assert_eq!(rep.rejected[0].line, 4);
+    assert!(rep.rejected[0].reason.contains("date text too long"));
+    let s = Store::open(d.path()).unwrap();
+    assert_eq!(s.stats().manifest.records, 1_999);
+    assert_eq!(
+        s.stats().manifest.format,
+        inspectd::watchlist::store::FORMAT
+    );
+    for (i, r) in recs.iter().enumerate() {
+        let found = s
+            .lookup(&q(
+                &r.issuing_state,
+                r.document_type.as_str(),
+                &r.document_number,
+            ))
+            .unwrap()
+            .records
+            .iter()
+            .any(|h| h.record == *r);
+        assert_eq!(found, i != 3, "record {i}");
+    }
 }

@@ -3,7 +3,8 @@
 //!
 //! - [`key`]: normalisation of the three key fields and the OCR "confusable" form;
 //! - [`store`]: the embedded, immutable on-disk snapshot store with atomic replacement;
-//! - [`snap3`]: snapshot format 3 (bit-packed record blocks, binary fuse filters);
+//! - [`snap3`]: snapshot formats 3 and 4 (bit-packed record blocks, binary fuse filters; format
+//!   4 codes learned from the first rows);
 //! - [`csv`]: the CSV import format;
 //! - [`pg`]: the PostgreSQL backend, for sites where several servers share one list;
 //! - [`synth`]: a deterministic generator of synthetic lists (never real data).

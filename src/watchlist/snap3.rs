@@ -1,9 +1,11 @@
-//! Snapshot format 3: a compact, positionally read layout for lists of ~10^8 records.
+//! Snapshot formats 3 and 4: a compact, positionally read layout for lists of ~10^8 records.
+//! Format 4 is written; format 3 (the same layout with fixed record codes) still opens.
 //!
 //! ```text
-//! snap-N/manifest.json  as before (format 3)
-//!       /index.bin      header, bucket offset table, state and reference-prefix dictionaries,
-//!                       binary fuse filters, CRC-32 of all of it; read into memory at open
+//! snap-N/manifest.json  as before (format 3 or 4)
+//!       /index.bin      header, bucket table (format 3: 2^b + 1 u64 offsets; format 4: 2^b u32
+//!                       block lengths), state and reference-prefix dictionaries, format 4's
+//!                       learned codes, binary fuse filters, CRC-32 of all of it; read at open
 //!       /blocks.bin     one block per hash bucket: CRC-32 of the block, then a bit stream
 //!                       (record count, then the bit-packed records); read with `read_at`
 //! ```
@@ -18,13 +20,26 @@
 //! are the candidates; [`super::classify`] alone decides exact and possible matches, so neither
 //! a hash collision nor a filter false positive can become a hit.
 //!
-//! Record bit layout (LSB first; `eg` = order-0 Exp-Golomb code):
+//! Record bit layout (LSB first; `eg` = order-0 Exp-Golomb code), format 3:
 //! state (eg, index in the state dictionary) | number kind (2: digits, base 36, 6-bit chars,
 //! bytes) | length (6) | number value | type (3) | status (3) | list index (eg) | issue, expiry,
 //! reported date: present (1) then a date code | reference kind (2: none, dictionary prefix +
 //! decimal suffix, raw bytes) and its fields. Dates are day counts from 1900-01-01 (16 bits);
 //! expiry and reported dates on the issue date's month and day are coded as a 5-bit year offset
 //! (passports run whole years); any other text is kept verbatim.
+//!
+//! Format 4 keeps the field order and learns its codes (`Model`) from the first
+//! [`SAMPLE_ROWS`] rows of the import (buffered, then encoded), storing them in the index:
+//! states and reference prefixes are numbered by falling frequency (short `eg` codes); the
+//! number is an `eg` template index and a mixed-radix value when it fits one of its state's
+//! templates (per position a digit, letter, alphanumeric or literal character: national
+//! number formats are per-state patterns), else the template count and the format-3 code;
+//! type, status and reference kind are truncated-unary codes of their frequency rank; the list
+//! index takes `ceil(log2(lists))` bits; an issue date inside the sample's date window is a day
+//! offset of the window's width; an expiry or reported date that is the issue date plus the
+//! snapshot's usual number of years for that field takes one bit, another anniversary an `eg`
+//! year count, any other date 16 bits; unusual text is kept verbatim as before. Every record
+//! round-trips exactly whatever the model (property tests).
 //!
 //! Import is streaming with bounded memory: records are encoded as they arrive (on a second
 //! thread); up to [`SPILL_BYTES`] of them are sorted in memory, beyond that they are spilled to
@@ -47,8 +62,16 @@ use super::key::{DocType, MAX_NUMBER_LEN};
 use super::store::StoreError;
 use super::{Record, Status};
 
-/// Index file magic.
-const MAGIC: &[u8; 8] = b"IWL3IDX1";
+/// Index file magic, format 3 (read only).
+const MAGIC3: &[u8; 8] = b"IWL3IDX1";
+/// Index file magic, format 4 (written).
+const MAGIC4: &[u8; 8] = b"IWL4IDX1";
+/// Rows buffered at the start of an import to learn the format-4 model from.
+pub const SAMPLE_ROWS: usize = 1 << 18;
+/// Most number templates per state.
+const MAX_TEMPLATES: usize = 4;
+/// Fewest sample rows of one (state, length) that make a template.
+const MIN_TEMPLATE_ROWS: u64 = 32;
 /// In-memory encoded bytes kept before spilling to partition files.
 pub const SPILL_BYTES: usize = 256 << 20;
 /// Spill partitions (by the top [`PART_BITS`] hash bits).
@@ -259,6 +282,8 @@ pub(crate) struct Dicts {
     prefix_ids: HashMap<String, u32>,
     /// The last prefix interned: a list's references mostly share one.
     last_prefix: Option<(String, u32)>,
+    /// Format 4's learned codes; `None`: the format-3 codes.
+    pub model: Option<Model>,
 }
 
 impl Dicts {
@@ -274,6 +299,7 @@ impl Dicts {
             state_ids,
             prefix_ids: HashMap::new(),
             last_prefix: None,
+            model: None,
         }
     }
 
@@ -313,6 +339,497 @@ impl Dicts {
         self.prefix_ids.insert(p.to_string(), i);
         Some(i)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Format-4 model: codes learned from a sample of the import's first rows, kept in the index
+
+/// Template position classes; any other byte is a literal character (`0-9A-Z`).
+const CL_DIGIT: u8 = 0;
+const CL_LETTER: u8 = 1;
+const CL_ALNUM: u8 = 2;
+
+fn class_radix(c: u8) -> u64 {
+    match c {
+        CL_DIGIT => 10,
+        CL_LETTER => 26,
+        CL_ALNUM => 36,
+        _ => 1,
+    }
+}
+
+fn class_value(c: u8, ch: u8) -> Option<u64> {
+    match c {
+        CL_DIGIT => ch.is_ascii_digit().then(|| u64::from(ch - b'0')),
+        CL_LETTER => ch.is_ascii_uppercase().then(|| u64::from(ch - b'A')),
+        CL_ALNUM => alnum_value(ch).map(u64::from),
+        lit => (ch == lit).then_some(0),
+    }
+}
+
+fn class_char(c: u8, v: u64) -> Option<u8> {
+    match c {
+        CL_DIGIT => u8::try_from(v).ok().filter(|v| *v < 10).map(|v| b'0' + v),
+        CL_LETTER => u8::try_from(v).ok().filter(|v| *v < 26).map(|v| b'A' + v),
+        CL_ALNUM => alnum_char(u128::from(v)),
+        lit => (v == 0).then_some(lit),
+    }
+}
+
+/// A document-number template (a state's number format): per position a digit, a letter, an
+/// alphanumeric or a literal character. A matching number is coded as one mixed-radix value of
+/// `bits` bits; national formats are per-state patterns, so most numbers match one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Template {
+    classes: Vec<u8>,
+    bits: u32,
+}
+
+impl Template {
+    /// `None` for an invalid class byte, a length outside 1..=[`MAX_NUMBER_LEN`], or a value
+    /// wider than 56 bits.
+    fn new(classes: Vec<u8>) -> Option<Template> {
+        if classes.is_empty() || classes.len() > MAX_NUMBER_LEN {
+            return None;
+        }
+        let mut count = 1u64;
+        for c in &classes {
+            if !matches!(*c, CL_DIGIT | CL_LETTER | CL_ALNUM | b'0'..=b'9' | b'A'..=b'Z') {
+                return None;
+            }
+            count = count.checked_mul(class_radix(*c))?;
+        }
+        let bits = 64 - (count - 1).leading_zeros();
+        (bits <= 56).then_some(Template { classes, bits })
+    }
+
+    /// The template with each literal position made its class (digit or letter); `None`
+    /// without literals.
+    fn widened(&self) -> Option<Template> {
+        if self.classes.iter().all(|c| *c <= CL_ALNUM) {
+            return None;
+        }
+        let classes = self
+            .classes
+            .iter()
+            .map(|c| match *c {
+                b'0'..=b'9' => CL_DIGIT,
+                b'A'..=b'Z' => CL_LETTER,
+                c => c,
+            })
+            .collect();
+        Template::new(classes)
+    }
+
+    fn value(&self, n: &[u8]) -> Option<u64> {
+        if n.len() != self.classes.len() {
+            return None;
+        }
+        let mut v = 0u64;
+        for (c, ch) in self.classes.iter().zip(n) {
+            v = v * class_radix(*c) + class_value(*c, *ch)?;
+        }
+        Some(v)
+    }
+
+    /// Writes the number of value `v` into `out` (exactly the template's length).
+    fn chars(&self, mut v: u64, out: &mut [u8]) -> Option<()> {
+        if out.len() != self.classes.len() {
+            return None;
+        }
+        for (c, o) in self.classes.iter().zip(out.iter_mut()).rev() {
+            let r = class_radix(*c);
+            *o = class_char(*c, v % r)?;
+            v /= r;
+        }
+        (v == 0).then_some(())
+    }
+}
+
+/// Symbols ranked by falling sample frequency, coded as truncated unary of the rank (the
+/// commonest in one bit); for document type, status and reference kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Ranks {
+    by_rank: Vec<u8>,
+    rank_of: Vec<u8>,
+}
+
+impl Ranks {
+    fn from_counts(counts: &[u64]) -> Ranks {
+        let mut order: Vec<u8> = (0..counts.len())
+            .filter_map(|i| u8::try_from(i).ok())
+            .collect();
+        // Stable: ties keep code order, so an empty sample gives the identity.
+        order.sort_by_key(|c| std::cmp::Reverse(counts.get(usize::from(*c)).copied()));
+        Ranks::from_order(order).unwrap_or_else(|| Ranks {
+            by_rank: Vec::new(),
+            rank_of: Vec::new(),
+        })
+    }
+
+    /// `None` unless `by_rank` is a permutation of `0..len`.
+    fn from_order(by_rank: Vec<u8>) -> Option<Ranks> {
+        let mut rank_of = vec![u8::MAX; by_rank.len()];
+        for (r, c) in by_rank.iter().enumerate() {
+            let slot = rank_of.get_mut(usize::from(*c))?;
+            if *slot != u8::MAX {
+                return None;
+            }
+            *slot = u8::try_from(r).ok()?;
+        }
+        Some(Ranks { by_rank, rank_of })
+    }
+
+    fn put(&self, w: &mut BitWriter, code: u8) -> Result<(), &'static str> {
+        let r = u32::from(
+            *self
+                .rank_of
+                .get(usize::from(code))
+                .ok_or("code outside its ranks")?,
+        );
+        let last = u32::try_from(self.by_rank.len().saturating_sub(1)).unwrap_or(0);
+        // r ones, then a zero unless r is the last rank.
+        w.put((1u64 << r) - 1, if r < last { r + 1 } else { r });
+        Ok(())
+    }
+
+    fn get(&self, r: &mut BitReader<'_>) -> Option<u8> {
+        let last = u32::try_from(self.by_rank.len().checked_sub(1)?).ok()?;
+        let t = r.peek().trailing_ones().min(last);
+        r.get(if t < last { t + 1 } else { t })?;
+        self.by_rank.get(usize::try_from(t).ok()?).copied()
+    }
+}
+
+/// Reference kinds (ranked in [`Model::ref_rank`]).
+const REF_NONE: u8 = 0;
+const REF_DICT: u8 = 1;
+const REF_RAW: u8 = 2;
+
+/// The format-4 codes of one snapshot, learned from a sample of its first rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Model {
+    /// Width of the list index.
+    list_bits: u32,
+    type_rank: Ranks,
+    status_rank: Ranks,
+    ref_rank: Ranks,
+    /// Issue dates are coded as `issue_bits` bits above this day code when they fit.
+    issue_base: u64,
+    issue_bits: u32,
+    /// The commonest year offset of the expiry and the reported date from the issue date
+    /// (same month and day), coded in one bit.
+    later_usual: [u32; 2],
+    /// Number templates by state id, commonest first (states after the sample have none).
+    templates: Vec<Vec<Template>>,
+}
+
+/// Per-position statistics of a (state, length) group of sample numbers.
+#[derive(Clone, Copy, Default)]
+struct PosStat {
+    digit: bool,
+    letter: bool,
+    first: u8,
+    varies: bool,
+}
+
+fn bits_for(max: u64) -> u32 {
+    64 - max.leading_zeros()
+}
+
+impl Model {
+    /// Learns the codes from sample rows, interning their states and reference prefixes in
+    /// falling frequency (small Exp-Golomb codes for the common ones).
+    fn learn<'a>(rows: impl Iterator<Item = RecView<'a>>, d: &mut Dicts, n_lists: usize) -> Model {
+        let mut states: HashMap<&str, u64> = HashMap::new();
+        let mut prefixes: HashMap<&str, u64> = HashMap::new();
+        // (rows, a character outside 0-9A-Z seen, per position)
+        let mut groups: HashMap<(&str, usize), (u64, bool, Vec<PosStat>)> = HashMap::new();
+        let mut types = [0u64; 6];
+        let mut statuses = [0u64; Status::ALL.len()];
+        let mut refs = [0u64; 3];
+        let (mut lo, mut hi) = (u64::MAX, 0u64);
+        let mut later = [[0u64; 32]; 2];
+        for r in rows {
+            *states.entry(r.issuing_state).or_default() += 1;
+            if let Some(c) = types.get_mut(usize::try_from(type_code(r.document_type)).unwrap_or(9))
+            {
+                *c += 1;
+            }
+            if let Some(c) = statuses.get_mut(usize::from(r.status.code())) {
+                *c += 1;
+            }
+            let n = r.document_number.as_bytes();
+            let g = groups
+                .entry((r.issuing_state, n.len()))
+                .or_insert_with(|| (0, false, vec![PosStat::default(); n.len()]));
+            g.0 += 1;
+            for (p, ch) in g.2.iter_mut().zip(n) {
+                if g.0 == 1 {
+                    p.first = *ch;
+                }
+                p.varies |= *ch != p.first;
+                p.digit |= ch.is_ascii_digit();
+                p.letter |= !ch.is_ascii_digit();
+                g.1 |= alnum_value(*ch).is_none();
+            }
+            let issue = r.issue_date.and_then(parse_date);
+            if let Some(c) = issue.and_then(|(y, m, d)| ymd_code(y, m, d)) {
+                lo = lo.min(c);
+                hi = hi.max(c);
+            }
+            for (slot, s) in later.iter_mut().zip([r.expiry_date, r.reported_date]) {
+                if let (Some((iy, im, id)), Some((y, m, dd))) = (issue, s.and_then(parse_date)) {
+                    if m == im && dd == id && y >= iy {
+                        if let Some(c) = slot.get_mut(usize::try_from(y - iy).unwrap_or(99)) {
+                            *c += 1;
+                        }
+                    }
+                }
+            }
+            let kind = match r.reference {
+                None => REF_NONE,
+                Some(s) => {
+                    let (prefix, _) = split_reference(s);
+                    if prefix.len() <= MAX_PREFIX_LEN {
+                        *prefixes.entry(prefix).or_default() += 1;
+                        REF_DICT
+                    } else {
+                        REF_RAW
+                    }
+                }
+            };
+            if let Some(c) = refs.get_mut(usize::from(kind)) {
+                *c += 1;
+            }
+        }
+        let mut by_count: Vec<(&str, u64)> = states.iter().map(|(k, v)| (*k, *v)).collect();
+        by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        for (s, _) in &by_count {
+            let _ = d.intern_state(s);
+        }
+        let mut by_count: Vec<(&str, u64)> = prefixes.iter().map(|(k, v)| (*k, *v)).collect();
+        by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        for (p, _) in &by_count {
+            let _ = d.intern_prefix(p);
+        }
+        let mut templates: Vec<Vec<(u64, Template)>> = vec![Vec::new(); d.states.len()];
+        for ((state, _), (count, bad, pos)) in groups {
+            let total = states.get(state).copied().unwrap_or(0);
+            // At least MIN_TEMPLATE_ROWS rows and 2 % of the state's.
+            if bad || count < MIN_TEMPLATE_ROWS || count.saturating_mul(50) < total {
+                continue;
+            }
+            let classes = pos
+                .iter()
+                .map(|p| match (p.varies, p.digit, p.letter) {
+                    (false, _, _) => p.first,
+                    (true, true, false) => CL_DIGIT,
+                    (true, false, true) => CL_LETTER,
+                    _ => CL_ALNUM,
+                })
+                .collect();
+            let (Some(t), Some(sid)) = (Template::new(classes), d.state_id(state)) else {
+                continue;
+            };
+            if let Some(v) = templates.get_mut(usize::try_from(sid).unwrap_or(usize::MAX)) {
+                v.push((count, t));
+            }
+        }
+        let templates = templates
+            .into_iter()
+            .map(|mut v| {
+                v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.classes.cmp(&b.1.classes)));
+                let mut ts: Vec<Template> =
+                    v.into_iter().take(MAX_TEMPLATES).map(|(_, t)| t).collect();
+                // A literal may be an accident of the sample (a list sorted by number shares
+                // its leading characters for the first rows): each template with literals gets
+                // a widened twin in a free slot, so later numbers still fit one.
+                for i in 0..ts.len() {
+                    let Some(w) = ts.get(i).and_then(Template::widened) else {
+                        continue;
+                    };
+                    if ts.len() < MAX_TEMPLATES && !ts.contains(&w) {
+                        ts.push(w);
+                    }
+                }
+                ts
+            })
+            .collect();
+        // The issue-date window: the sample's span, centred in its power of two.
+        let (issue_base, issue_bits) = if lo > hi {
+            (0, 0)
+        } else {
+            let bits = bits_for(hi - lo);
+            let spare = ((1u64 << bits) - 1) - (hi - lo);
+            (lo.saturating_sub(spare / 2), bits)
+        };
+        let usual = |c: &[u64; 32]| {
+            let mut best = 0u32;
+            for (k, n) in (0u32..).zip(c.iter()) {
+                if *n > c.get(best as usize).copied().unwrap_or(0) {
+                    best = k;
+                }
+            }
+            best
+        };
+        let [e, r] = &later;
+        Model {
+            list_bits: bits_for(u64::try_from(n_lists.saturating_sub(1)).unwrap_or(u64::MAX)),
+            type_rank: Ranks::from_counts(&types),
+            status_rank: Ranks::from_counts(&statuses),
+            ref_rank: Ranks::from_counts(&refs),
+            issue_base,
+            issue_bits,
+            later_usual: [usual(e), usual(r)],
+            templates,
+        }
+    }
+
+    /// Appends the model to the index (after the dictionaries).
+    fn write(&self, idx: &mut Vec<u8>, n_states: usize) {
+        idx.push(self.list_bits as u8);
+        for r in [&self.type_rank, &self.status_rank, &self.ref_rank] {
+            idx.push(r.by_rank.len() as u8);
+            idx.extend_from_slice(&r.by_rank);
+        }
+        idx.extend_from_slice(&(self.issue_base as u16).to_le_bytes());
+        idx.push(self.issue_bits as u8);
+        idx.extend(self.later_usual.iter().map(|u| *u as u8));
+        for sid in 0..n_states {
+            let ts = self.templates.get(sid).map(Vec::as_slice).unwrap_or(&[]);
+            idx.push(ts.len() as u8);
+            for t in ts {
+                idx.push(t.classes.len() as u8);
+                idx.extend_from_slice(&t.classes);
+            }
+        }
+    }
+
+    /// Reads and checks a model written by [`Model::write`].
+    fn read(c: &mut Cursor<'_>, n_states: usize) -> Result<Model, StoreError> {
+        let list_bits = u32::from(c.u8()?);
+        if list_bits > 16 {
+            return Err(c.corrupt("list index width out of range"));
+        }
+        let mut ranks = Vec::new();
+        for want in [6usize, Status::ALL.len(), 3] {
+            let n = usize::from(c.u8()?);
+            let order = c.take(n)?.to_vec();
+            match Ranks::from_order(order).filter(|_| n == want) {
+                Some(r) => ranks.push(r),
+                None => return Err(c.corrupt("symbol ranks are not a permutation")),
+            }
+        }
+        let mut it = ranks.into_iter();
+        let (Some(type_rank), Some(status_rank), Some(ref_rank)) =
+            (it.next(), it.next(), it.next())
+        else {
+            return Err(c.corrupt("symbol ranks missing"));
+        };
+        let base = c.take(2)?;
+        let issue_base = u64::from(le_u16(base).unwrap_or(0));
+        let issue_bits = u32::from(c.u8()?);
+        let later_usual = [u32::from(c.u8()?), u32::from(c.u8()?)];
+        if issue_bits > 16 || later_usual.iter().any(|u| *u >= 32) {
+            return Err(c.corrupt("date code parameters out of range"));
+        }
+        let mut templates = Vec::with_capacity(n_states);
+        for _ in 0..n_states {
+            let n = usize::from(c.u8()?);
+            if n > MAX_TEMPLATES {
+                return Err(c.corrupt("too many number templates"));
+            }
+            let mut ts = Vec::with_capacity(n);
+            for _ in 0..n {
+                let len = usize::from(c.u8()?);
+                let classes = c.take(len)?.to_vec();
+                ts.push(
+                    Template::new(classes).ok_or_else(|| c.corrupt("invalid number template"))?,
+                );
+            }
+            templates.push(ts);
+        }
+        Ok(Model {
+            list_bits,
+            type_rank,
+            status_rank,
+            ref_rank,
+            issue_base,
+            issue_bits,
+            later_usual,
+            templates,
+        })
+    }
+
+    fn templates_of(&self, sid: u32) -> &[Template] {
+        self.templates
+            .get(usize::try_from(sid).unwrap_or(usize::MAX))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+/// A reference split into its prefix and its trailing decimal digits (at most
+/// [`MAX_SUFFIX_DIGITS`]).
+fn split_reference(s: &str) -> (&str, &str) {
+    let b = s.as_bytes();
+    let digits = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    let digits = digits.min(MAX_SUFFIX_DIGITS);
+    // ASCII digits end the string: the split is on a character boundary.
+    s.split_at(b.len() - digits)
+}
+
+/// Bits spent per record field (see [`bit_profile`]).
+#[derive(Debug, Default, Clone)]
+pub struct BitProfile {
+    /// Records encoded.
+    pub records: u64,
+    /// Bits per field, in the order of [`PROFILE_FIELDS`].
+    pub bits: [u64; 9],
+}
+
+/// Field names of [`BitProfile::bits`] (the record codec's field order).
+pub const PROFILE_FIELDS: [&str; 9] = [
+    "state",
+    "number",
+    "type",
+    "status",
+    "list index",
+    "issue date",
+    "expiry date",
+    "reported date",
+    "reference",
+];
+
+const F_STATE: usize = 0;
+const F_NUMBER: usize = 1;
+const F_TYPE: usize = 2;
+const F_STATUS: usize = 3;
+const F_LIST: usize = 4;
+const F_ISSUE: usize = 5;
+const F_LATER: usize = 6;
+const F_REFERENCE: usize = 8;
+
+/// The record codec's bits per field over `records` (one list), for the benchmark: `format`
+/// 4 learns its model from the first [`SAMPLE_ROWS`] as an import does; 3 uses the format-3
+/// codes. Records the codec refuses are skipped.
+pub fn bit_profile(records: impl IntoIterator<Item = Record>, format: u32) -> BitProfile {
+    let mut d = Dicts::default();
+    let mut prof = BitProfile::default();
+    let mut it = records.into_iter();
+    let sample: Vec<Record> = it.by_ref().take(SAMPLE_ROWS).collect();
+    if format >= 4 {
+        d.model = Some(Model::learn(sample.iter().map(RecView::of), &mut d, 1));
+    }
+    let mut w = BitWriter::default();
+    for r in sample.into_iter().chain(it) {
+        w.buf.clear();
+        if encode_profiled(&RecView::of(&r), 0, &mut d, &mut w, Some(&mut prof)).is_ok() {
+            prof.records += 1;
+        }
+    }
+    prof
 }
 
 fn type_code(t: DocType) -> u64 {
@@ -606,6 +1123,139 @@ fn get_later(
     }
 }
 
+/// Format 4: the issue date as `0` + a day code in the snapshot's window, `10` + a 16-bit day
+/// code, or `11` + the text.
+fn put_issue4(w: &mut BitWriter, m: &Model, s: &str, parsed: Option<(u32, u32, u32)>) {
+    let code = parsed.and_then(|(y, mo, d)| ymd_code(y, mo, d));
+    match code {
+        Some(c) if c >= m.issue_base && c - m.issue_base < (1u64 << m.issue_bits) => {
+            w.put(0, 1);
+            w.put(c - m.issue_base, m.issue_bits);
+        }
+        Some(c) => {
+            w.put(0b01, 2);
+            w.put(c, 16);
+        }
+        None => {
+            w.put(0b11, 2);
+            put_raw(w, s, 8);
+        }
+    }
+}
+
+fn get_issue4(r: &mut BitReader<'_>, m: &Model, keep: bool) -> Option<Issue> {
+    let c = if r.get(1)? == 0 {
+        m.issue_base + r.get(m.issue_bits)?
+    } else if r.get(1)? == 0 {
+        r.get(16)?
+    } else {
+        let s = get_raw(r, 8)?;
+        return Some((parse_date(&s).filter(|_| keep), keep.then_some(s)));
+    };
+    if !keep {
+        return Some((None, None));
+    }
+    let (y, mo, d) = civil_from_days(i64::try_from(c).ok()? + DAY0)?;
+    Some((
+        Some((y, mo, d)),
+        keep.then(|| format!("{y:04}-{mo:02}-{d:02}")),
+    ))
+}
+
+/// Format 4: an expiry or reported date as `1` (the issue date plus the snapshot's usual
+/// years for this field), `01` + Exp-Golomb years after the issue date (same month and day),
+/// `001` + a 16-bit day code, or `000` + the text.
+fn put_later4(w: &mut BitWriter, usual: u32, s: &str, issue: Option<(u32, u32, u32)>) {
+    let parsed = parse_date(s);
+    if let (Some((iy, im, id)), Some((y, m, d))) = (issue, parsed) {
+        if m == im && d == id && y >= iy && y - iy < 32 {
+            if y - iy == usual {
+                w.put(1, 1);
+            } else {
+                w.put(0b10, 2);
+                w.put_eg(u64::from(y - iy));
+            }
+            return;
+        }
+    }
+    match parsed.and_then(|(y, m, d)| ymd_code(y, m, d)) {
+        Some(c) => {
+            w.put(0b100, 3);
+            w.put(c, 16);
+        }
+        None => {
+            w.put(0, 3);
+            put_raw(w, s, 8);
+        }
+    }
+}
+
+fn get_later4(
+    r: &mut BitReader<'_>,
+    usual: u32,
+    issue: Option<(u32, u32, u32)>,
+    keep: bool,
+) -> Option<Option<String>> {
+    let years = if r.get(1)? == 1 {
+        usual
+    } else if r.get(1)? == 1 {
+        u32::try_from(r.get_eg()?).ok().filter(|k| *k < 32)?
+    } else if r.get(1)? == 1 {
+        let c = r.get(16)?;
+        return Some(if keep { Some(day_text(c)?) } else { None });
+    } else {
+        let s = get_raw(r, 8)?;
+        return Some(keep.then_some(s));
+    };
+    if !keep {
+        return Some(None);
+    }
+    let (iy, im, id) = issue?;
+    Some(Some(format!("{:04}-{im:02}-{id:02}", iy + years)))
+}
+
+/// Format 4: the number as a template index (Exp-Golomb; the template count = none fits)
+/// and the template's value, or the format-3 code. A state without templates has no index.
+fn put_number4(w: &mut BitWriter, m: &Model, sid: u32, n: &[u8]) -> Result<(), &'static str> {
+    let ts = m.templates_of(sid);
+    if !ts.is_empty() {
+        for (i, t) in (0u64..).zip(ts) {
+            if let Some(v) = t.value(n) {
+                w.put_eg(i);
+                w.put(v, t.bits);
+                return Ok(());
+            }
+        }
+        w.put_eg(ts.len() as u64);
+    }
+    put_number(w, n)
+}
+
+fn get_number4(
+    r: &mut BitReader<'_>,
+    m: &Model,
+    sid: u32,
+    out: &mut [u8; 64],
+    chars: bool,
+) -> Option<usize> {
+    let ts = m.templates_of(sid);
+    if !ts.is_empty() {
+        let i = usize::try_from(r.get_eg()?).ok()?;
+        if let Some(t) = ts.get(i) {
+            let v = r.get(t.bits)?;
+            let len = t.classes.len();
+            if chars {
+                t.chars(v, out.get_mut(..len)?)?;
+            }
+            return Some(len);
+        }
+        if i != ts.len() {
+            return None;
+        }
+    }
+    get_number(r, out, chars)
+}
+
 /// A record's fields, borrowed (from a [`Record`] or from an import batch's text buffer).
 pub(crate) struct RecView<'a> {
     pub issuing_state: &'a str,
@@ -618,7 +1268,6 @@ pub(crate) struct RecView<'a> {
     pub reference: Option<&'a str>,
 }
 
-#[cfg(test)]
 impl<'a> RecView<'a> {
     pub(crate) fn of(r: &'a Record) -> Self {
         RecView {
@@ -644,59 +1293,127 @@ pub(crate) fn encode(
     d: &mut Dicts,
     w: &mut BitWriter,
 ) -> Result<(), &'static str> {
+    encode_profiled(r, list_idx, d, w, None)
+}
+
+/// [`encode`], adding each field's bits to `prof` when given.
+fn encode_profiled(
+    r: &RecView<'_>,
+    list_idx: u32,
+    d: &mut Dicts,
+    w: &mut BitWriter,
+    mut prof: Option<&mut BitProfile>,
+) -> Result<(), &'static str> {
     let sid = d
         .intern_state(r.issuing_state)
         .ok_or("too many issuing states")?;
     if r.document_number.len() > MAX_NUMBER_LEN {
         return Err("document number too long");
     }
-    w.put_eg(u64::from(sid));
-    put_number(w, r.document_number.as_bytes())?;
-    w.put(type_code(r.document_type), 3);
-    w.put(u64::from(r.status.code()), 3);
-    w.put_eg(u64::from(list_idx));
-    let issue = r.issue_date;
-    let parsed_issue = issue.and_then(parse_date);
-    w.put(u64::from(issue.is_some()), 1);
-    if let Some(s) = issue {
-        check_date_text(s)?;
-        put_issue(w, s, parsed_issue);
-    }
-    for s in [r.expiry_date, r.reported_date] {
-        w.put(u64::from(s.is_some()), 1);
-        if let Some(s) = s {
-            check_date_text(s)?;
-            put_later(w, s, parsed_issue);
-        }
-    }
-    match r.reference {
-        None => w.put(0, 2),
+    // The reference prefix is interned first: the rest of the record reads `d` only.
+    let reference = match r.reference {
+        None => None,
         Some(s) => {
             if s.len() > MAX_REFERENCE_BYTES {
                 return Err("reference too long");
             }
-            let b = s.as_bytes();
-            let digits = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
-            let digits = digits.min(MAX_SUFFIX_DIGITS);
-            let split = b.len() - digits;
-            let (prefix, suffix) = s.split_at(split);
-            match d.intern_prefix(prefix) {
-                Some(pid) => {
-                    w.put(1, 2);
-                    w.put_eg(u64::from(pid));
-                    w.put(digits as u64, 5);
-                    let v: u128 = suffix
-                        .bytes()
-                        .fold(0u128, |v, c| v * 10 + u128::from(c - b'0'));
-                    w.put_u128(v, value_bits(10, digits).unwrap_or(0));
-                }
-                None => {
-                    w.put(2, 2);
-                    put_raw(w, s, 16);
-                }
+            let (prefix, suffix) = split_reference(s);
+            Some((s, suffix, d.intern_prefix(prefix)))
+        }
+    };
+    for s in [r.issue_date, r.expiry_date, r.reported_date]
+        .into_iter()
+        .flatten()
+    {
+        check_date_text(s)?;
+    }
+    let d: &Dicts = d;
+    let m = d.model.as_ref();
+    let mut last = w.bits();
+    let mut tally = |field: usize, now: u64| {
+        if let Some(b) = prof.as_deref_mut().and_then(|p| p.bits.get_mut(field)) {
+            *b += now - last;
+        }
+        last = now;
+    };
+    w.put_eg(u64::from(sid));
+    tally(F_STATE, w.bits());
+    match m {
+        Some(m) => put_number4(w, m, sid, r.document_number.as_bytes())?,
+        None => put_number(w, r.document_number.as_bytes())?,
+    }
+    tally(F_NUMBER, w.bits());
+    let tc = type_code(r.document_type);
+    match m {
+        Some(m) => m.type_rank.put(w, tc as u8)?,
+        None => w.put(tc, 3),
+    }
+    tally(F_TYPE, w.bits());
+    match m {
+        Some(m) => m.status_rank.put(w, r.status.code())?,
+        None => w.put(u64::from(r.status.code()), 3),
+    }
+    tally(F_STATUS, w.bits());
+    match m {
+        Some(m) => {
+            if u64::from(list_idx) >> m.list_bits != 0 {
+                return Err("list index out of range");
             }
+            w.put(u64::from(list_idx), m.list_bits);
+        }
+        None => w.put_eg(u64::from(list_idx)),
+    }
+    tally(F_LIST, w.bits());
+    let issue = r.issue_date;
+    let parsed_issue = issue.and_then(parse_date);
+    w.put(u64::from(issue.is_some()), 1);
+    if let Some(s) = issue {
+        match m {
+            Some(m) => put_issue4(w, m, s, parsed_issue),
+            None => put_issue(w, s, parsed_issue),
         }
     }
+    tally(F_ISSUE, w.bits());
+    for (i, s) in [r.expiry_date, r.reported_date].into_iter().enumerate() {
+        w.put(u64::from(s.is_some()), 1);
+        if let Some(s) = s {
+            match m {
+                Some(m) => {
+                    let usual = m.later_usual.get(i).copied().unwrap_or(0);
+                    put_later4(w, usual, s, parsed_issue);
+                }
+                None => put_later(w, s, parsed_issue),
+            }
+        }
+        tally(F_LATER + i, w.bits());
+    }
+    let kind = |w: &mut BitWriter, k: u8| -> Result<(), &'static str> {
+        match m {
+            Some(m) => m.ref_rank.put(w, k),
+            None => {
+                w.put(u64::from(k), 2);
+                Ok(())
+            }
+        }
+    };
+    match reference {
+        None => kind(w, REF_NONE)?,
+        Some((_, suffix, Some(pid))) => {
+            kind(w, REF_DICT)?;
+            w.put_eg(u64::from(pid));
+            let digits = suffix.len();
+            w.put(digits as u64, 5);
+            let v: u128 = suffix
+                .bytes()
+                .fold(0u128, |v, c| v * 10 + u128::from(c - b'0'));
+            w.put_u128(v, value_bits(10, digits).unwrap_or(0));
+        }
+        Some((s, _, None)) => {
+            kind(w, REF_RAW)?;
+            put_raw(w, s, 16);
+        }
+    }
+    tally(F_REFERENCE, w.bits());
     Ok(())
 }
 
@@ -744,11 +1461,15 @@ fn decode(
     matched: bool,
 ) -> Option<Step> {
     let sid = u32::try_from(r.get_eg()?).ok()?;
+    let m = d.model.as_ref();
     let mut num = [0u8; 64];
     // Only a record of the wanted state needs its number's characters (and, after a match,
     // any record, for the hash).
     let chars = matched || want.is_none_or(|w| w.state == sid);
-    let len = get_number(r, &mut num, chars)?;
+    let len = match m {
+        Some(m) => get_number4(r, m, sid, &mut num, chars)?,
+        None => get_number(r, &mut num, chars)?,
+    };
     let number = num.get(..len)?;
     let keep = chars
         && want.is_none_or(|w| {
@@ -767,25 +1488,48 @@ fn decode(
             return Some(Step::Past);
         }
     }
-    let ts = r.get(6)?;
-    let t = type_from(ts & 7)?;
-    let status = Status::from_code(u8::try_from(ts >> 3).ok()?)?;
-    let list_idx = usize::try_from(r.get_eg()?).ok()?;
+    let (t, status, list_idx) = match m {
+        Some(m) => {
+            let t = type_from(u64::from(m.type_rank.get(r)?))?;
+            let status = Status::from_code(m.status_rank.get(r)?)?;
+            let list_idx = usize::try_from(r.get(m.list_bits)?).ok()?;
+            (t, status, list_idx)
+        }
+        None => {
+            let ts = r.get(6)?;
+            let t = type_from(ts & 7)?;
+            let status = Status::from_code(u8::try_from(ts >> 3).ok()?)?;
+            (t, status, usize::try_from(r.get_eg()?).ok()?)
+        }
+    };
     let mut issue = None;
     let mut issue_parsed = None;
     if r.get(1)? == 1 {
         // The issue date is needed for the relative codes even when the record is skipped.
-        (issue_parsed, issue) = get_issue(r, keep)?;
+        (issue_parsed, issue) = match m {
+            Some(m) => get_issue4(r, m, keep)?,
+            None => get_issue(r, keep)?,
+        };
     }
     let mut later = [None, None];
-    for slot in later.iter_mut() {
+    for (i, slot) in later.iter_mut().enumerate() {
         if r.get(1)? == 1 {
-            *slot = get_later(r, issue_parsed, keep)?;
+            *slot = match m {
+                Some(m) => {
+                    let usual = m.later_usual.get(i).copied().unwrap_or(0);
+                    get_later4(r, usual, issue_parsed, keep)?
+                }
+                None => get_later(r, issue_parsed, keep)?,
+            };
         }
     }
-    let reference = match r.get(2)? {
-        0 => None,
-        1 => {
+    let kind = match m {
+        Some(m) => m.ref_rank.get(r)?,
+        None => u8::try_from(r.get(2)?).ok()?,
+    };
+    let reference = match kind {
+        REF_NONE => None,
+        REF_DICT => {
             let pid = usize::try_from(r.get_eg()?).ok()?;
             let digits = usize::try_from(r.get(5)?).ok()?;
             let v = r.get_u128(value_bits(10, digits)?)?;
@@ -800,7 +1544,7 @@ fn decode(
                 None
             }
         }
-        2 => get_raw(r, 16).filter(|_| keep),
+        REF_RAW => get_raw(r, 16).filter(|_| keep),
         _ => return None,
     };
     if !keep {
@@ -870,6 +1614,8 @@ pub(crate) struct Snap3 {
     filters: Vec<Option<BinaryFuse8>>,
     dicts: Dicts,
     lists: Vec<String>,
+    /// 3 or 4 (by the index's magic).
+    pub format: u32,
     pub records: u64,
     pub disk_bytes: u64,
 }
@@ -954,9 +1700,11 @@ impl Snap3 {
             pos: 0,
             file: &ip,
         };
-        if c.take(8)? != MAGIC {
-            return Err(corrupt(0, "not a format-3 index"));
-        }
+        let format = match c.take(8)? {
+            m if m == MAGIC3 => 3,
+            m if m == MAGIC4 => 4,
+            _ => return Err(corrupt(0, "not a format-3 or format-4 index")),
+        };
         let bucket_bits = c.u32()?;
         let filter_bits = c.u32()?;
         if bucket_bits > 32 || filter_bits > 16 {
@@ -970,19 +1718,33 @@ impl Snap3 {
             return Err(corrupt(c.pos, "dictionary too large"));
         }
         let buckets = 1usize << bucket_bits;
-        let table = buckets
-            .checked_add(1)
-            .and_then(|n| n.checked_mul(8))
-            .ok_or_else(|| corrupt(c.pos, "bucket table too large"))?;
-        let raw = c.take(table)?;
-        let offsets: Vec<u64> = raw
-            .chunks_exact(8)
-            .map(|w| {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(w);
-                u64::from_le_bytes(a)
-            })
-            .collect();
+        // Format 3: the 2^b + 1 block offsets (u64); format 4: the 2^b block lengths (u32).
+        let offsets: Vec<u64> = if format == 3 {
+            let table = buckets
+                .checked_add(1)
+                .and_then(|n| n.checked_mul(8))
+                .ok_or_else(|| corrupt(c.pos, "bucket table too large"))?;
+            c.take(table)?
+                .chunks_exact(8)
+                .map(|w| {
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(w);
+                    u64::from_le_bytes(a)
+                })
+                .collect()
+        } else {
+            let table = buckets
+                .checked_mul(4)
+                .ok_or_else(|| corrupt(c.pos, "bucket table too large"))?;
+            let mut at = 0u64;
+            let mut offsets = Vec::with_capacity(buckets.saturating_add(1));
+            offsets.push(0);
+            for w in c.take(table)?.chunks_exact(4) {
+                at = at.saturating_add(u64::from(le_u32(w).unwrap_or(0)));
+                offsets.push(at);
+            }
+            offsets
+        };
         if offsets.first() != Some(&0)
             || offsets.last() != Some(&payload_len)
             || offsets.windows(2).any(|w| matches!(w, [a, b] if a > b))
@@ -1000,6 +1762,11 @@ impl Snap3 {
         for _ in 0..n_prefixes {
             prefixes.push(c.short_str()?);
         }
+        let model = if format == 4 {
+            Some(Model::read(&mut c, n_states)?)
+        } else {
+            None
+        };
         let mut filters = Vec::with_capacity(1usize << filter_bits);
         for _ in 0..(1usize << filter_bits) {
             if c.u8()? == 0 {
@@ -1060,7 +1827,11 @@ impl Snap3 {
             filter_bits,
             offsets,
             filters,
-            dicts: Dicts::from_lists(states, prefixes),
+            dicts: Dicts {
+                model,
+                ..Dicts::from_lists(states, prefixes)
+            },
+            format,
             lists,
             records,
             disk_bytes: (idx.len() as u64).saturating_add(blen),
@@ -1285,9 +2056,89 @@ fn push_entry(out: &mut Vec<u8>, hash: u64, data: &[u8], nbits: u64) {
     out.extend_from_slice(data);
 }
 
+/// The rows buffered to learn the format-4 model from: their text fields in one buffer.
+#[derive(Default)]
+struct Sample {
+    text: String,
+    rows: Vec<SampleRow>,
+}
+
+/// A buffered row: fields `text[start..ends[0]]`, ... (state, number, issue, expiry,
+/// reported, reference); bit i of `present` says whether field i is there.
+struct SampleRow {
+    line: u64,
+    list: u32,
+    document_type: DocType,
+    status: Status,
+    present: u8,
+    start: usize,
+    ends: [usize; 6],
+}
+
+impl Sample {
+    fn push(&mut self, r: &RecView<'_>, list: u32, line: u64) {
+        let start = self.text.len();
+        let mut ends = [0usize; 6];
+        let mut present = 0u8;
+        let fields = [
+            Some(r.issuing_state),
+            Some(r.document_number),
+            r.issue_date,
+            r.expiry_date,
+            r.reported_date,
+            r.reference,
+        ];
+        for (i, (f, end)) in fields.iter().zip(ends.iter_mut()).enumerate() {
+            if let Some(f) = f {
+                self.text.push_str(f);
+                present |= 1 << i;
+            }
+            *end = self.text.len();
+        }
+        self.rows.push(SampleRow {
+            line,
+            list,
+            document_type: r.document_type,
+            status: r.status,
+            present,
+            start,
+            ends,
+        });
+    }
+
+    fn view(&self, row: &SampleRow) -> Option<RecView<'_>> {
+        let mut f: [Option<&str>; 6] = [None; 6];
+        let mut at = row.start;
+        for (i, (slot, end)) in f.iter_mut().zip(row.ends).enumerate() {
+            if row.present & (1 << i) != 0 {
+                *slot = Some(self.text.get(at..end)?);
+            }
+            at = end;
+        }
+        let [state, number, issue, expiry, reported, reference] = f;
+        Some(RecView {
+            issuing_state: state?,
+            document_type: row.document_type,
+            document_number: number?,
+            status: row.status,
+            issue_date: issue,
+            expiry_date: expiry,
+            reported_date: reported,
+            reference,
+        })
+    }
+}
+
+/// A record the codec refused: its line, status and why.
+pub(crate) type Unstored = (u64, Status, &'static str);
+
 /// Encodes records as they arrive and keeps them sorted-ready, spilling to partition files.
+/// The first [`SAMPLE_ROWS`] are buffered to learn the format-4 model, then encoded.
 pub(crate) struct Builder {
     snap: PathBuf,
+    n_lists: usize,
+    sample: Option<Sample>,
+    unstored: Vec<Unstored>,
     dicts: Dicts,
     arena: Arena,
     parts: Option<Vec<BufWriter<File>>>,
@@ -1309,9 +2160,13 @@ fn part_path(snap: &Path, p: usize) -> PathBuf {
 }
 
 impl Builder {
-    pub(crate) fn new(snap: &Path) -> Self {
+    /// A builder for records of `n_lists` lists (list indexes below it).
+    pub(crate) fn new(snap: &Path, n_lists: usize) -> Self {
         Builder {
             snap: snap.to_path_buf(),
+            n_lists,
+            sample: Some(Sample::default()),
+            unstored: Vec::new(),
             dicts: Dicts::default(),
             arena: Arena::default(),
             parts: None,
@@ -1322,8 +2177,51 @@ impl Builder {
         }
     }
 
-    /// Adds a record of list `list_idx`; `Err(reason)` when it cannot be stored.
+    /// Adds a record of list `list_idx` from input line `line`; a record the codec cannot store
+    /// is listed in [`Builder::finish`]'s answer.
     pub(crate) fn add(
+        &mut self,
+        r: &RecView<'_>,
+        list_idx: u32,
+        line: u64,
+    ) -> Result<(), StoreError> {
+        if let Some(s) = &mut self.sample {
+            if s.rows.len() < SAMPLE_ROWS {
+                s.push(r, list_idx, line);
+                return Ok(());
+            }
+            self.end_sample()?;
+        }
+        if let Err(what) = self.encode_one(r, list_idx)? {
+            self.unstored.push((line, r.status, what));
+        }
+        Ok(())
+    }
+
+    /// Learns the model from the buffered rows and encodes them.
+    fn end_sample(&mut self) -> Result<(), StoreError> {
+        let Some(s) = self.sample.take() else {
+            return Ok(());
+        };
+        let model = Model::learn(
+            s.rows.iter().filter_map(|row| s.view(row)),
+            &mut self.dicts,
+            self.n_lists,
+        );
+        self.dicts.model = Some(model);
+        for row in &s.rows {
+            let res = match s.view(row) {
+                Some(r) => self.encode_one(&r, row.list)?,
+                None => Err("sample row malformed"),
+            };
+            if let Err(what) = res {
+                self.unstored.push((row.line, row.status, what));
+            }
+        }
+        Ok(())
+    }
+
+    fn encode_one(
         &mut self,
         r: &RecView<'_>,
         list_idx: u32,
@@ -1395,8 +2293,10 @@ impl Builder {
     }
 
     /// Sorts, writes `blocks.bin` and `index.bin` (both synced) and removes the spill files.
-    /// Returns the record count.
-    pub(crate) fn finish(self) -> Result<u64, StoreError> {
+    /// Returns the record count and the records that could not be stored.
+    pub(crate) fn finish(mut self) -> Result<(u64, Vec<Unstored>), StoreError> {
+        self.end_sample()?;
+        let unstored = std::mem::take(&mut self.unstored);
         let n = self.records;
         let mut bucket_bits = 0u32;
         while bucket_bits < 32 && (BUCKET_TARGET << bucket_bits) < n {
@@ -1503,7 +2403,7 @@ impl Builder {
             }
         };
         finish_files(&self.snap, out, bucket_bits, filter_bits, n, &self.dicts)?;
-        Ok(n)
+        Ok((n, unstored))
     }
 }
 
@@ -1549,21 +2449,32 @@ fn finish_files(
     f.sync_all().map_err(io_err(&bp))?;
     drop(f);
     let payload_len = offsets.last().copied().unwrap_or(0);
-    let mut idx = Vec::with_capacity(offsets.len() * 8 + 1024);
-    idx.extend_from_slice(MAGIC);
+    let mut idx = Vec::with_capacity(offsets.len() * 4 + 1024);
+    idx.extend_from_slice(MAGIC4);
     idx.extend_from_slice(&bucket_bits.to_le_bytes());
     idx.extend_from_slice(&filter_bits.to_le_bytes());
     idx.extend_from_slice(&n.to_le_bytes());
     idx.extend_from_slice(&payload_len.to_le_bytes());
     idx.extend_from_slice(&(dicts.states.len() as u32).to_le_bytes());
     idx.extend_from_slice(&(dicts.prefixes.len() as u32).to_le_bytes());
-    for o in &offsets {
-        idx.extend_from_slice(&o.to_le_bytes());
+    for w in offsets.windows(2) {
+        if let [a, b] = w {
+            // Blocks over 4 GiB were refused when built.
+            idx.extend_from_slice(&((b - a) as u32).to_le_bytes());
+        }
     }
     for s in dicts.states.iter().chain(&dicts.prefixes) {
         idx.push(s.len() as u8);
         idx.extend_from_slice(s.as_bytes());
     }
+    let Some(model) = &dicts.model else {
+        return Err(StoreError::Corrupt {
+            file: snap.join(INDEX),
+            offset: 0,
+            what: "records encoded without a format-4 model",
+        });
+    };
+    model.write(&mut idx, dicts.states.len());
     for f in &filters {
         match f {
             None => idx.push(0),
@@ -1630,7 +2541,11 @@ fn build_part(
         let at = blocks.len();
         blocks.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
         blocks.extend_from_slice(&body);
-        lens.push((blocks.len() - at) as u64);
+        let len = blocks.len() - at;
+        if u32::try_from(len).is_err() {
+            return Err("block larger than 4 GiB");
+        }
+        lens.push(len as u64);
     }
     if i != entries.len() {
         return Err("records outside their partition");
@@ -1735,24 +2650,89 @@ mod tests {
         let mut r = rec("FRA", DocType::P, "Y");
         r.reference = d("12345"); // digits only: empty prefix
         v.push(r);
+        // Format 4: a number of the state's template, then ones that fit none of its templates.
+        for n in ["12AB34567", "12AB3456", "123456789", "12ab34567"] {
+            let mut r = rec("FRA", DocType::I, n);
+            r.issue_date = d("2020-05-31");
+            r.expiry_date = d("2030-05-31"); // the usual ten years
+            r.reported_date = d("2025-05-31"); // another year offset
+            r.reference = d(""); // empty
+            r.status = Status::Invalidated;
+            v.push(r);
+        }
+        let mut r = rec("CHN", DocType::Any, "E12345678"); // a literal position
+        r.issue_date = d("1950-01-01"); // outside the snapshot's issue window
+        r.expiry_date = d("1950-01-02"); // not an anniversary
+        r.reported_date = d("2019-13-01"); // not a date
+        v.push(r);
+        let mut r = rec("CHN", DocType::P, "F12345678"); // not the literal
+        r.issue_date = d("");
+        r.expiry_date = d("");
+        v.push(r);
         v
     }
 
-    #[test]
-    fn codec_round_trips_every_field_shape() {
-        let lists: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-        let mut d = Dicts::default();
+    /// A format-4 model learned from synthetic records plus `extra`, through its index bytes.
+    fn learn_model(d: &mut Dicts, extra: &[Record], n_lists: usize) {
+        let sample: Vec<Record> = super::super::synth::generate(3_000, 3).collect();
+        let rows = sample.iter().chain(extra).map(RecView::of);
+        d.model = Some(Model::learn(rows, d, n_lists));
+    }
+
+    /// `d` as a reader sees it: dictionaries and model read back from their index bytes.
+    fn reopened(d: Dicts) -> Dicts {
+        let model = d.model.map(|mut m| {
+            // States interned after the sample have no templates.
+            m.templates.resize(d.states.len(), Vec::new());
+            let mut b = Vec::new();
+            m.write(&mut b, d.states.len());
+            let p = PathBuf::from("index.bin");
+            let mut c = Cursor {
+                b: &b,
+                pos: 0,
+                file: &p,
+            };
+            let back = Model::read(&mut c, d.states.len()).unwrap();
+            assert_eq!(c.pos, b.len());
+            assert_eq!(back, m);
+            back
+        });
+        Dicts {
+            model,
+            ..Dicts::from_lists(d.states, d.prefixes)
+        }
+    }
+
+    /// Encodes `recs` as one block (CRC + count + records).
+    fn encode_block(recs: &[Record], lists: &[String], d: &mut Dicts) -> Vec<u8> {
         let mut w = BitWriter::default();
-        let recs = shapes();
         w.put_eg(recs.len() as u64);
-        for r in &recs {
+        for r in recs {
             let idx = lists.iter().position(|l| *l == r.list).unwrap() as u32;
-            encode(&RecView::of(r), idx, &mut d, &mut w).unwrap();
+            encode(&RecView::of(r), idx, d, &mut w).unwrap();
         }
         let (body, _) = w.finish();
         let mut block = crc32fast::hash(&body).to_le_bytes().to_vec();
         block.extend_from_slice(&body);
-        let d = Dicts::from_lists(d.states, d.prefixes);
+        block
+    }
+
+    #[test]
+    fn codec_round_trips_every_field_shape() {
+        for format4 in [false, true] {
+            codec_round_trips_every_field_shape_in(format4);
+        }
+    }
+
+    fn codec_round_trips_every_field_shape_in(format4: bool) {
+        let lists: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let mut d = Dicts::default();
+        if format4 {
+            learn_model(&mut d, &[], lists.len());
+        }
+        let recs = shapes();
+        let block = encode_block(&recs, &lists, &mut d);
+        let d = reopened(d);
         let mut out = Vec::new();
         decode_block(&block, &d, &lists, None, &mut out).unwrap();
         let got: Vec<Record> = out.into_iter().map(|(_, r)| r).collect();
@@ -1786,16 +2766,242 @@ mod tests {
         r.expiry_date = Some("\u{e4}".repeat(200));
         let view = RecView::of(&r);
         assert!(encode(&view, 0, &mut Dicts::default(), &mut BitWriter::default()).is_err());
+        if format4 {
+            // A list index beyond the model's width is refused, not wrapped.
+            let mut d = Dicts::default();
+            learn_model(&mut d, &[], 3);
+            let view = RecView::of(&recs[0]);
+            assert!(encode(&view, 4, &mut d, &mut BitWriter::default()).is_err());
+            assert!(encode(&view, 3, &mut d, &mut BitWriter::default()).is_ok());
+        }
+    }
+
+    #[test]
+    fn learned_model_has_the_generators_formats_and_ranks() {
+        let mut d = Dicts::default();
+        learn_model(&mut d, &[], 1);
+        let m = d.model.clone().unwrap();
+        let t = |state: &str| m.templates_of(d.state_id(state).unwrap()).to_vec();
+        // CHN "E99999999": a literal E, then eight digits (10^8 values: 27 bits).
+        let chn = t("CHN");
+        assert_eq!(chn.len(), 2);
+        assert_eq!(chn[0].classes[0], b'E');
+        assert!(chn[0].classes[1..].iter().all(|c| *c == CL_DIGIT));
+        assert_eq!(chn[0].bits, 27);
+        // Its widened twin: a letter, then eight digits.
+        assert_eq!(chn[1].classes, [1, 0, 0, 0, 0, 0, 0, 0, 0]);
+        // FRA "99AA99999": 26^2 * 10^7 values, 33 bits (base 36 took 47).
+        let fra = t("FRA");
+        assert_eq!(fra[0].classes, [0, 0, 1, 1, 0, 0, 0, 0, 0]);
+        assert_eq!(fra[0].bits, 33);
+        assert_eq!(fra[0].value(b"12AB34567").map(|v| v < 1 << 33), Some(true));
+        assert_eq!(fra[0].value(b"1XAB34567"), None);
+        // The commonest state, type and status take one bit; one list, no bits.
+        assert_eq!(d.states[0], "D");
+        assert_eq!(m.type_rank.by_rank[0], type_code(DocType::P) as u8);
+        assert_eq!(m.status_rank.by_rank[0], Status::Lost.code());
+        assert_eq!(m.list_bits, 0);
+        // Expiry ten years after issue; reported 0-2 years after (0, 1 or 2 is the commonest).
+        assert_eq!(m.later_usual[0], 10);
+        assert!(m.later_usual[1] <= 2);
+        // The issue window covers the generator's 2015-2025 in 12 bits.
+        let (lo, hi) = (
+            day_code("2015-01-01").unwrap(),
+            day_code("2025-12-28").unwrap(),
+        );
+        assert_eq!(m.issue_bits, 12);
+        assert!(m.issue_base <= lo && hi < m.issue_base + (1 << 12));
+        // An empty sample: identity ranks, no templates, still a usable model.
+        let mut d = Dicts::default();
+        let m = Model::learn(std::iter::empty(), &mut d, 1);
+        assert_eq!(m.type_rank.by_rank, [0, 1, 2, 3, 4, 5]);
+        assert!(m.templates.is_empty());
+        let r = rec("ZZZ", DocType::V, "Q1");
+        d.model = Some(m);
+        let block = encode_block(std::slice::from_ref(&r), &["a".to_string()], &mut d);
+        let mut out = Vec::new();
+        decode_block(&block, &reopened(d), &["a".into()], None, &mut out).unwrap();
+        assert_eq!(out[0].1, r);
+    }
+
+    #[test]
+    fn numbers_after_a_sorted_sample_fit_the_widened_template() {
+        // A list sorted by number: the sample's numbers all start "00"; later ones do not.
+        let mk = |i: u32| {
+            let mut r = rec("UTO", DocType::P, &format!("{i:08}"));
+            r.list = "a".into();
+            r
+        };
+        let sample: Vec<Record> = (0..1000).map(mk).collect();
+        let mut d = Dicts::default();
+        d.model = Some(Model::learn(sample.iter().map(RecView::of), &mut d, 1));
+        let ts = d.model.as_ref().unwrap().templates_of(0).to_vec();
+        assert_eq!(ts[0].classes, [b'0', b'0', b'0', b'0', b'0', 0, 0, 0]);
+        assert_eq!(ts[1].classes, [0; 8]);
+        let late = [mk(98_765_432), mk(1)];
+        // The widened twin: index 1 (3 bits) and 27 bits of value, not the escape and base 10;
+        // a number of the sample's shape: index 0 (1 bit) and its three digits (10 bits).
+        for (r, bits) in late.iter().zip([3 + 27, 1 + 10]) {
+            let mut p = BitProfile::default();
+            let mut w = BitWriter::default();
+            encode_profiled(&RecView::of(r), 0, &mut d, &mut w, Some(&mut p)).unwrap();
+            assert_eq!(p.bits[F_NUMBER], bits);
+        }
+        let block = encode_block(&late, &["a".to_string()], &mut d);
+        let mut out = Vec::new();
+        decode_block(&block, &reopened(d), &["a".into()], None, &mut out).unwrap();
+        let got: Vec<Record> = out.into_iter().map(|(_, r)| r).collect();
+        assert_eq!(got, late);
+    }
+
+    #[test]
+    fn ranked_codes_round_trip_and_reject_non_permutations() {
+        let r = Ranks::from_counts(&[5, 50, 0, 7, 7, 1]);
+        assert_eq!(r.by_rank, [1, 3, 4, 0, 5, 2]);
+        let mut w = BitWriter::default();
+        for c in 0..6u8 {
+            r.put(&mut w, c).unwrap();
+        }
+        assert!(r.put(&mut w, 6).is_err());
+        let (b, bits) = w.finish();
+        // Ranks 0..5 in 1, 2, 3, 4, 5 and 5 bits.
+        assert_eq!(bits, 20);
+        let mut rd = BitReader::new(&b);
+        for c in 0..6u8 {
+            assert_eq!(r.get(&mut rd), Some(c));
+        }
+        assert_eq!(Ranks::from_order(vec![0, 0, 1]), None);
+        assert_eq!(Ranks::from_order(vec![0, 3, 1]), None);
+        assert!(Ranks::from_order(vec![2, 0, 1]).is_some());
+        // A model with bad ranks or templates is refused at open.
+        let mut d = Dicts::default();
+        learn_model(&mut d, &[], 1);
+        let mut good = Vec::new();
+        d.model.unwrap().write(&mut good, d.states.len());
+        let p = PathBuf::from("index.bin");
+        let read = |b: &[u8]| {
+            let mut c = Cursor {
+                b,
+                pos: 0,
+                file: &p,
+            };
+            Model::read(&mut c, d.states.len())
+        };
+        assert!(read(&good).is_ok());
+        let mut bad = good.clone();
+        bad[2] = bad[3]; // type ranks: a repeated code
+        assert!(read(&bad).is_err());
+        let mut bad = good.clone();
+        bad[0] = 17; // list width
+        assert!(read(&bad).is_err());
+        for cut in 0..good.len() {
+            assert!(read(&good[..cut]).is_err());
+        }
+    }
+
+    fn arb_date() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            Just(None),
+            (1890u32..2110, 1u32..=12, 1u32..=31)
+                .prop_map(|(y, m, d)| Some(format!("{y:04}-{m:02}-{d:02}"))),
+            "[0-9-]{0,12}".prop_map(Some),
+            ".{0,12}".prop_map(Some),
+        ]
+    }
+
+    /// An expiry or reported date near an issue date: anniversaries or any date.
+    fn arb_later(issue: Option<String>) -> impl Strategy<Value = Option<String>> {
+        (0u32..40, arb_date(), any::<bool>()).prop_map(move |(k, other, anniversary)| {
+            match (&issue, parse_date(issue.as_deref().unwrap_or(""))) {
+                (Some(_), Some((y, m, d))) if anniversary => {
+                    Some(format!("{:04}-{m:02}-{d:02}", y + k))
+                }
+                _ => other,
+            }
+        })
+    }
+
+    fn arb_number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{2}[A-Z]{2}[0-9]{5}",
+            "E[0-9]{8}",
+            "[CFGHJKLMNPRTVWXYZ0-9]{9}",
+            "[A-Z0-9]{1,35}",
+            "[ -~]{1,35}",
+        ]
+    }
+
+    fn arb_record() -> impl Strategy<Value = Record> {
+        let states = prop_oneof![
+            Just("D".to_string()),
+            Just("FRA".to_string()),
+            Just("CHN".to_string()),
+            "[A-Z]{1,3}",
+        ];
+        let reference = prop_oneof![
+            Just(None),
+            "[A-Z-]{0,6}[0-9]{0,35}".prop_map(Some),
+            ".{0,40}".prop_map(Some),
+        ];
+        (
+            states,
+            arb_number(),
+            0u64..6,
+            0u8..6,
+            0usize..3,
+            arb_date(),
+            reference,
+        )
+            .prop_flat_map(|(st, n, t, status, list, issue, reference)| {
+                (arb_later(issue.clone()), arb_later(issue.clone())).prop_map(
+                    move |(expiry, reported)| Record {
+                        issuing_state: st.clone(),
+                        document_type: type_from(t).unwrap(),
+                        document_number: n.clone(),
+                        status: Status::from_code(status).unwrap(),
+                        issue_date: issue.clone(),
+                        expiry_date: expiry,
+                        reported_date: reported,
+                        list: ["a", "b", "c"][list].to_string(),
+                        reference: reference.clone(),
+                    },
+                )
+            })
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any record round-trips exactly under a learned model, whether or not it fits the
+        /// model's templates, date window and usual year offsets, and with the model learned
+        /// from part of the records too.
+        #[test]
+        fn format4_codec_round_trips_any_record(
+            recs in prop::collection::vec(arb_record(), 1..40),
+            learn_from in 0usize..40,
+        ) {
+            let lists: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+            let mut d = Dicts::default();
+            learn_model(&mut d, &recs[..learn_from.min(recs.len())], lists.len());
+            let block = encode_block(&recs, &lists, &mut d);
+            let d = reopened(d);
+            let mut out = Vec::new();
+            decode_block(&block, &d, &lists, None, &mut out).unwrap();
+            let got: Vec<Record> = out.into_iter().map(|(_, r)| r).collect();
+            prop_assert_eq!(got, recs);
+        }
     }
 
     /// Builds a snapshot directly (optionally spilling to partition files after `spill` bytes).
     fn build(dir: &Path, recs: &[Record], spill: usize) -> Snap3 {
-        let mut b = Builder::new(dir);
+        let mut b = Builder::new(dir, 1);
         b.spill_bytes = spill;
-        for r in recs {
-            b.add(&RecView::of(r), 0).unwrap().unwrap();
+        for (i, r) in recs.iter().enumerate() {
+            b.add(&RecView::of(r), 0, i as u64 + 1).unwrap();
         }
-        assert_eq!(b.finish().unwrap(), recs.len() as u64);
+        let (n, unstored) = b.finish().unwrap();
+        assert!(unstored.is_empty(), "{unstored:?}");
+        assert_eq!(n, recs.len() as u64);
         Snap3::open(dir, vec!["synthetic".into()]).unwrap()
     }
 

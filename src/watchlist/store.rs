@@ -7,16 +7,17 @@
 //!                             name (replaced by write-to-temp + rename)
 //! DIR/delta-00000007-00000002.jsonl  additions and removals over snap-00000007 (JSON lines)
 //! DIR/snap-00000007/manifest.json  format, generation, lists (name, update time, counts)
-//!                  /index.bin      format 3: bucket offsets, dictionaries, fuse filters
-//!                  /blocks.bin     format 3: bit-packed records, one block per hash bucket
+//!                  /index.bin      format 4: block lengths, dictionaries, codes, fuse filters
+//!                  /blocks.bin     format 4: bit-packed records, one block per hash bucket
 //! ```
 //!
-//! Format 3 ([`super::snap3`]) is written by every import: a lookup asks an in-memory binary
+//! Format 4 ([`super::snap3`]) is written by every import: a lookup asks an in-memory binary
 //! fuse filter first (the "not listed" fast path), and only on a "maybe" reads one small block
 //! with a positional read; the candidates go to [`super::classify`], which compares the full
 //! normalised keys, so a hash collision or filter false positive is never reported as a hit.
 //! Formats 1 and 2 (`payload.bin` + sorted `conf.keys`/`conf.offs`, read whole into memory)
-//! still open; the next import of any list rewrites the store as format 3.
+//! still open, and so does format 3 (the same layout with fixed codes); the next import of any
+//! list rewrites the store as format 4.
 //!
 //! Delta imports ([`Store::import_delta_csv`]) add and remove records between full imports
 //! without rewriting the snapshot: the live delta (every change since the snapshot, compacted:
@@ -24,7 +25,7 @@
 //! import folds the delta into the new snapshot (compaction). An import writes a *new*
 //! snapshot directory, syncs it, and only then points `current` at it: a crash or bad input at
 //! any step leaves the previous snapshot live. Memory-mapping needs `unsafe`, which this crate
-//! forbids: format 3 reads blocks with `read_at` and lets the page cache do the rest. Several
+//! forbids: formats 3 and 4 read blocks with `read_at` and lets the page cache do the rest. Several
 //! lists share one snapshot; importing a list replaces that list only.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -39,8 +40,8 @@ use super::key::{confusable, DocType, Key, MAX_NUMBER_LEN};
 use super::snap3::{self, Snap3};
 use super::{classify, DocumentStatusSource, LookupResult, Query, Record, SourceError, Status};
 
-/// On-disk format version written (1 and 2 still open).
-pub const FORMAT: u32 = 3;
+/// On-disk format version written (1, 2 and 3 still open).
+pub const FORMAT: u32 = 4;
 /// Rejected rows kept in an [`ImportReport`] (the rest are only counted).
 pub const MAX_REPORTED_REJECTS: usize = 1000;
 /// Most lists one store holds.
@@ -269,8 +270,8 @@ enum Backing {
     V3(Box<Snap3>),
 }
 
-/// An opened snapshot (and its delta); immutable. Format 3 keeps its index in memory and
-/// reads record blocks from the file; formats 1 and 2 are held in memory whole.
+/// An opened snapshot (and its delta); immutable. Formats 3 and 4 keep the index in memory and
+/// read record blocks from the file; formats 1 and 2 are held in memory whole.
 #[derive(Debug)]
 pub struct Store {
     dir: PathBuf,
@@ -336,7 +337,7 @@ impl Store {
                 offset: u64::try_from(e.column()).unwrap_or(0),
                 what: "manifest is not valid JSON",
             })?;
-        if !matches!(manifest.format, 1..=3) {
+        if !matches!(manifest.format, 1..=4) {
             return Err(StoreError::Corrupt {
                 file: mp,
                 offset: 0,
@@ -350,9 +351,16 @@ impl Store {
                 what: "too many lists",
             });
         }
-        if manifest.format == 3 {
+        if manifest.format >= 3 {
             let lists = manifest.lists.iter().map(|l| l.name.clone()).collect();
             let s3 = Snap3::open(&snap, lists)?;
+            if s3.format != manifest.format {
+                return Err(StoreError::Corrupt {
+                    file: snap.join(snap3::INDEX),
+                    offset: 0,
+                    what: "index format differs from the manifest",
+                });
+            }
             if s3.records != manifest.records {
                 return Err(StoreError::Corrupt {
                     file: snap.join(snap3::INDEX),
@@ -487,19 +495,7 @@ impl Store {
         }
     }
 
-    /// Looks a document up; a snapshot read error (a corrupt block, an I/O error) is logged and
-    /// reads as "not listed". For tests and tools: servers use [`Store::lookup_checked`] (or
-    /// [`DocumentStatusSource::try_lookup`]), which report it.
-    pub fn lookup(&self, q: &Query) -> LookupResult {
-        self.lookup_checked(q).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "watchlist: lookup failed");
-            LookupResult::default()
-        })
-    }
-
-    /// Looks a document up. The candidates are the records under the query's state and
-    /// OCR-confusable number; [`classify`] decides. `Err` when the snapshot cannot be read.
-    pub fn lookup_checked(&self, q: &Query) -> Result<LookupResult, StoreError> {
+    pub fn lookup(&self, q: &Query) -> Result<LookupResult, StoreError> {
         let snap: Vec<(u64, Record)> = match &self.backing {
             Backing::V3(s3) => s3
                 .candidates(&q.key.issuing_state, &q.key.document_number)?
@@ -735,7 +731,7 @@ fn renormalise(r: Record, list: &str) -> Result<Record, RowError> {
 impl DocumentStatusSource for Store {
     fn try_lookup(&self, q: &Query) -> Result<LookupResult, SourceError> {
         // The error names a file and offset, never document data.
-        self.lookup_checked(q).map_err(|e| SourceError::Corrupt {
+        self.lookup(q).map_err(|e| SourceError::Corrupt {
             backend: "embedded",
             what: e.to_string(),
         })
@@ -1114,6 +1110,7 @@ fn build<S: RowSource>(
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
     let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<Batch>(8);
     let snap_dir = snap.clone();
+    let n_lists = lists.len();
     let mut accepted = 0u64;
     let mut rejected = Vec::new();
     let mut rejected_total = 0u64;
@@ -1123,19 +1120,16 @@ fn build<S: RowSource>(
     let (fed, worker) = std::thread::scope(|s| {
         let aborted = &aborted;
         let worker = s.spawn(move || -> Result<(u64, Vec<Unstored>), StoreError> {
-            let mut b = snap3::Builder::new(&snap_dir);
+            let mut b = snap3::Builder::new(&snap_dir, n_lists);
             let mut bad = Vec::new();
             for batch in rx {
                 if aborted.load(Ordering::Relaxed) {
                     break;
                 }
                 for row in &batch.rows {
-                    let res = match batch.view(row) {
-                        Some(r) => b.add(&r, row.list)?,
-                        None => Err("import batch malformed"),
-                    };
-                    if let Err(what) = res {
-                        bad.push((row.line, row.status, what));
+                    match batch.view(row) {
+                        Some(r) => b.add(&r, row.list, row.line)?,
+                        None => bad.push((row.line, row.status, "import batch malformed")),
                     }
                 }
                 // The feeding thread may have finished: then drop the batch here.
@@ -1145,7 +1139,9 @@ fn build<S: RowSource>(
             if aborted.load(Ordering::Relaxed) {
                 return Ok((0, bad));
             }
-            Ok((b.finish()?, bad))
+            let (n, unstored) = b.finish()?;
+            bad.extend(unstored);
+            Ok((n, bad))
         });
         let mut batch = Batch::default();
         let feed = |r: &Record, list: u32, line: u64, batch: &mut Batch| -> bool {
@@ -1348,7 +1344,7 @@ mod tests {
     fn v3(s: &Store) -> &Snap3 {
         match &s.backing {
             Backing::V3(s3) => s3,
-            Backing::Legacy(_) => panic!("not format 3"),
+            Backing::Legacy(_) => panic!("not format 3 or 4"),
         }
     }
 
@@ -1399,11 +1395,11 @@ mod tests {
         assert_eq!(s.records().count(), recs.len());
         let r0 = &recs[0];
         let hit = s
-            .lookup_checked(&q(&r0.issuing_state, "ANY", &r0.document_number))
+            .lookup(&q(&r0.issuing_state, "ANY", &r0.document_number))
             .unwrap();
         assert!(hit.listed);
         assert_eq!(hit.records[0].record, *r0);
-        // Importing another list carries the format-2 records over into format 3.
+        // Importing another list carries the format-2 records over into format 4.
         Store::import_records(d.path(), "new", synth::generate(10, 4), 2).unwrap();
         let s = Store::open(d.path()).unwrap();
         assert_eq!(s.manifest.format, FORMAT);
@@ -1411,7 +1407,7 @@ mod tests {
         assert_eq!(s.records().count(), recs.len() + 10);
         for r in &recs {
             let res = s
-                .lookup_checked(&q(
+                .lookup(&q(
                     &r.issuing_state,
                     r.document_type.as_str(),
                     &r.document_number,
@@ -1455,7 +1451,7 @@ mod tests {
                 passed += 1;
             }
             let res = s
-                .lookup_checked(&q(&r.issuing_state, "ANY", &r.document_number))
+                .lookup(&q(&r.issuing_state, "ANY", &r.document_number))
                 .unwrap();
             assert_eq!(res, LookupResult::default());
         }
@@ -1486,7 +1482,7 @@ mod tests {
                     r.document_type.as_str(),
                     &r.document_number,
                 );
-                match s.lookup_checked(&qq) {
+                match s.lookup(&qq) {
                     Ok(res) => assert!(res.records.iter().all(|h| h.record == *r)),
                     Err(StoreError::Corrupt { .. }) => {
                         errors += 1;
@@ -1494,7 +1490,6 @@ mod tests {
                             s.try_lookup(&qq),
                             Err(SourceError::Corrupt { .. })
                         ));
-                        assert!(!s.lookup(&qq).listed);
                     }
                     Err(e) => panic!("{e}"),
                 }
