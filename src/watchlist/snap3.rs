@@ -2056,27 +2056,30 @@ fn push_entry(out: &mut Vec<u8>, hash: u64, data: &[u8], nbits: u64) {
     out.extend_from_slice(data);
 }
 
-/// The rows buffered to learn the format-4 model from: their text fields in one buffer.
+/// Records packed with their text fields in one buffer: the rows buffered to learn the
+/// format-4 model from, and the batches the import hands to its encoding thread (a record's
+/// own heap strings would cost that thread a cache miss each).
 #[derive(Default)]
-struct Sample {
-    text: String,
-    rows: Vec<SampleRow>,
+pub(crate) struct Packed {
+    pub(crate) text: String,
+    pub(crate) rows: Vec<PackedRow>,
 }
 
-/// A buffered row: fields `text[start..ends[0]]`, ... (state, number, issue, expiry,
-/// reported, reference); bit i of `present` says whether field i is there.
-struct SampleRow {
-    line: u64,
-    list: u32,
-    document_type: DocType,
-    status: Status,
+/// A packed record: state, number, issue, expiry, reported date and reference are
+/// `text[start..ends[0]]`, `text[ends[0]..ends[1]]`, ...; bit i of `present` says whether
+/// field i is there (state and number always are).
+pub(crate) struct PackedRow {
+    pub(crate) line: u64,
+    pub(crate) list: u32,
+    pub(crate) document_type: DocType,
+    pub(crate) status: Status,
     present: u8,
     start: usize,
     ends: [usize; 6],
 }
 
-impl Sample {
-    fn push(&mut self, r: &RecView<'_>, list: u32, line: u64) {
+impl Packed {
+    pub(crate) fn push(&mut self, r: &RecView<'_>, list: u32, line: u64) {
         let start = self.text.len();
         let mut ends = [0usize; 6];
         let mut present = 0u8;
@@ -2095,7 +2098,7 @@ impl Sample {
             }
             *end = self.text.len();
         }
-        self.rows.push(SampleRow {
+        self.rows.push(PackedRow {
             line,
             list,
             document_type: r.document_type,
@@ -2106,7 +2109,8 @@ impl Sample {
         });
     }
 
-    fn view(&self, row: &SampleRow) -> Option<RecView<'_>> {
+    /// A packed record's fields (`None` only if the row does not fit the text: a bug).
+    pub(crate) fn view(&self, row: &PackedRow) -> Option<RecView<'_>> {
         let mut f: [Option<&str>; 6] = [None; 6];
         let mut at = row.start;
         for (i, (slot, end)) in f.iter_mut().zip(row.ends).enumerate() {
@@ -2137,7 +2141,7 @@ pub(crate) type Unstored = (u64, Status, &'static str);
 pub(crate) struct Builder {
     snap: PathBuf,
     n_lists: usize,
-    sample: Option<Sample>,
+    sample: Option<Packed>,
     unstored: Vec<Unstored>,
     dicts: Dicts,
     arena: Arena,
@@ -2165,7 +2169,7 @@ impl Builder {
         Builder {
             snap: snap.to_path_buf(),
             n_lists,
-            sample: Some(Sample::default()),
+            sample: Some(Packed::default()),
             unstored: Vec::new(),
             dicts: Dicts::default(),
             arena: Arena::default(),

@@ -978,81 +978,8 @@ where
     }
 }
 
-/// Records handed to the encoding thread, packed: their text in one buffer, read in order by
-/// the other thread (a record's own heap strings cost that thread a cache miss each).
-#[derive(Default)]
-struct Batch {
-    text: String,
-    rows: Vec<PackedRow>,
-}
-
-/// A record of a [`Batch`]: state, number, issue, expiry, reported date and reference are
-/// `text[start..ends[0]]`, `text[ends[0]..ends[1]]`, ...; bit i of `present` says whether
-/// field i is there (state and number always are).
-struct PackedRow {
-    line: u64,
-    list: u32,
-    document_type: DocType,
-    status: Status,
-    present: u8,
-    start: usize,
-    ends: [usize; 6],
-}
-
-impl Batch {
-    fn push(&mut self, r: &Record, list: u32, line: u64) {
-        let start = self.text.len();
-        let mut ends = [0usize; 6];
-        let mut present = 0u8;
-        let fields = [
-            Some(r.issuing_state.as_str()),
-            Some(r.document_number.as_str()),
-            r.issue_date.as_deref(),
-            r.expiry_date.as_deref(),
-            r.reported_date.as_deref(),
-            r.reference.as_deref(),
-        ];
-        for (i, (f, end)) in fields.iter().zip(ends.iter_mut()).enumerate() {
-            if let Some(f) = f {
-                self.text.push_str(f);
-                present |= 1 << i;
-            }
-            *end = self.text.len();
-        }
-        self.rows.push(PackedRow {
-            line,
-            list,
-            document_type: r.document_type,
-            status: r.status,
-            present,
-            start,
-            ends,
-        });
-    }
-
-    /// A packed record's fields (`None` only if the row does not fit the text: a bug).
-    fn view(&self, row: &PackedRow) -> Option<snap3::RecView<'_>> {
-        let mut f: [Option<&str>; 6] = [None; 6];
-        let mut at = row.start;
-        for (i, (slot, end)) in f.iter_mut().zip(row.ends).enumerate() {
-            if row.present & (1 << i) != 0 {
-                *slot = Some(self.text.get(at..end)?);
-            }
-            at = end;
-        }
-        let [state, number, issue, expiry, reported, reference] = f;
-        Some(snap3::RecView {
-            issuing_state: state?,
-            document_type: row.document_type,
-            document_number: number?,
-            status: row.status,
-            issue_date: issue,
-            expiry_date: expiry,
-            reported_date: reported,
-            reference,
-        })
-    }
-}
+/// Records handed to the encoding thread, packed (see [`snap3::Packed`]).
+type Batch = snap3::Packed;
 
 /// Writes a new snapshot from the old one's other lists plus `rows`, then switches `current`.
 fn build<S: RowSource>(
@@ -1145,7 +1072,7 @@ fn build<S: RowSource>(
         });
         let mut batch = Batch::default();
         let feed = |r: &Record, list: u32, line: u64, batch: &mut Batch| -> bool {
-            batch.push(r, list, line);
+            batch.push(&snap3::RecView::of(r), list, line);
             if batch.rows.len() >= BATCH {
                 let next = match back_rx.try_recv() {
                     Ok(mut done) => {
