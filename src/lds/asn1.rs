@@ -78,26 +78,11 @@ impl Oid<'_> {
     /// allocation; `"<invalid OID>"` for an invalid or over-long (beyond 96 characters) OID,
     /// which then matches nothing. Messages should use [`Oid::dotted`].
     pub fn dotted_small(&self) -> DottedOid {
-        use std::fmt::Write as _;
         let mut d = DottedOid {
             buf: [0; DottedOid::CAP],
             len: 0,
         };
-        let mut ok = true;
-        let valid = for_each_arc(self.0, |i, arc| {
-            let r = if i == 0 {
-                let (a, b) = match arc {
-                    0..=39 => (0, arc),
-                    40..=79 => (1, arc - 40),
-                    _ => (2, arc - 80),
-                };
-                write!(d, "{a}.{b}")
-            } else {
-                write!(d, ".{arc}")
-            };
-            ok &= r.is_ok();
-        });
-        if !(valid && ok) {
+        if !write_dotted(self.0, &mut d) {
             d.len = 0;
         }
         d
@@ -171,22 +156,28 @@ fn for_each_arc(bytes: &[u8], mut f: impl FnMut(usize, u64)) -> bool {
 
 /// The dotted decimal form of OID content octets; `None` if they are not a valid encoding.
 pub fn oid_to_dotted(bytes: &[u8]) -> Option<String> {
-    use std::fmt::Write as _;
     let mut s = String::with_capacity(bytes.len().saturating_mul(3));
+    write_dotted(bytes, &mut s).then_some(s)
+}
+
+/// Writes the dotted form of OID content octets to `w` (the first arc split per X.690
+/// §8.19.4); false if the encoding is invalid or `w` refused a write.
+fn write_dotted(bytes: &[u8], w: &mut impl std::fmt::Write) -> bool {
+    let mut ok = true;
     let valid = for_each_arc(bytes, |i, arc| {
-        // Writing to a String cannot fail.
-        let _ = if i == 0 {
+        let r = if i == 0 {
             let (a, b) = match arc {
                 0..=39 => (0, arc),
                 40..=79 => (1, arc - 40),
                 _ => (2, arc - 80),
             };
-            write!(s, "{a}.{b}")
+            write!(w, "{a}.{b}")
         } else {
-            write!(s, ".{arc}")
+            write!(w, ".{arc}")
         };
+        ok &= r.is_ok();
     });
-    valid.then_some(s)
+    valid && ok
 }
 
 /// Is `bytes` a valid OID content encoding (what [`oid_to_dotted`] accepts), without building
