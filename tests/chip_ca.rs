@@ -1192,16 +1192,7 @@ fn virtual_chip_fault_switches_invalid_ca_key_and_key_reference_mismatch() {
     let key = AccessKey::Mrz {
         mrz_information: synthetic_mrz_information(),
     };
-    let trust = inspectd::trust::TrustSnapshot::builder()
-        .csca(
-            include_bytes!("../testdata/pki/csca-rsa.der"),
-            inspectd::trust::Provenance {
-                source: "test".into(),
-                imported_at: 0,
-            },
-        )
-        .unwrap()
-        .build();
+    let trust = inspectd::testkit::dataset::test_trust();
     let ecdh = synthetic_ca_passport(GenParams::default()).unwrap();
     let dh = synthetic_ca_dh_passport(GenParams::default(), 0, false, CA_DH_AES128).unwrap();
     for (name, profile, fault, want_reason) in [

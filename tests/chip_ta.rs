@@ -290,6 +290,15 @@ fn inspect(chip: &mut VirtualChip, terminal: Option<TerminalCredentials>) -> Chi
     .unwrap()
 }
 
+/// DG3 was not read (Terminal Authentication did not open it).
+fn assert_dg3_closed(r: &ChipInspection) {
+    assert!(
+        matches!(outcome(r, FileId::Dg3), FileOutcome::Skipped { .. }),
+        "{:?}",
+        outcome(r, FileId::Dg3)
+    );
+}
+
 fn eac_chip() -> VirtualChip {
     VirtualChip::new(synthetic_eac_passport(GenParams::default()).unwrap(), 5)
         .with_eac(synthetic_eac_config().unwrap())
@@ -328,16 +337,7 @@ fn report_files(
     files: &[inspectd::lds::RawFile],
     policy: &AssessPolicy,
 ) -> inspectd::inspection::InspectionReport {
-    let trust = inspectd::trust::TrustSnapshot::builder()
-        .csca(
-            include_bytes!("../testdata/pki/csca-rsa.der"),
-            inspectd::trust::Provenance {
-                source: "test".into(),
-                imported_at: 0,
-            },
-        )
-        .unwrap()
-        .build();
+    let trust = inspectd::testkit::dataset::test_trust();
     assess(
         &Evidence {
             files,
@@ -527,10 +527,7 @@ fn chip_refuses_a_terminal_without_the_is_key() {
     let r = inspect(&mut chip, Some(creds));
     assert_eq!(r.ta.status, CheckStatus::Failed, "{:?}", r.ta);
     assert!(r.ta.reason.contains("6300"), "{}", r.ta.reason);
-    assert!(matches!(
-        outcome(&r, FileId::Dg3),
-        FileOutcome::Skipped { .. }
-    ));
+    assert_dg3_closed(&r);
 }
 
 #[test]
@@ -670,10 +667,7 @@ fn eac2_runs_ta_v2_then_ca_v2_and_reads_dg3_dg4() {
         r.ta.reason
     );
     assert_eq!(r.ca.status, CheckStatus::NotPerformed, "{:?}", r.ca);
-    assert!(matches!(
-        outcome(&r, FileId::Dg3),
-        FileOutcome::Skipped { .. }
-    ));
+    assert_dg3_closed(&r);
     assert_eq!(r.aa.status, CheckStatus::Passed, "{:?}", r.aa);
 
     // A clone without the CA key: TA v2 passes (the terminal is genuine), CA v2 fails.
@@ -683,10 +677,7 @@ fn eac2_runs_ta_v2_then_ca_v2_and_reads_dg3_dg4() {
     let r = run(&mut chip, Some(credentials(&p)));
     assert_eq!(r.ca.status, CheckStatus::Failed, "{:?}", r.ca);
     assert!(r.ta.reason.contains("DG3/DG4 not read"), "{}", r.ta.reason);
-    assert!(matches!(
-        outcome(&r, FileId::Dg3),
-        FileOutcome::Skipped { .. }
-    ));
+    assert_dg3_closed(&r);
 }
 
 #[test]

@@ -783,16 +783,7 @@ mod tests {
     }
 
     fn trust() -> TrustSnapshot {
-        TrustSnapshot::builder()
-            .csca(
-                include_bytes!("../../testdata/pki/csca-rsa.der"),
-                Provenance {
-                    source: "test".into(),
-                    imported_at: 0,
-                },
-            )
-            .unwrap()
-            .build()
+        crate::testkit::dataset::test_trust()
     }
 
     struct Down;

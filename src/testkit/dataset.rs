@@ -110,6 +110,22 @@ pub fn load_dir(dir: &Path, mrz_information: Option<&str>) -> Result<ChipProfile
     profile_from_files(&files, mrz_information)
 }
 
+/// A trust snapshot holding the test PKI's RSA CSCA (`testdata/pki/csca-rsa.der`, the issuer
+/// of the synthetic passports' DS), provenance "test".
+pub fn test_trust() -> crate::trust::TrustSnapshot {
+    crate::trust::TrustSnapshot::builder()
+        .csca(
+            include_bytes!("../../testdata/pki/csca-rsa.der"),
+            crate::trust::Provenance {
+                source: "test".into(),
+                imported_at: 0,
+            },
+        )
+        // The committed certificate parses (tests/pa_conformance checks the files).
+        .unwrap_or_default()
+        .build()
+}
+
 /// The MRZ information of the synthetic passport's specimen MRZ.
 pub fn synthetic_mrz_information() -> String {
     let lines = super::lds_gen::specimen_mrz();
