@@ -883,8 +883,9 @@ fn rsa_terminal_chain_opens_dg3_and_dg4() {
             trust_point: cvca,
             current_date: cv_pki::chip_date(),
         };
-        let rsa_signer: Arc<dyn TerminalSigner> =
-            Arc::new(SoftwareSigner::rsa(private(&is_der)).unwrap());
+        let rsa_signer: Arc<dyn TerminalSigner> = Arc::new(
+            SoftwareSigner::rsa(private(&is_der), ChaCha20Rng::seed_from_u64(17)).unwrap(),
+        );
         // The signer and the verifier agree on the scheme.
         let sig = rsa_signer.sign(alg, b"message").unwrap();
         inspectd::lds::cvc::verify_ta_signature(&rsa_signer.public_key(), alg, b"message", &sig)

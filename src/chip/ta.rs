@@ -18,8 +18,10 @@
 //! (DH) (TR-03110-3 §A.2.2.3).
 //!
 //! The IS private key signs through [`TerminalSigner`], so an HSM can sit behind it;
-//! [`SoftwareSigner`] loads a PKCS #8 or SEC 1 EC key (DER or PEM) for tests and labs.
+//! [`SoftwareSigner`] loads an EC key (PKCS #8 or SEC 1) or an RSA key (PKCS #8 or PKCS #1), DER
+//! or PEM, for tests and labs.
 
+use rand_chacha::ChaCha20Rng;
 use std::sync::Arc;
 
 use sha1::{Digest as _, Sha1};
@@ -87,7 +89,8 @@ pub trait TerminalSigner: Send + Sync {
 
 /// A software terminal key: EC (P-256, P-384, brainpoolP256r1, brainpoolP384r1; RFC 6979
 /// deterministic signatures) or RSA of at least [`MIN_TA_RSA_BITS`] bits (PKCS #1 v1.5 and
-/// PSS; PSS salts and RSA blinding come from the operating system's generator).
+/// PSS; PSS salts and RSA blinding come from the generator given to [`SoftwareSigner::rsa`],
+/// which [`SoftwareSigner::from_key_file`] seeds from the operating system).
 #[derive(Clone)]
 pub struct SoftwareSigner {
     key: SoftKey,
@@ -95,8 +98,14 @@ pub struct SoftwareSigner {
 
 #[derive(Clone)]
 enum SoftKey {
-    Ec { curve: NamedCurve, d: Vec<u8> },
-    Rsa(Box<rsa::RsaPrivateKey>),
+    Ec {
+        curve: NamedCurve,
+        d: Vec<u8>,
+    },
+    Rsa {
+        key: Box<rsa::RsaPrivateKey>,
+        rng: Arc<std::sync::Mutex<ChaCha20Rng>>,
+    },
 }
 
 impl std::fmt::Debug for SoftwareSigner {
@@ -104,9 +113,9 @@ impl std::fmt::Debug for SoftwareSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.key {
             SoftKey::Ec { curve, .. } => write!(f, "SoftwareSigner({curve:?}, ..)"),
-            SoftKey::Rsa(k) => {
+            SoftKey::Rsa { key, .. } => {
                 use rsa::traits::PublicKeyParts;
-                write!(f, "SoftwareSigner(RSA-{}, ..)", k.n().bits())
+                write!(f, "SoftwareSigner(RSA-{}, ..)", key.n().bits())
             }
         }
     }
@@ -129,11 +138,15 @@ impl SoftwareSigner {
         (!s.public_point().is_empty()).then_some(s)
     }
 
-    /// An RSA key; `None` below [`MIN_TA_RSA_BITS`].
-    pub fn rsa(key: rsa::RsaPrivateKey) -> Option<Self> {
+    /// An RSA key, drawing PSS salts and blinding factors from `rng`; `None` below
+    /// [`MIN_TA_RSA_BITS`].
+    pub fn rsa(key: rsa::RsaPrivateKey, rng: ChaCha20Rng) -> Option<Self> {
         use rsa::traits::PublicKeyParts;
         (key.n().bits() >= MIN_TA_RSA_BITS).then(|| SoftwareSigner {
-            key: SoftKey::Rsa(Box::new(key)),
+            key: SoftKey::Rsa {
+                key: Box::new(key),
+                rng: Arc::new(std::sync::Mutex::new(rng)),
+            },
         })
     }
 
@@ -141,7 +154,7 @@ impl SoftwareSigner {
     pub fn public_point(&self) -> Vec<u8> {
         match &self.key {
             SoftKey::Ec { curve, d } => ec_public(*curve, d),
-            SoftKey::Rsa(_) => Vec::new(),
+            SoftKey::Rsa { .. } => Vec::new(),
         }
     }
 
@@ -164,7 +177,11 @@ impl SoftwareSigner {
                 .map_err(|_| {
                     bad("not a PKCS #8, SEC 1 or PKCS #1 private key (EC on a supported named curve, or RSA)")
                 })?;
-            return Self::rsa(key).ok_or(bad("RSA key below 2048 bits"));
+            // The loader is where the operating system's generator is read, once.
+            use rand_chacha::rand_core::SeedableRng;
+            let rng = ChaCha20Rng::from_rng(rand_core::OsRng)
+                .map_err(|_| bad("no random generator for RSA signing"))?;
+            return Self::rsa(key, rng).ok_or(bad("RSA key below 2048 bits"));
         };
         let fl = field_len(curve);
         // Scalars may come with or without leading zeros.
@@ -220,11 +237,11 @@ impl TerminalSigner for SoftwareSigner {
                 curve: *curve,
                 point: ec_public(*curve, d),
             },
-            SoftKey::Rsa(k) => {
+            SoftKey::Rsa { key, .. } => {
                 use rsa::traits::PublicKeyParts;
                 TaPublicKey::Rsa {
-                    modulus: k.n().to_bytes_be(),
-                    exponent: k.e().to_bytes_be(),
+                    modulus: key.n().to_bytes_be(),
+                    exponent: key.e().to_bytes_be(),
                 }
             }
         }
@@ -240,16 +257,17 @@ impl TerminalSigner for SoftwareSigner {
         let digest = algorithm.hash().digest(message);
         let (curve, d) = match (&self.key, algorithm) {
             (SoftKey::Ec { curve, d }, TaAlgorithm::Ecdsa(_)) => (*curve, d),
-            (SoftKey::Rsa(k), TaAlgorithm::RsaV15(hash)) => {
+            (SoftKey::Rsa { key, rng }, TaAlgorithm::RsaV15(hash)) => {
                 let pad = rsa::Pkcs1v15Sign {
                     hash_len: Some(hash.len()),
                     prefix: hash.digest_info_prefix().into(),
                 };
-                return k
-                    .sign_with_rng(&mut rand_core::OsRng, pad, &digest)
+                let mut rng = rng.lock().map_err(|_| failed.clone())?;
+                return key
+                    .sign_with_rng(&mut *rng, pad, &digest)
                     .map_err(|_| failed);
             }
-            (SoftKey::Rsa(k), TaAlgorithm::RsaPss(hash)) => {
+            (SoftKey::Rsa { key, rng }, TaAlgorithm::RsaPss(hash)) => {
                 use crate::pa::algorithms::DigestAlg;
                 // MGF1 over the same hash, salt as long as the hash (TR-03110-3 §A.7).
                 let pad = match hash {
@@ -259,8 +277,9 @@ impl TerminalSigner for SoftwareSigner {
                     DigestAlg::Sha384 => rsa::Pss::new_with_salt::<sha2::Sha384>(hash.len()),
                     DigestAlg::Sha512 => rsa::Pss::new_with_salt::<sha2::Sha512>(hash.len()),
                 };
-                return k
-                    .sign_with_rng(&mut rand_core::OsRng, pad, &digest)
+                let mut rng = rng.lock().map_err(|_| failed.clone())?;
+                return key
+                    .sign_with_rng(&mut *rng, pad, &digest)
                     .map_err(|_| failed);
             }
             _ => return Err(wrong),
