@@ -1188,7 +1188,7 @@ fn inspection_with_a_v2_only_dg14_does_not_claim_a_clone() {
 
 #[test]
 fn virtual_chip_fault_switches_invalid_ca_key_and_key_reference_mismatch() {
-    use inspectd::inspection::{assess, AssessPolicy, ChipOptions, Context, Evidence, Printed};
+    use inspectd::inspection::{assess, AssessPolicy, ChipOptions, Context, Printed};
     let key = AccessKey::Mrz {
         mrz_information: synthetic_mrz_information(),
     };
@@ -1236,16 +1236,7 @@ fn virtual_chip_fault_switches_invalid_ca_key_and_key_reference_mismatch() {
         assert_eq!(r.aa.status, CheckStatus::Passed, "{name}: {:?}", r.aa);
         let files = r.raw_files();
         let report = assess(
-            &Evidence {
-                files: &files,
-                printed: Printed::None,
-                access: Some(r.access_outcome()),
-                aa: r.aa.clone(),
-                ca: r.ca.clone(),
-                ta: Some(r.ta.clone()),
-                include_faces: false,
-                read: Some(r.info.clone()),
-            },
+            &r.evidence(&files, Printed::None, false),
             &Context {
                 trust: &trust,
                 now: inspectd::testkit::pki::unix(2026, 6, 1),

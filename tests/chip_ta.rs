@@ -16,9 +16,7 @@ use inspectd::chip::ta::{
     SoftwareSigner, TaError, TerminalAuthentication, TerminalCredentials, TerminalSigner,
 };
 use inspectd::chip::{AccessKey, FileOutcome};
-use inspectd::inspection::{
-    assess, AssessPolicy, ChipInspection, ChipOptions, Context, Evidence, Verdict,
-};
+use inspectd::inspection::{assess, AssessPolicy, ChipInspection, ChipOptions, Context, Verdict};
 use inspectd::lds::cvc::{
     CvCertificate, CvDate, CvPublicKey, CvRole, CvcError, TaAlgorithm, TaPublicKey,
 };
@@ -339,16 +337,7 @@ fn report_files(
 ) -> inspectd::inspection::InspectionReport {
     let trust = inspectd::testkit::dataset::test_trust();
     assess(
-        &Evidence {
-            files,
-            printed: inspectd::inspection::Printed::None,
-            access: Some(r.access_outcome()),
-            aa: r.aa.clone(),
-            ca: r.ca.clone(),
-            ta: Some(r.ta.clone()),
-            include_faces: false,
-            read: Some(r.info.clone()),
-        },
+        &r.evidence(files, inspectd::inspection::Printed::None, false),
         &Context {
             trust: &trust,
             now: inspectd::testkit::pki::unix(2026, 11, 20),
@@ -614,21 +603,8 @@ fn eac2_runs_ta_v2_then_ca_v2_and_reads_dg3_dg4() {
         )
         .unwrap()
     };
-    let run = |chip: &mut VirtualChip, terminal: Option<TerminalCredentials>| {
-        inspectd::inspection::inspect_chip(
-            chip,
-            &key(),
-            &ChipOptions {
-                terminal,
-                ..ChipOptions::default()
-            },
-            &mut ChaCha20Rng::seed_from_u64(13),
-            &mut |_| {},
-        )
-        .unwrap()
-    };
     let mut chip = VirtualChip::new(profile(), 5).with_eac(synthetic_eac_config().unwrap());
-    let r = run(&mut chip, Some(credentials(&p)));
+    let r = inspect(&mut chip, Some(credentials(&p)));
     assert_eq!(r.info.access_protocol, "pace");
     assert_eq!(r.ca.status, CheckStatus::Passed, "{:?}", r.ca);
     assert!(r.ca.reason.contains("v2"), "{}", r.ca.reason);
@@ -650,7 +626,7 @@ fn eac2_runs_ta_v2_then_ca_v2_and_reads_dg3_dg4() {
 
     // Without credentials: CA v2 needs TA first, as before.
     let mut chip = VirtualChip::new(profile(), 5).with_eac(synthetic_eac_config().unwrap());
-    let r = run(&mut chip, None);
+    let r = inspect(&mut chip, None);
     assert_eq!(r.ca.status, CheckStatus::NotPerformed, "{:?}", r.ca);
     assert!(r.ca.reason.contains("version 2"), "{}", r.ca.reason);
     assert_eq!(r.ta.status, CheckStatus::NotPerformed);
@@ -659,7 +635,7 @@ fn eac2_runs_ta_v2_then_ca_v2_and_reads_dg3_dg4() {
     let mut chip = VirtualChip::new(profile(), 5)
         .with_eac(synthetic_eac_config().unwrap())
         .with_fault(Fault::TaWrongSignature);
-    let r = run(&mut chip, Some(credentials(&p)));
+    let r = inspect(&mut chip, Some(credentials(&p)));
     assert_eq!(r.ta.status, CheckStatus::Failed, "{:?}", r.ta);
     assert!(
         r.ta.reason.contains("EXTERNAL AUTHENTICATE"),
@@ -674,7 +650,7 @@ fn eac2_runs_ta_v2_then_ca_v2_and_reads_dg3_dg4() {
     let mut chip = VirtualChip::new(profile(), 5)
         .with_eac(synthetic_eac_config().unwrap())
         .with_fault(Fault::CaKeyMismatch);
-    let r = run(&mut chip, Some(credentials(&p)));
+    let r = inspect(&mut chip, Some(credentials(&p)));
     assert_eq!(r.ca.status, CheckStatus::Failed, "{:?}", r.ca);
     assert!(r.ta.reason.contains("DG3/DG4 not read"), "{}", r.ta.reason);
     assert_dg3_closed(&r);

@@ -379,13 +379,10 @@ impl TerminalCredentials {
             ) => strip(modulus) == strip(&n) && strip(exponent) == strip(&e),
             _ => false,
         };
-        match matches {
-            true => {}
-            false => {
-                return Err(TaError::Key {
-                    reason: "the key does not match the terminal certificate",
-                })
-            }
+        if !matches {
+            return Err(TaError::Key {
+                reason: "the key does not match the terminal certificate",
+            });
         }
         // Walk up from the IS certificate by CAR → CHR.
         let mut order = vec![is_idx];

@@ -314,16 +314,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let started = Instant::now();
     let report = inspection::assess(
-        &inspection::Evidence {
-            files: &files,
-            printed: given,
-            access: Some(chip.access_outcome()),
-            aa: chip.aa.clone(),
-            ca: chip.ca.clone(),
-            ta: Some(chip.ta.clone()),
-            include_faces: args.faces,
-            read: Some(chip.info.clone()),
-        },
+        &chip.evidence(&files, given, args.faces),
         &inspection::Context {
             trust: &trust,
             now: at,

@@ -771,16 +771,8 @@ impl pb::inspection_service_server::InspectionService for InspectionApi {
                                 0,
                             ));
                             let files = chip.raw_files();
-                            let evidence = Evidence {
-                                files: &files,
-                                printed: printed.as_printed(),
-                                access: Some(chip.access_outcome()),
-                                aa: chip.aa.clone(),
-                                ca: chip.ca.clone(),
-                                ta: Some(chip.ta.clone()),
-                                include_faces,
-                                read: Some(chip.info.clone()),
-                            };
+                            let evidence =
+                                chip.evidence(&files, printed.as_printed(), include_faces);
                             Ok(st2.assess(&evidence))
                         })();
                         let code;

@@ -119,6 +119,27 @@ impl ChipInspection {
         }
     }
 
+    /// The evidence this chip read gives [`super::assess`]: `files` (normally
+    /// [`ChipInspection::raw_files`]) with the access, AA, CA and TA outcomes and the read
+    /// statistics, beside what was printed.
+    pub fn evidence<'a>(
+        &self,
+        files: &'a [RawFile],
+        printed: super::Printed<'a>,
+        include_faces: bool,
+    ) -> super::Evidence<'a> {
+        super::Evidence {
+            files,
+            printed,
+            access: Some(self.access_outcome()),
+            aa: self.aa.clone(),
+            ca: self.ca.clone(),
+            ta: Some(self.ta.clone()),
+            include_faces,
+            read: Some(self.info.clone()),
+        }
+    }
+
     /// The files read, for Passive Authentication (exactly the bytes the chip returned).
     pub fn raw_files(&self) -> Vec<RawFile> {
         self.read
